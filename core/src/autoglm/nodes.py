@@ -1,0 +1,108 @@
+"""The node contract: what a plugin implements to add a step to workflows.
+
+A workflow node runs exactly one implementation, so nodes are *not* pluggy hooks (pluggy calls
+every implementation of a hook). A plugin hands node *types* to the host through the
+``register_nodes(register)`` hook; the host owns the registry, decides name collisions and
+remembers which plugin contributed which type. Each type then carries the Name/Init/Execute
+contract:
+
+* ``name`` – unique dotted name, ``"<plugin>.<node>"`` by convention (``"gnn.train"``).
+* ``init(config, context)`` – called once per workflow node with its validated config. This is
+  where heavy libraries (torch, dgl, transformers) are imported and models loaded, never at
+  module import time, so that listing plugins stays cheap.
+* ``execute(inputs, context)`` – called with validated inputs, returns an ``Outputs`` instance.
+
+Config, inputs and outputs are pydantic models so the host can validate a workflow before
+anything runs, check that connected outputs and inputs have compatible types, and publish
+JSON schemas (``autoglm plugins --json``). Values that cross node boundaries must be JSON
+serialisable: they are stored in the run store for caching and resume. Large artefacts
+(models, graphs, checkpoints) are written under ``context.artifacts_dir`` and passed as paths.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from autoglm.context import NodeContext
+
+#: Major version of the node/hook API that this core implements. A node type declares the
+#: version it was written against in ``api_version``; a mismatch is a load error for that plugin.
+API_VERSION = 1
+SUPPORTED_API_VERSIONS = frozenset({1})
+
+
+class NodeModel(BaseModel):
+    """Base for config, input and output models: unknown fields are errors, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class EmptyModel(NodeModel):
+    """A config, input or output model with no fields."""
+
+
+class NodeType:
+    """Base class of every node type. Subclass it, set the class attributes, override ``execute``.
+
+    Instances are created by the engine, one per workflow node and run, so ``init`` may keep
+    state (a loaded model) on ``self`` for ``execute`` to use.
+    """
+
+    #: Unique dotted name used as ``type:`` in workflow YAML.
+    name: ClassVar[str] = ""
+    #: Version of this node's behaviour. Bump it when outputs for the same config and inputs
+    #: change: it is part of the cache key.
+    version: ClassVar[str] = "1"
+    #: The core API version this node was written against (see ``API_VERSION``).
+    api_version: ClassVar[int] = API_VERSION
+    #: One-line description shown by ``autoglm plugins``.
+    description: ClassVar[str] = ""
+    Config: ClassVar[type[BaseModel]] = EmptyModel
+    Inputs: ClassVar[type[BaseModel]] = EmptyModel
+    Outputs: ClassVar[type[BaseModel]] = EmptyModel
+
+    def __init__(self) -> None:
+        self.config: BaseModel | None = None
+
+    def init(self, config: BaseModel, context: NodeContext) -> None:
+        """Prepare the node with its validated config. Import heavy libraries here."""
+        self.config = config
+
+    def execute(self, inputs: BaseModel, context: NodeContext) -> BaseModel:
+        """Run the node on validated inputs and return an ``Outputs`` instance."""
+        raise NotImplementedError(f"node type {self.name!r} does not implement execute()")
+
+    @classmethod
+    def describe(cls) -> dict[str, Any]:
+        """JSON-ready description of the type: name, version, schemas (for listings and docs)."""
+        return {
+            "name": cls.name,
+            "version": cls.version,
+            "api_version": cls.api_version,
+            "description": cls.description or (cls.__doc__ or "").strip().split("\n")[0],
+            "config_schema": cls.Config.model_json_schema(),
+            "inputs_schema": cls.Inputs.model_json_schema(),
+            "outputs_schema": cls.Outputs.model_json_schema(),
+        }
+
+
+def check_node_type(node_type: Any) -> list[str]:
+    """Return the problems that make ``node_type`` unusable (empty when it is fine)."""
+    problems: list[str] = []
+    if not (isinstance(node_type, type) and issubclass(node_type, NodeType)):
+        return [f"{node_type!r} is not a subclass of autoglm.NodeType"]
+    if not node_type.name or not isinstance(node_type.name, str):
+        problems.append(f"{node_type.__qualname__} has no name")
+    for attr in ("Config", "Inputs", "Outputs"):
+        model = getattr(node_type, attr, None)
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            problems.append(f"{node_type.__qualname__}.{attr} is not a pydantic model")
+    if node_type.api_version not in SUPPORTED_API_VERSIONS:
+        problems.append(
+            f"{node_type.__qualname__} needs core API version {node_type.api_version}, "
+            f"this autoglm supports {sorted(SUPPORTED_API_VERSIONS)}"
+        )
+    return problems

@@ -1,0 +1,369 @@
+"""The plugin host: discovery, selection, isolated loading and the node-type registry.
+
+Plugins are found through the ``autoglm`` entry-point group. An entry point resolves to a
+*light* module (it may import pydantic and autoglm, never torch/dgl/transformers at import
+time) that implements ``register_nodes``. Listing entry points imports nothing; loading a plugin
+imports only its light module; heavy code loads when one of its nodes is initialised.
+
+Selection happens *before* import, in the manner of pytest's ``-p no:name``: an exact
+allow-list (``--plugins a,b`` or ``AUTOGLM_PLUGINS``), a block list (``--block name`` or
+``AUTOGLM_BLOCK_PLUGINS``), plus private plugins from a folder (``--plugins-dir``) or a
+``module:attr`` spec. Each plugin is loaded on its own: one that fails to import, declares an
+incompatible API version, misspells a hook or collides on a node name is recorded with its error
+and does not stop the others (pluggy's own loader stops at the first failure).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+import traceback
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pluggy
+
+from autoglm import hookspecs
+from autoglm.errors import PluginError
+from autoglm.nodes import NodeType, check_node_type
+
+ENTRY_POINT_GROUP = "autoglm"
+BUILTIN_PLUGIN = "core"
+ENV_ALLOW = "AUTOGLM_PLUGINS"
+ENV_BLOCK = "AUTOGLM_BLOCK_PLUGINS"
+ENV_DIRS = "AUTOGLM_PLUGINS_DIR"
+ENV_STRICT = "AUTOGLM_STRICT_PLUGINS"
+
+
+def _split_names(value: str | None) -> list[str]:
+    return [name.strip() for name in (value or "").split(",") if name.strip()]
+
+
+@dataclass(frozen=True)
+class PluginSelection:
+    """Which plugins to load. Plain data, picklable, so worker processes rebuild the same host.
+
+    ``allow`` None means every installed plugin; a list is an exact allow-list.
+    """
+
+    allow: tuple[str, ...] | None = None
+    block: tuple[str, ...] = ()
+    plugin_dirs: tuple[str, ...] = ()
+    modules: tuple[str, ...] = ()
+    strict: bool = False
+
+    @classmethod
+    def from_env(
+        cls,
+        *,
+        allow: list[str] | tuple[str, ...] | None = None,
+        block: list[str] | tuple[str, ...] = (),
+        plugin_dirs: list[str] | tuple[str, ...] = (),
+        modules: list[str] | tuple[str, ...] = (),
+        strict: bool = False,
+    ) -> PluginSelection:
+        """Merge explicit choices with the environment, read now (not at import time)."""
+        env_allow = _split_names(os.environ.get(ENV_ALLOW))
+        chosen_allow = allow if allow is not None else (env_allow or None)
+        env_block = _split_names(os.environ.get(ENV_BLOCK))
+        env_dirs = [d for d in os.environ.get(ENV_DIRS, "").split(os.pathsep) if d]
+        env_strict = os.environ.get(ENV_STRICT, "").lower() in {"1", "true", "yes"}
+        return cls(
+            allow=None if chosen_allow is None else tuple(chosen_allow),
+            block=tuple(dict.fromkeys([*block, *env_block])),
+            plugin_dirs=tuple(
+                str(Path(d).resolve()) for d in dict.fromkeys([*plugin_dirs, *env_dirs])
+            ),
+            modules=tuple(modules),
+            strict=strict or env_strict,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PluginSelection:
+        allow = data.get("allow")
+        return cls(
+            allow=None if allow is None else tuple(allow),
+            block=tuple(data.get("block", ())),
+            plugin_dirs=tuple(data.get("plugin_dirs", ())),
+            modules=tuple(data.get("modules", ())),
+            strict=bool(data.get("strict", False)),
+        )
+
+
+@dataclass
+class PluginInfo:
+    """What the host knows about one plugin, loaded or not."""
+
+    name: str
+    source: str  # "entry point", "plugins-dir", "module", "builtin"
+    target: str  # the entry point value, file path or module spec
+    distribution: str | None = None
+    version: str | None = None
+    status: str = "discovered"  # discovered | loaded | blocked | not selected | failed
+    error: str | None = None
+    node_types: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def discover_entry_points() -> dict[str, metadata.EntryPoint]:
+    """Installed ``autoglm`` entry points by name. Reads package metadata only; imports nothing."""
+    found: dict[str, metadata.EntryPoint] = {}
+    for entry_point in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        found.setdefault(entry_point.name, entry_point)
+    return found
+
+
+class Host:
+    """A plugin manager plus the registry that routes each node type to one implementation."""
+
+    def __init__(self, selection: PluginSelection | None = None) -> None:
+        self.selection = selection or PluginSelection()
+        self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+        self.pm.add_hookspecs(hookspecs)
+        self.plugins: dict[str, PluginInfo] = {}
+        self.node_types: dict[str, type[NodeType]] = {}
+        self.node_owner: dict[str, str] = {}
+
+    # ------------------------------------------------------------ loading
+
+    @classmethod
+    def load(cls, selection: PluginSelection | None = None) -> Host:
+        """Discover and load plugins as ``selection`` says. Raises ``PluginError`` for an
+        allow-list naming something not installed, or for any load error in strict mode."""
+        host = cls(selection)
+        host._load_all()
+        return host
+
+    def _load_all(self) -> None:
+        from autoglm import builtin_nodes
+
+        self._register_module(
+            BUILTIN_PLUGIN,
+            builtin_nodes,
+            PluginInfo(
+                name=BUILTIN_PLUGIN,
+                source="builtin",
+                target="autoglm.builtin_nodes",
+                distribution="autoglm",
+                version=_version_of("autoglm"),
+            ),
+        )
+        entry_points = discover_entry_points()
+        sel = self.selection
+        private = self._private_plugins()
+        known = set(entry_points) | set(private)
+        if sel.allow is not None:
+            unknown = [name for name in sel.allow if name not in known and name != BUILTIN_PLUGIN]
+            if unknown:
+                raise PluginError(
+                    f"--plugins names {', '.join(map(repr, unknown))}, which "
+                    f"{'is' if len(unknown) == 1 else 'are'} not installed. Installed plugins: "
+                    f"{', '.join(sorted(known)) or '(none)'}"
+                )
+        for name in sorted(entry_points):
+            entry_point = entry_points[name]
+            dist = getattr(entry_point, "dist", None)
+            info = PluginInfo(
+                name=name,
+                source="entry point",
+                target=entry_point.value,
+                distribution=dist.name if dist else None,
+                version=dist.version if dist else None,
+            )
+            if self._skip_reason(info):
+                continue
+            self._load_one(info, lambda ep=entry_point: ep.load())
+        for name, (source, target, loader) in private.items():
+            info = PluginInfo(name=name, source=source, target=target)
+            if self._skip_reason(info):
+                continue
+            self._load_one(info, loader)
+        if sel.strict:
+            failed = [p for p in self.plugins.values() if p.status == "failed"]
+            if failed:
+                raise PluginError(
+                    "strict plugin loading: "
+                    + "; ".join(f"plugin {p.name!r} failed: {p.error}" for p in failed)
+                )
+
+    def _skip_reason(self, info: PluginInfo) -> bool:
+        """Record and skip a plugin that is blocked or not in the allow-list, before import."""
+        if info.name in self.selection.block:
+            info.status = "blocked"
+        elif self.selection.allow is not None and info.name not in self.selection.allow:
+            info.status = "not selected"
+        else:
+            return False
+        self.plugins[info.name] = info
+        return True
+
+    def _private_plugins(self) -> dict[str, tuple[str, str, Any]]:
+        """Plugins that are not packaged: ``*.py`` files of plugin folders and module specs."""
+        found: dict[str, tuple[str, str, Any]] = {}
+        for folder in self.selection.plugin_dirs:
+            path = Path(folder)
+            if not path.is_dir():
+                raise PluginError(f"plugins folder {folder} does not exist")
+            for file in sorted(path.glob("*.py")):
+                if file.name.startswith("_"):
+                    continue
+                found[file.stem] = ("plugins-dir", str(file), lambda f=file: _import_file(f))
+        for spec in self.selection.modules:
+            module_name, _, attr = spec.partition(":")
+            name = attr or module_name.rsplit(".", 1)[-1]
+            found[name] = ("module", spec, lambda s=spec: _import_spec(s))
+        return found
+
+    def _load_one(self, info: PluginInfo, loader: Any) -> None:
+        self.plugins[info.name] = info
+        try:
+            plugin = loader()
+        except Exception as exc:  # an import crash must not stop the other plugins
+            info.status = "failed"
+            info.error = _describe(exc)
+            return
+        self._register_module(info.name, plugin, info)
+
+    def _register_module(self, name: str, plugin: Any, info: PluginInfo) -> None:
+        self.plugins[name] = info
+        try:
+            self.pm.register(plugin, name=name)
+            self._check_hooks(name, plugin)
+        except Exception as exc:
+            if self.pm.is_registered(plugin):
+                self.pm.unregister(plugin)
+            info.status = "failed"
+            info.error = _describe(exc)
+            return
+        registered: list[type[NodeType]] = []
+        try:
+            for impl in self.pm.hook.register_nodes.get_hookimpls():
+                if impl.plugin_name == name:
+                    impl.function(register=registered.append)
+        except Exception as exc:
+            self.pm.unregister(plugin)
+            info.status = "failed"
+            info.error = f"register_nodes raised: {_describe(exc)}"
+            return
+        problems = [p for node_type in registered for p in check_node_type(node_type)]
+        collisions = [
+            f"node type {nt.name!r} is already provided by plugin {self.node_owner[nt.name]!r}"
+            for nt in registered
+            if getattr(nt, "name", None) in self.node_owner
+        ]
+        if problems or collisions:
+            self.pm.unregister(plugin)
+            info.status = "failed"
+            info.error = "; ".join(problems + collisions)
+            return
+        for node_type in registered:
+            self.node_types[node_type.name] = node_type
+            self.node_owner[node_type.name] = name
+        info.node_types = [nt.name for nt in registered]
+        info.status = "loaded"
+
+    def _check_hooks(self, name: str, plugin: Any) -> None:
+        """Fail loudly on a misspelt hook implementation (pluggy's ``check_pending``, scoped to
+        one plugin so the error names it)."""
+        for hook_name in dir(self.pm.hook):
+            if hook_name.startswith("_"):
+                continue
+            caller = getattr(self.pm.hook, hook_name)
+            if not isinstance(caller, pluggy.HookCaller) or caller.has_spec():
+                continue
+            for impl in caller.get_hookimpls():
+                if impl.plugin_name == name and not impl.optionalhook:
+                    raise PluginError(
+                        f"plugin {name!r} implements unknown hook {hook_name!r}; known hooks: "
+                        + ", ".join(_hook_names())
+                    )
+
+    # ------------------------------------------------------------- lookup
+
+    def register_node_type(self, node_type: type[NodeType], plugin: str = "__local__") -> None:
+        """Register a node type directly (tests and embedding applications)."""
+        problems = check_node_type(node_type)
+        if problems:
+            raise PluginError("; ".join(problems))
+        if node_type.name in self.node_owner and self.node_owner[node_type.name] != plugin:
+            raise PluginError(
+                f"node type {node_type.name!r} is already provided by plugin "
+                f"{self.node_owner[node_type.name]!r}"
+            )
+        self.node_types[node_type.name] = node_type
+        self.node_owner[node_type.name] = plugin
+        info = self.plugins.setdefault(
+            plugin, PluginInfo(name=plugin, source="local", target=plugin, status="loaded")
+        )
+        info.node_types.append(node_type.name)
+
+    def get_node_type(self, name: str) -> type[NodeType]:
+        """The node type called ``name``, or a ``PluginError`` saying why it is not there."""
+        if name in self.node_types:
+            return self.node_types[name]
+        raise PluginError(self.explain_missing(name))
+
+    def explain_missing(self, name: str) -> str:
+        """Why node type ``name`` is not available: which plugin would provide it and its state."""
+        prefix = name.split(".", 1)[0]
+        info = self.plugins.get(prefix)
+        if info is not None and info.status == "failed":
+            return f"unknown node type {name!r}: plugin {prefix!r} failed to load: {info.error}"
+        if info is not None and info.status in {"blocked", "not selected"}:
+            return f"unknown node type {name!r}: plugin {prefix!r} is {info.status}"
+        available = ", ".join(sorted(self.node_types)) or "(none)"
+        return f"unknown node type {name!r}; available node types: {available}"
+
+    def failed_plugins(self) -> list[PluginInfo]:
+        return [info for info in self.plugins.values() if info.status == "failed"]
+
+
+def _hook_names() -> list[str]:
+    marker = f"{hookspecs.PROJECT_NAME}_spec"
+    return sorted(name for name in dir(hookspecs) if hasattr(getattr(hookspecs, name), marker))
+
+
+def _version_of(dist: str) -> str | None:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _describe(exc: BaseException) -> str:
+    text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    return text.splitlines()[-1] if text else type(exc).__name__
+
+
+def _import_file(path: Path) -> ModuleType:
+    """Import a private plugin file under a unique module name (so workers can re-import it)."""
+    module_name = f"autoglm_private_{path.stem}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise PluginError(f"cannot import plugin file {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(module_name, None)
+        raise
+    return module
+
+
+def _import_spec(spec: str) -> Any:
+    module_name, _, attr = spec.partition(":")
+    module = importlib.import_module(module_name)
+    return getattr(module, attr) if attr else module

@@ -1,0 +1,449 @@
+"""The run store: runs, node states, outputs, errors, timings, the node cache and node journals.
+
+Embedded SQLite in WAL mode with a busy timeout ("database is locked" is a top complaint about
+workflow tools). Within a process every statement goes through one connection behind one lock:
+that is the single writer path. Several processes (the service and its workers, ``autoglm run``
+beside ``autoglm runs``) may open the same file; WAL lets readers go on while one writes, and the
+busy timeout makes writers wait instead of failing.
+
+Durability: each state change is its own committed transaction, so a run killed with SIGKILL at
+any point keeps every node result recorded before the kill. ``synchronous=NORMAL`` in WAL mode
+loses nothing on a process crash (only an OS crash can drop the last commits), and keeps a
+commit in the tens of microseconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY,
+    workflow_name TEXT NOT NULL,
+    workflow_path TEXT,
+    workflow_source TEXT NOT NULL,
+    inputs_json TEXT NOT NULL,
+    selection_json TEXT NOT NULL,
+    options_json TEXT NOT NULL DEFAULT '{}',
+    status TEXT NOT NULL,
+    error TEXT,
+    outputs_json TEXT,
+    created_at REAL NOT NULL,
+    started_at REAL,
+    finished_at REAL,
+    attempt INTEGER NOT NULL DEFAULT 0,
+    owner TEXT,
+    labels_json TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS runs_status ON runs(status, created_at);
+CREATE TABLE IF NOT EXISTS nodes (
+    run_id TEXT NOT NULL,
+    node_id TEXT NOT NULL,
+    node_type TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    inputs_json TEXT,
+    outputs_json TEXT,
+    error TEXT,
+    reason TEXT,
+    cache_key TEXT,
+    started_at REAL,
+    finished_at REAL,
+    duration_s REAL,
+    PRIMARY KEY (run_id, node_id)
+);
+CREATE TABLE IF NOT EXISTS cache (
+    key TEXT PRIMARY KEY,
+    node_type TEXT NOT NULL,
+    outputs_json TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS journal (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id TEXT NOT NULL,
+    node_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    payload_json TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS journal_lookup ON journal(run_id, node_id, kind, seq);
+"""
+
+#: Run states. ``queued`` runs wait for a worker; ``running`` runs whose process died are
+#: resumed by ``autoglm resume`` (or by the service on restart).
+RUN_STATES = ("queued", "running", "succeeded", "failed", "cancelled")
+#: Node states. ``skipped`` records a routing decision (a false ``when``) so resume replays it.
+NODE_STATES = ("pending", "running", "succeeded", "cached", "skipped", "failed")
+FINISHED_NODE_STATES = frozenset({"succeeded", "cached", "skipped"})
+
+
+class RunRecord(BaseModel):
+    """A run as stored. Shared by the CLI, the service and the SDK."""
+
+    id: str
+    workflow_name: str
+    workflow_path: str | None = None
+    status: str
+    error: str | None = None
+    inputs: dict[str, Any] = {}
+    outputs: dict[str, Any] | None = None
+    selection: dict[str, Any] = {}
+    options: dict[str, Any] = {}
+    labels: dict[str, Any] = {}
+    created_at: float
+    started_at: float | None = None
+    finished_at: float | None = None
+    attempt: int = 0
+
+
+class NodeRecord(BaseModel):
+    """One node of one run as stored."""
+
+    node_id: str
+    node_type: str
+    status: str
+    attempts: int = 0
+    inputs: dict[str, Any] | None = None
+    outputs: dict[str, Any] | None = None
+    error: str | None = None
+    reason: str | None = None
+    cache_key: str | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    duration_s: float | None = None
+
+
+def default_home() -> Path:
+    """Where runs, caches and artefacts live: ``$AUTOGLM_HOME`` or ``./.autoglm``.
+
+    Read at call time, not import time, so workers and tests can point it elsewhere.
+    """
+    return Path(os.environ.get("AUTOGLM_HOME") or ".autoglm").resolve()
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def new_run_id() -> str:
+    """Sortable, unique run ids: creation time then randomness."""
+    return time.strftime("%Y%m%d-%H%M%S-", time.gmtime()) + uuid.uuid4().hex[:8]
+
+
+class RunStore:
+    """SQLite-backed store. Safe to share between threads of one process."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self.path = Path(path) if path is not None else default_home() / "runs.sqlite"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._conn = sqlite3.connect(
+            self.path, timeout=30.0, check_same_thread=False, isolation_level=None
+        )
+        self._conn.row_factory = sqlite3.Row
+        with self._lock:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute("PRAGMA busy_timeout=30000")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            self._conn.executescript(_SCHEMA)
+            self._conn.execute(
+                "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
+
+    @property
+    def home(self) -> Path:
+        """The folder that holds the database; artefacts and caches live beside it."""
+        return self.path.parent
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction. ``BEGIN IMMEDIATE`` takes the write lock up front so two
+        processes never deadlock upgrading read locks."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    # ---------------------------------------------------------------- runs
+
+    def create_run(
+        self,
+        *,
+        workflow_name: str,
+        workflow_source: str,
+        workflow_path: str | None,
+        inputs: dict[str, Any],
+        selection: dict[str, Any],
+        options: dict[str, Any] | None = None,
+        labels: dict[str, Any] | None = None,
+        status: str = "queued",
+        run_id: str | None = None,
+    ) -> str:
+        run_id = run_id or new_run_id()
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO runs(id, workflow_name, workflow_path, workflow_source, inputs_json,"
+                " selection_json, options_json, labels_json, status, created_at)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (
+                    run_id,
+                    workflow_name,
+                    workflow_path,
+                    workflow_source,
+                    _dumps(inputs),
+                    _dumps(selection),
+                    _dumps(options or {}),
+                    _dumps(labels or {}),
+                    status,
+                    time.time(),
+                ),
+            )
+        return run_id
+
+    def mark_run_started(self, run_id: str, owner: str | None = None) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                "UPDATE runs SET status='running', started_at=COALESCE(started_at, ?),"
+                " attempt=attempt+1, owner=?, error=NULL WHERE id=?",
+                (time.time(), owner, run_id),
+            )
+
+    def claim_queued_run(self, owner: str) -> str | None:
+        """Atomically take the oldest queued run for ``owner`` (a worker); None if none wait."""
+        with self._tx() as conn:
+            row = conn.execute(
+                "SELECT id FROM runs WHERE status='queued' ORDER BY created_at LIMIT 1"
+            ).fetchone()
+            if row is None:
+                return None
+            conn.execute(
+                "UPDATE runs SET status='running', started_at=COALESCE(started_at, ?),"
+                " attempt=attempt+1, owner=? WHERE id=?",
+                (time.time(), owner, row["id"]),
+            )
+            return str(row["id"])
+
+    def finish_run(
+        self,
+        run_id: str,
+        status: str,
+        *,
+        error: str | None = None,
+        outputs: dict[str, Any] | None = None,
+    ) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                "UPDATE runs SET status=?, error=?, outputs_json=?, finished_at=? WHERE id=?",
+                (status, error, None if outputs is None else _dumps(outputs), time.time(), run_id),
+            )
+
+    def requeue_run(self, run_id: str) -> None:
+        """Put an interrupted run back in the queue (its finished nodes stay finished)."""
+        with self._tx() as conn:
+            conn.execute(
+                "UPDATE runs SET status='queued', owner=NULL, finished_at=NULL WHERE id=?",
+                (run_id,),
+            )
+
+    def get_run(self, run_id: str) -> RunRecord | None:
+        rows = self._query("SELECT * FROM runs WHERE id=?", (run_id,))
+        return _run_record(rows[0]) if rows else None
+
+    def get_run_source(self, run_id: str) -> str | None:
+        rows = self._query("SELECT workflow_source FROM runs WHERE id=?", (run_id,))
+        return str(rows[0]["workflow_source"]) if rows else None
+
+    def list_runs(
+        self, *, status: str | None = None, limit: int = 50, offset: int = 0
+    ) -> list[RunRecord]:
+        where, params = ("WHERE status=?", (status,)) if status else ("", ())
+        rows = self._query(
+            f"SELECT * FROM runs {where} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+            (*params, limit, offset),
+        )
+        return [_run_record(row) for row in rows]
+
+    def count_runs(self, *, status: str | None = None) -> int:
+        where, params = ("WHERE status=?", (status,)) if status else ("", ())
+        return int(self._query(f"SELECT COUNT(*) AS n FROM runs {where}", params)[0]["n"])
+
+    # --------------------------------------------------------------- nodes
+
+    def node_started(
+        self, run_id: str, node_id: str, node_type: str, inputs: dict[str, Any] | None
+    ) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO nodes(run_id, node_id, node_type, status, attempts, inputs_json,"
+                " started_at) VALUES (?,?,?,'running',1,?,?)"
+                " ON CONFLICT(run_id, node_id) DO UPDATE SET status='running',"
+                " attempts=attempts+1, inputs_json=excluded.inputs_json,"
+                " started_at=excluded.started_at, error=NULL",
+                (run_id, node_id, node_type, _dumps(inputs), time.time()),
+            )
+
+    def node_finished(
+        self,
+        run_id: str,
+        node_id: str,
+        node_type: str,
+        status: str,
+        *,
+        outputs: dict[str, Any] | None = None,
+        error: str | None = None,
+        reason: str | None = None,
+        cache_key: str | None = None,
+        duration_s: float | None = None,
+        cache_outputs: bool = False,
+    ) -> None:
+        """Record a node's end; with ``cache_outputs`` also store them under ``cache_key``,
+        in the same transaction so the cache never holds what the run does not."""
+        now = time.time()
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO nodes(run_id, node_id, node_type, status, outputs_json, error,"
+                " reason, cache_key, finished_at, duration_s) VALUES (?,?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT(run_id, node_id) DO UPDATE SET status=excluded.status,"
+                " outputs_json=excluded.outputs_json, error=excluded.error,"
+                " reason=excluded.reason, cache_key=excluded.cache_key,"
+                " finished_at=excluded.finished_at, duration_s=excluded.duration_s",
+                (
+                    run_id,
+                    node_id,
+                    node_type,
+                    status,
+                    None if outputs is None else _dumps(outputs),
+                    error,
+                    reason,
+                    cache_key,
+                    now,
+                    duration_s,
+                ),
+            )
+            if cache_outputs and cache_key and outputs is not None:
+                conn.execute(
+                    "INSERT OR REPLACE INTO cache(key, node_type, outputs_json, created_at)"
+                    " VALUES (?,?,?,?)",
+                    (cache_key, node_type, _dumps(outputs), now),
+                )
+
+    def node_states(self, run_id: str) -> dict[str, NodeRecord]:
+        rows = self._query("SELECT * FROM nodes WHERE run_id=? ORDER BY rowid", (run_id,))
+        return {row["node_id"]: _node_record(row) for row in rows}
+
+    # --------------------------------------------------------------- cache
+
+    def cache_get(self, key: str) -> dict[str, Any] | None:
+        rows = self._query("SELECT outputs_json FROM cache WHERE key=?", (key,))
+        return json.loads(rows[0]["outputs_json"]) if rows else None
+
+    def cache_clear(self, node_type: str | None = None) -> int:
+        with self._tx() as conn:
+            if node_type:
+                cursor = conn.execute("DELETE FROM cache WHERE node_type=?", (node_type,))
+            else:
+                cursor = conn.execute("DELETE FROM cache")
+            return cursor.rowcount
+
+    # ------------------------------------------------------------- journal
+
+    def journal_append(self, run_id: str, node_id: str, kind: str, payload: Any) -> int:
+        with self._tx() as conn:
+            cursor = conn.execute(
+                "INSERT INTO journal(run_id, node_id, kind, payload_json, created_at)"
+                " VALUES (?,?,?,?,?)",
+                (run_id, node_id, kind, _dumps(payload), time.time()),
+            )
+            return int(cursor.lastrowid or 0)
+
+    def journal_read(self, run_id: str, node_id: str, kind: str | None = None) -> list[Any]:
+        if kind is None:
+            rows = self._query(
+                "SELECT payload_json FROM journal WHERE run_id=? AND node_id=? ORDER BY seq",
+                (run_id, node_id),
+            )
+        else:
+            rows = self._query(
+                "SELECT payload_json FROM journal WHERE run_id=? AND node_id=? AND kind=?"
+                " ORDER BY seq",
+                (run_id, node_id, kind),
+            )
+        return [json.loads(row["payload_json"]) for row in rows]
+
+    def journal_search(self, kind: str, limit: int = 1000) -> list[tuple[str, str, Any]]:
+        """Journal entries of ``kind`` across all runs, newest first: ``(run_id, node_id,
+        payload)``. Lets a node learn from earlier runs (a tuner's warm start)."""
+        rows = self._query(
+            "SELECT run_id, node_id, payload_json FROM journal WHERE kind=?"
+            " ORDER BY seq DESC LIMIT ?",
+            (kind, limit),
+        )
+        return [(row["run_id"], row["node_id"], json.loads(row["payload_json"])) for row in rows]
+
+
+def _loads(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def _run_record(row: sqlite3.Row) -> RunRecord:
+    return RunRecord(
+        id=row["id"],
+        workflow_name=row["workflow_name"],
+        workflow_path=row["workflow_path"],
+        status=row["status"],
+        error=row["error"],
+        inputs=_loads(row["inputs_json"]) or {},
+        outputs=_loads(row["outputs_json"]),
+        selection=_loads(row["selection_json"]) or {},
+        options=_loads(row["options_json"]) or {},
+        labels=_loads(row["labels_json"]) or {},
+        created_at=row["created_at"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        attempt=row["attempt"],
+    )
+
+
+def _node_record(row: sqlite3.Row) -> NodeRecord:
+    return NodeRecord(
+        node_id=row["node_id"],
+        node_type=row["node_type"],
+        status=row["status"],
+        attempts=row["attempts"],
+        inputs=_loads(row["inputs_json"]),
+        outputs=_loads(row["outputs_json"]),
+        error=row["error"],
+        reason=row["reason"],
+        cache_key=row["cache_key"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        duration_s=row["duration_s"],
+    )

@@ -1,0 +1,1 @@
+"""Evaluation for autoglm: metrics, significance tests, feedback store, champion/challenger"""

@@ -1,0 +1,1 @@
+"""DGL graph neural networks for autoglm: graph loaders, profiler, search space, trainer"""

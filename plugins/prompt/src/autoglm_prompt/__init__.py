@@ -1,0 +1,1 @@
+"""Prompt optimisation for autoglm: instructions, verbalizers and few-shot examples searched with Nevergrad"""

@@ -1,0 +1,1 @@
+"""Text task nodes for autoglm: task-type recognition, retrieval, splitting, prompts, generation"""

@@ -1,0 +1,1 @@
+"""Nevergrad hyperparameter and architecture search over any autoglm node's search space"""

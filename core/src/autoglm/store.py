@@ -47,6 +47,7 @@ CREATE TABLE IF NOT EXISTS runs (
     finished_at REAL,
     attempt INTEGER NOT NULL DEFAULT 0,
     owner TEXT,
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
     labels_json TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX IF NOT EXISTS runs_status ON runs(status, created_at);
@@ -232,9 +233,30 @@ class RunStore:
         with self._tx() as conn:
             conn.execute(
                 "UPDATE runs SET status='running', started_at=COALESCE(started_at, ?),"
-                " attempt=attempt+1, owner=?, error=NULL WHERE id=?",
+                " attempt=attempt+1, owner=?, error=NULL, cancel_requested=0 WHERE id=?",
                 (time.time(), owner, run_id),
             )
+
+    def request_cancel(self, run_id: str) -> bool:
+        """Flag a run for cancellation. A queued run is cancelled at once; a running one is
+        stopped by the engine that runs it, which polls this flag. False if already finished."""
+        with self._tx() as conn:
+            row = conn.execute("SELECT status FROM runs WHERE id=?", (run_id,)).fetchone()
+            if row is None or row["status"] in {"succeeded", "failed", "cancelled"}:
+                return False
+            if row["status"] == "queued":
+                conn.execute(
+                    "UPDATE runs SET status='cancelled', cancel_requested=1, finished_at=?,"
+                    " error='cancelled before it started' WHERE id=?",
+                    (time.time(), run_id),
+                )
+            else:
+                conn.execute("UPDATE runs SET cancel_requested=1 WHERE id=?", (run_id,))
+            return True
+
+    def cancel_requested(self, run_id: str) -> bool:
+        rows = self._query("SELECT cancel_requested FROM runs WHERE id=?", (run_id,))
+        return bool(rows and rows[0]["cancel_requested"])
 
     def claim_queued_run(self, owner: str) -> str | None:
         """Atomically take the oldest queued run for ``owner`` (a worker); None if none wait."""

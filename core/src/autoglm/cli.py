@@ -1,0 +1,456 @@
+"""The ``autoglm`` command.
+
+Start-up stays light: this module imports only click at module level; each command imports what
+it needs when it runs, and ``autoglm --help`` imports no plugin code at all.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from autoglm.plugins import Host, PluginSelection
+    from autoglm.store import RunStore
+
+
+def _plugin_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The options that choose plugins, shared by every command that loads them."""
+    options = [
+        click.option(
+            "--plugins",
+            "allow",
+            metavar="A,B",
+            help="Load only these plugins (exact allow-list; env AUTOGLM_PLUGINS).",
+        ),
+        click.option(
+            "--block",
+            "block",
+            multiple=True,
+            metavar="NAME",
+            help="Never import this plugin (repeatable; env AUTOGLM_BLOCK_PLUGINS).",
+        ),
+        click.option(
+            "--plugins-dir",
+            "plugin_dirs",
+            multiple=True,
+            type=click.Path(file_okay=False),
+            help="Load every *.py in DIR as a private plugin (env AUTOGLM_PLUGINS_DIR).",
+        ),
+        click.option(
+            "--plugin-module",
+            "modules",
+            multiple=True,
+            metavar="MODULE[:ATTR]",
+            help="Load a private plugin from an importable module.",
+        ),
+        click.option(
+            "--strict-plugins",
+            is_flag=True,
+            help="Fail if any plugin fails to load (env AUTOGLM_STRICT_PLUGINS=1).",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _selection(
+    allow: str | None,
+    block: tuple[str, ...],
+    plugin_dirs: tuple[str, ...],
+    modules: tuple[str, ...],
+    strict_plugins: bool,
+) -> PluginSelection:
+    from autoglm.plugins import PluginSelection
+
+    return PluginSelection.from_env(
+        allow=[n.strip() for n in allow.split(",") if n.strip()] if allow is not None else None,
+        block=block,
+        plugin_dirs=plugin_dirs,
+        modules=modules,
+        strict=strict_plugins,
+    )
+
+
+def _load_host(selection: PluginSelection) -> Host:
+    from autoglm.errors import PluginError
+    from autoglm.plugins import Host
+
+    try:
+        return Host.load(selection)
+    except PluginError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _store(home: str | None) -> RunStore:
+    from autoglm.store import RunStore, default_home
+
+    root = Path(home).resolve() if home else default_home()
+    return RunStore(root / "runs.sqlite")
+
+
+def _home_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--home",
+        envvar="AUTOGLM_HOME",
+        type=click.Path(file_okay=False),
+        help="Run store, caches and artefacts folder (env AUTOGLM_HOME, default ./.autoglm).",
+    )(func)
+
+
+def _logging_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    @click.option("--json-logs", is_flag=True, help="Write logs as JSON lines (to stderr).")
+    @click.option(
+        "--log-level",
+        type=click.Choice(["debug", "info", "warning", "error"]),
+        default="info",
+        show_default=True,
+    )
+    @functools.wraps(func)
+    def wrapper(*args: Any, json_logs: bool, log_level: str, **kwargs: Any) -> Any:
+        from autoglm.logsetup import configure_logging
+
+        configure_logging(json_logs=json_logs, level=log_level)
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+def _workflow_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn workflow errors into one clear message and exit status 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from autoglm.errors import AutoGLMError, WorkflowError
+
+        try:
+            return func(*args, **kwargs)
+        except WorkflowError as exc:
+            click.echo(f"invalid workflow ({len(exc.problems)} problem(s)):", err=True)
+            for problem in exc.problems:
+                click.echo(f"  {problem}", err=True)
+            sys.exit(2)
+        except AutoGLMError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="autoglm", prog_name="autoglm")
+def main() -> None:
+    """autoglm: plugin-based workflows for automated LLM and graph-learning pipelines.
+
+    Workflows are YAML files (see configs/). Every capability is a plugin; `autoglm plugins`
+    lists what is installed.
+    """
+
+
+def _parse_inputs(pairs: tuple[str, ...], inputs_file: str | None) -> dict[str, Any]:
+    import yaml
+
+    values: dict[str, Any] = {}
+    if inputs_file:
+        loaded = yaml.safe_load(Path(inputs_file).read_text(encoding="utf-8")) or {}
+        if not isinstance(loaded, dict):
+            raise click.BadParameter(
+                "must hold a mapping of input names to values", param_hint="--inputs-file"
+            )
+        values.update(loaded)
+    for pair in pairs:
+        name, sep, raw = pair.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"expected KEY=VALUE, found {pair!r}", param_hint="-i")
+        values[name] = yaml.safe_load(raw) if raw else ""
+    return values
+
+
+@main.command()
+@click.argument("workflow", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "-i", "--input", "pairs", multiple=True, metavar="KEY=VALUE", help="A run input (YAML value)."
+)
+@click.option(
+    "--inputs-file", type=click.Path(exists=True, dir_okay=False), help="YAML file of run inputs."
+)
+@click.option("--workers", type=int, default=None, help="Parallel nodes (default: min(4, CPUs)).")
+@click.option("--no-cache", is_flag=True, help="Run every node even if a cached result exists.")
+@click.option(
+    "--progress/--no-progress", default=None, help="Progress display (default: on a terminal)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@_home_option
+@_plugin_options
+@_logging_options
+@_workflow_errors
+def run(
+    workflow: str,
+    pairs: tuple[str, ...],
+    inputs_file: str | None,
+    workers: int | None,
+    no_cache: bool,
+    progress: bool | None,
+    as_json: bool,
+    home: str | None,
+    **plugin_args: Any,
+) -> None:
+    """Run WORKFLOW (a YAML file) and print its outputs."""
+    from autoglm.engine import Engine
+    from autoglm.workflow import load_workflow
+
+    host = _load_host(_selection(**plugin_args))
+    wf = load_workflow(workflow, host)
+    inputs = _parse_inputs(pairs, inputs_file)
+    store = _store(home)
+    engine = Engine(
+        host, store, workers=workers, use_cache=not no_cache, reporter=_reporter(progress)
+    )
+    run_id = engine.submit(wf, inputs)
+    click.echo(f"run {run_id} ({wf.name}) started; store {store.path}", err=True)
+    try:
+        result = engine.execute(run_id, wf)
+    except KeyboardInterrupt:
+        store.finish_run(run_id, "failed", error="interrupted")
+        click.echo(f"\ninterrupted; continue with: autoglm resume {run_id}", err=True)
+        sys.exit(130)
+    _print_result(result, as_json)
+
+
+def _reporter(progress: bool | None) -> Any:
+    if progress is None:
+        progress = sys.stderr.isatty()
+    if not progress:
+        return None
+    from autoglm.progress import RichReporter
+
+    return RichReporter()
+
+
+def _print_result(result: Any, as_json: bool) -> None:
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "run_id": result.run_id,
+                    "status": result.status,
+                    "error": result.error,
+                    "outputs": result.outputs,
+                    "nodes": {k: v.model_dump() for k, v in result.nodes.items()},
+                },
+                indent=2,
+                default=str,
+            )
+        )
+    else:
+        _print_nodes(result.nodes)
+        if result.outputs:
+            click.echo("\noutputs:")
+            for name, value in result.outputs.items():
+                if isinstance(value, str) and "\n" in value:
+                    click.echo(f"  {name}:")
+                    for line in value.splitlines():
+                        click.echo(f"    {line}")
+                else:
+                    text = value if isinstance(value, str) else json.dumps(value, default=str)
+                    click.echo(f"  {name}: {text}")
+        click.echo(f"\nrun {result.run_id}: {result.status}")
+        if result.error:
+            click.echo(f"error: {result.error}")
+    if result.status != "succeeded":
+        if result.status == "failed":
+            click.echo(f"resume with: autoglm resume {result.run_id}", err=True)
+        sys.exit(1)
+
+
+def _print_nodes(nodes: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="nodes", show_lines=False)
+    for column in ("node", "type", "status", "attempts", "seconds", "note"):
+        table.add_column(column)
+    for node in nodes.values():
+        note = node.error or node.reason or ""
+        seconds = f"{node.duration_s:.3f}" if node.duration_s is not None else ""
+        table.add_row(
+            node.node_id, node.node_type, node.status, str(node.attempts), seconds, note[:80]
+        )
+    Console(soft_wrap=True).print(table)
+
+
+@main.command()
+@click.argument("workflows", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print problems as JSON.")
+@_plugin_options
+def validate(workflows: tuple[str, ...], as_json: bool, **plugin_args: Any) -> None:
+    """Check WORKFLOWS without running anything: node types, configs, references, types, cycles."""
+    from autoglm.errors import WorkflowError
+    from autoglm.workflow import load_workflow
+
+    host = _load_host(_selection(**plugin_args))
+    report: dict[str, list[dict[str, Any]]] = {}
+    for path in workflows:
+        try:
+            wf = load_workflow(path, host)
+            report[path] = []
+            if not as_json:
+                click.echo(f"{path}: ok ({len(wf.nodes)} nodes)")
+        except WorkflowError as exc:
+            report[path] = [p.to_dict() for p in exc.problems]
+            if not as_json:
+                for problem in exc.problems:
+                    click.echo(str(problem), err=True)
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+    if any(report.values()):
+        sys.exit(2)
+
+
+@main.command()
+@click.option(
+    "--json", "as_json", is_flag=True, help="Machine-readable output with config schemas."
+)
+@click.option("--schemas", is_flag=True, help="Show each node type's config fields.")
+@_plugin_options
+def plugins(as_json: bool, schemas: bool, **plugin_args: Any) -> None:
+    """List plugins, their versions, node types, config schemas and load errors."""
+    host = _load_host(_selection(**plugin_args))
+    if as_json:
+        data = []
+        for info in host.plugins.values():
+            entry = info.to_dict()
+            entry["node_types"] = [host.node_types[n].describe() for n in info.node_types]
+            data.append(entry)
+        click.echo(json.dumps(data, indent=2, default=str))
+        return
+    for info in host.plugins.values():
+        version = f" {info.version}" if info.version else ""
+        click.echo(f"{info.name}{version} [{info.status}] ({info.source}: {info.target})")
+        if info.error:
+            click.echo(f"    error: {info.error}")
+        for name in info.node_types:
+            node_type = host.node_types[name]
+            click.echo(f"    {name} v{node_type.version}: {node_type.describe()['description']}")
+            if schemas:
+                for field, spec in node_type.Config.model_fields.items():
+                    default = "required" if spec.is_required() else f"default {spec.default!r}"
+                    click.echo(f"        {field}: {spec.annotation} ({default})")
+
+
+@main.command()
+@click.argument("workflow", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Write to a file (.md wraps it in a code fence).",
+)
+@_plugin_options
+@_workflow_errors
+def graph(workflow: str, output: str | None, **plugin_args: Any) -> None:
+    """Print a Mermaid diagram of WORKFLOW (made offline)."""
+    from autoglm.mermaid import workflow_to_mermaid
+    from autoglm.workflow import load_workflow
+
+    text = workflow_to_mermaid(load_workflow(workflow, _load_host(_selection(**plugin_args))))
+    if output:
+        body = f"```mermaid\n{text}```\n" if output.endswith(".md") else text
+        Path(output).write_text(body, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@main.command()
+@click.argument("run_id", required=False)
+@click.option(
+    "--status", type=click.Choice(["queued", "running", "succeeded", "failed", "cancelled"])
+)
+@click.option("--limit", type=int, default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@_home_option
+def runs(
+    run_id: str | None, status: str | None, limit: int, as_json: bool, home: str | None
+) -> None:
+    """List runs, or show RUN_ID with its nodes."""
+    store = _store(home)
+    if run_id:
+        record = store.get_run(run_id)
+        if record is None:
+            raise click.ClickException(f"no run {run_id!r} in {store.path}")
+        nodes = store.node_states(run_id)
+        if as_json:
+            payload = record.model_dump()
+            payload["nodes"] = {k: v.model_dump() for k, v in nodes.items()}
+            click.echo(json.dumps(payload, indent=2, default=str))
+            return
+        click.echo(f"run {record.id}: {record.workflow_name} [{record.status}]")
+        if record.error:
+            click.echo(f"error: {record.error}")
+        _print_nodes(nodes)
+        if record.outputs:
+            click.echo(json.dumps(record.outputs, indent=2, default=str))
+        return
+    records = store.list_runs(status=status, limit=limit)
+    if as_json:
+        click.echo(json.dumps([r.model_dump() for r in records], indent=2, default=str))
+        return
+    from datetime import datetime
+
+    for record in records:
+        created = datetime.fromtimestamp(record.created_at).strftime("%Y-%m-%d %H:%M:%S")
+        click.echo(f"{record.id}  {created}  {record.status:<9}  {record.workflow_name}")
+
+
+@main.command()
+@click.argument("run_id")
+@click.option("--workers", type=int, default=None)
+@click.option("--progress/--no-progress", default=None)
+@click.option("--json", "as_json", is_flag=True)
+@_home_option
+@_logging_options
+@_workflow_errors
+def resume(
+    run_id: str, workers: int | None, progress: bool | None, as_json: bool, home: str | None
+) -> None:
+    """Continue RUN_ID (killed, failed or interrupted) without re-running finished nodes."""
+    from autoglm.engine import Engine
+    from autoglm.plugins import PluginSelection
+
+    store = _store(home)
+    record = store.get_run(run_id)
+    if record is None:
+        raise click.ClickException(f"no run {run_id!r} in {store.path}")
+    if record.status == "succeeded":
+        click.echo(f"run {run_id} already succeeded", err=True)
+    host = _load_host(PluginSelection.from_dict(record.selection))
+    engine = Engine(
+        host,
+        store,
+        workers=workers,
+        use_cache=bool(record.options.get("use_cache", True)),
+        reporter=_reporter(progress),
+    )
+    _print_result(engine.execute(run_id), as_json)
+
+
+@main.command()
+@click.argument("run_id")
+@_home_option
+def cancel(run_id: str, home: str | None) -> None:
+    """Ask RUN_ID to stop (a queued run is cancelled at once)."""
+    store = _store(home)
+    if not store.request_cancel(run_id):
+        raise click.ClickException(f"run {run_id!r} is not queued or running")
+    click.echo(f"cancellation requested for {run_id}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

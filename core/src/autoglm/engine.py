@@ -1,0 +1,599 @@
+"""The workflow engine: runs a validated workflow's DAG against the run store.
+
+* Nodes start as soon as their dependencies are done; independent branches run in parallel on a
+  bounded thread pool (``workers``).
+* Every state change is committed to the run store before the engine moves on, so a run killed
+  at any point resumes (``Engine.execute(run_id)`` on an existing run) without re-running the
+  nodes that finished, and replays the routing decisions (skips) that were recorded.
+* Results are cached by node type, version, config and inputs: a re-run skips unchanged nodes.
+* Retries back off exponentially with jitter. A ``timeout`` really stops the node: with
+  ``isolation: process`` (the default when a timeout is set) the attempt runs in a worker
+  process that is killed at the deadline; with ``isolation: thread`` the node is asked to stop
+  through ``context.check_cancelled()`` and must honour it.
+* Lifecycle hooks are called per observer plugin; an observer that raises is logged and recorded
+  in the run's journal, never fatal to the run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import socket
+import threading
+import time
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import structlog
+from pydantic import BaseModel, ValidationError
+
+from autoglm.context import NodeContext
+from autoglm.errors import AutoGLMError, NodeCancelled, NodeTimeout
+from autoglm.expressions import Reference
+from autoglm.isolation import RemoteError, run_in_process
+from autoglm.logsetup import ensure_logging
+from autoglm.nodes import NodeType
+from autoglm.plugins import Host
+from autoglm.store import FINISHED_NODE_STATES, NodeRecord, RunStore
+from autoglm.workflow import RUN_INPUTS, InputRef, Workflow, WorkflowNode, parse_workflow
+
+log = structlog.get_logger("autoglm.engine")
+
+RUN_JOURNAL = "__run__"
+
+
+class ProgressReporter(Protocol):
+    """Receives progress events; the CLI draws them with rich, the service ignores them."""
+
+    def run_started(self, run_id: str, total: int, done: int) -> None: ...
+    def node_started(self, node_id: str) -> None: ...
+    def node_progress(
+        self, node_id: str, completed: float, total: float | None, message: str | None
+    ) -> None: ...
+    def node_finished(self, node_id: str, status: str) -> None: ...
+    def run_finished(self, status: str) -> None: ...
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    status: str
+    outputs: dict[str, Any]
+    error: str | None
+    nodes: dict[str, NodeRecord] = field(default_factory=dict)
+
+
+class _Skip(Exception):
+    """Internal: the node is skipped (a recorded routing decision)."""
+
+
+class _Blocked(Exception):
+    """Internal: an upstream node failed, so this node cannot run now (it stays pending)."""
+
+
+def cache_key(node_type: type[NodeType], config: dict[str, Any], inputs: dict[str, Any]) -> str:
+    """Key of a node result: type name, type version, config and inputs, canonical JSON."""
+    blob = json.dumps(
+        [node_type.name, node_type.version, config, inputs],
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _dig(value: Any, path: tuple[str, ...]) -> Any:
+    for part in path:
+        if isinstance(value, dict):
+            value = value.get(part)
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return None
+    return value
+
+
+class Engine:
+    """Executes workflows against a run store with the node types of a host."""
+
+    def __init__(
+        self,
+        host: Host,
+        store: RunStore,
+        *,
+        workers: int | None = None,
+        use_cache: bool = True,
+        reporter: ProgressReporter | None = None,
+    ) -> None:
+        ensure_logging()
+        self.host = host
+        self.store = store
+        self.workers = workers or min(4, os.cpu_count() or 1)
+        self.use_cache = use_cache
+        self.reporter = reporter
+        self.owner = f"{socket.gethostname()}:{os.getpid()}"
+        self._lock = threading.Lock()
+        self._cancel: dict[str, threading.Event] = {}
+        self._random = random.Random()
+
+    # ------------------------------------------------------------- public
+
+    def submit(
+        self,
+        workflow: Workflow,
+        inputs: dict[str, Any] | None = None,
+        *,
+        run_id: str | None = None,
+        labels: dict[str, Any] | None = None,
+    ) -> str:
+        """Record a queued run (inputs checked now) and return its id."""
+        values = workflow.resolve_inputs(inputs or {})
+        return self.store.create_run(
+            workflow_name=workflow.name,
+            workflow_source=workflow.source,
+            workflow_path=workflow.path,
+            inputs=values,
+            selection=self.host.selection.to_dict(),
+            options={"use_cache": self.use_cache},
+            labels=labels,
+            run_id=run_id,
+        )
+
+    def run(
+        self,
+        workflow: Workflow,
+        inputs: dict[str, Any] | None = None,
+        *,
+        run_id: str | None = None,
+    ) -> RunResult:
+        """Submit and execute a run in this thread."""
+        return self.execute(self.submit(workflow, inputs, run_id=run_id), workflow)
+
+    def cancel(self, run_id: str) -> None:
+        """Ask a run to stop: running nodes are cancelled, nothing new starts. Works across
+        processes through the store's flag."""
+        self.store.request_cancel(run_id)
+        with self._lock:
+            event = self._cancel.get(run_id)
+        if event is not None:
+            event.set()
+
+    def execute(self, run_id: str, workflow: Workflow | None = None) -> RunResult:
+        """Run, or resume, the stored run ``run_id``; finished nodes are not run again."""
+        record = self.store.get_run(run_id)
+        if record is None:
+            raise AutoGLMError(f"no run {run_id!r} in {self.store.path}")
+        if workflow is None:
+            source = self.store.get_run_source(run_id) or ""
+            workflow = parse_workflow(source, self.host, path=record.workflow_path)
+        self.store.mark_run_started(run_id, self.owner)
+        cancel = threading.Event()
+        with self._lock:
+            self._cancel[run_id] = cancel
+        try:
+            return _Run(self, workflow, run_id, record.inputs, cancel).execute()
+        finally:
+            with self._lock:
+                self._cancel.pop(run_id, None)
+
+    # -------------------------------------------------------------- hooks
+
+    def notify(self, hook: str, **kwargs: Any) -> None:
+        """Call every implementation of lifecycle ``hook``, each isolated from the others."""
+        run_id = kwargs["run_id"]
+        caller = getattr(self.host.pm.hook, hook)
+        for impl in reversed(caller.get_hookimpls()):
+            try:
+                impl.function(*[kwargs[name] for name in impl.argnames])
+            except Exception as exc:
+                log.warning("observer hook failed", hook=hook, plugin=impl.plugin_name, error=exc)
+                self.store.journal_append(
+                    run_id,
+                    RUN_JOURNAL,
+                    "hook_error",
+                    {"hook": hook, "plugin": impl.plugin_name, "error": repr(exc)},
+                )
+
+
+class _Run:
+    """The state of one execution of one run."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        workflow: Workflow,
+        run_id: str,
+        inputs: dict[str, Any],
+        cancel: threading.Event,
+    ) -> None:
+        self.engine = engine
+        self.store = engine.store
+        self.workflow = workflow
+        self.run_id = run_id
+        self.inputs = inputs
+        self.cancel = cancel
+        self.status: dict[str, str] = {}
+        self.outputs: dict[str, dict[str, Any] | None] = {}
+        self.errors: dict[str, str] = {}
+        self.node_events: dict[str, threading.Event] = {}
+        self._last_cancel_check = 0.0
+
+    # ---------------------------------------------------------- main loop
+
+    def execute(self) -> RunResult:
+        wf = self.workflow
+        for node_id, rec in self.store.node_states(self.run_id).items():
+            if node_id in wf.nodes and rec.status in FINISHED_NODE_STATES:
+                self.status[node_id] = rec.status
+                self.outputs[node_id] = rec.outputs
+        done_before = len(self.status)
+        reporter = self.engine.reporter
+        if reporter:
+            reporter.run_started(self.run_id, len(wf.nodes), done_before)
+        log.info(
+            "run started",
+            run_id=self.run_id,
+            workflow=wf.name,
+            nodes=len(wf.nodes),
+            resumed_nodes=done_before,
+        )
+        self.engine.notify("before_run", run_id=self.run_id, workflow=wf, inputs=self.inputs)
+
+        waiting = {
+            n: {d for d in wf.nodes[n].depends_on if d not in self.status}
+            for n in wf.order
+            if n not in self.status
+        }
+        children = wf.children
+        ready = deque(n for n in wf.order if n in waiting and not waiting[n])
+        running: dict[Future[str], str] = {}
+        with ThreadPoolExecutor(self.engine.workers, thread_name_prefix="autoglm-node") as pool:
+            while ready or running:
+                while ready and not self._cancelled():
+                    node_id = ready.popleft()
+                    outcome = self._prepare(node_id)
+                    if isinstance(outcome, dict):
+                        running[pool.submit(self._run_node, node_id, outcome)] = node_id
+                    else:
+                        self._release(node_id, outcome, waiting, children, ready)
+                if self._cancelled():
+                    for event in self.node_events.values():
+                        event.set()
+                    ready.clear()
+                if not running:
+                    break
+                finished, _ = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    node_id = running.pop(future)
+                    self._release(node_id, future.result(), waiting, children, ready)
+        return self._finish()
+
+    def _release(
+        self,
+        node_id: str,
+        status: str,
+        waiting: dict[str, set[str]],
+        children: dict[str, list[str]],
+        ready: deque[str],
+    ) -> None:
+        self.status[node_id] = status
+        if self.engine.reporter:
+            self.engine.reporter.node_finished(node_id, status)
+        for child in children[node_id]:
+            deps = waiting.get(child)
+            if deps is not None and node_id in deps:
+                deps.discard(node_id)
+                if not deps:
+                    ready.append(child)
+
+    def _cancelled(self) -> bool:
+        if self.cancel.is_set():
+            return True
+        now = time.monotonic()
+        if now - self._last_cancel_check > 0.5:
+            self._last_cancel_check = now
+            if self.store.cancel_requested(self.run_id):
+                self.cancel.set()
+        return self.cancel.is_set()
+
+    def _finish(self) -> RunResult:
+        wf = self.workflow
+        unfinished = [n for n in wf.order if self.status.get(n) not in FINISHED_NODE_STATES]
+        if self.cancel.is_set() and unfinished:
+            status, error = "cancelled", "run was cancelled"
+        elif unfinished:
+            failed = [n for n in unfinished if self.status.get(n) == "failed"]
+            status = "failed"
+            error = "; ".join(f"node {n!r} failed: {self.errors.get(n, '')}" for n in failed)
+            blocked = [n for n in unfinished if n not in failed]
+            if blocked:
+                error += f" ({len(blocked)} downstream node(s) not run: {', '.join(blocked)})"
+        else:
+            status, error = "succeeded", None
+        outputs = {
+            name: (self._resolve_input(value) if isinstance(value, InputRef) else value)
+            if status == "succeeded"
+            else None
+            for name, value in wf.outputs.items()
+        }
+        self.store.finish_run(
+            self.run_id, status, error=error, outputs=outputs if status == "succeeded" else None
+        )
+        log.info("run finished", run_id=self.run_id, status=status, error=error)
+        if self.engine.reporter:
+            self.engine.reporter.run_finished(status)
+        self.engine.notify(
+            "after_run",
+            run_id=self.run_id,
+            workflow=wf,
+            status=status,
+            outputs=outputs,
+        )
+        return RunResult(
+            run_id=self.run_id,
+            status=status,
+            outputs=outputs,
+            error=error,
+            nodes=self.store.node_states(self.run_id),
+        )
+
+    # ------------------------------------------------------ node decisions
+
+    def _resolve(self, ref: Reference) -> Any:
+        """Value of a reference; a skipped node's outputs read as None."""
+        if ref.root == RUN_INPUTS:
+            return _dig(self.inputs, ref.path)
+        return _dig(self.outputs.get(ref.root), ref.path)
+
+    def _resolve_input(self, value: InputRef) -> Any:
+        for ref in value.sources:
+            state = self.status.get(ref.root, "succeeded") if ref.root != RUN_INPUTS else "ok"
+            if state in {"succeeded", "cached", "ok"}:
+                return self._resolve(ref)
+        return None
+
+    def _prepare(self, node_id: str) -> dict[str, Any] | str:
+        """Decide whether the node runs (return its input values), is skipped (recorded, so
+        resume replays the decision) or is blocked by a failed upstream node."""
+        node = self.workflow.nodes[node_id]
+        try:
+            values = {
+                name: self._input_value(value) if isinstance(value, InputRef) else value
+                for name, value in node.inputs.items()
+            }
+            if node.when is not None:
+                self._check_upstream({r.root for r in node.when.references})
+                if not node.when.evaluate(self._resolve):
+                    raise _Skip(f"when: {node.when.source} is false")
+        except _Skip as skip:
+            self.store.node_finished(self.run_id, node_id, node.type, "skipped", reason=str(skip))
+            self.outputs[node_id] = None
+            log.info("node skipped", run_id=self.run_id, node=node_id, reason=str(skip))
+            return "skipped"
+        except _Blocked:
+            return "blocked"
+        return values
+
+    def _check_upstream(self, roots: set[str]) -> None:
+        for root in roots - {RUN_INPUTS}:
+            if self.status.get(root) in {"failed", "blocked"}:
+                raise _Blocked(root)
+
+    def _input_value(self, value: InputRef) -> Any:
+        states = [
+            "ok" if ref.root == RUN_INPUTS else self.status.get(ref.root) for ref in value.sources
+        ]
+        for ref, state in zip(value.sources, states, strict=True):
+            if state in {"ok", "succeeded", "cached"}:
+                return self._resolve(ref)
+        if any(state in {"failed", "blocked"} for state in states):
+            raise _Blocked(value.sources[0].root)
+        raise _Skip(
+            "upstream "
+            + ", ".join(repr(ref.root) for ref in value.sources)
+            + (" were" if len(value.sources) > 1 else " was")
+            + " skipped"
+        )
+
+    # ------------------------------------------------------------ running
+
+    def _run_node(self, node_id: str, values: dict[str, Any]) -> str:
+        """Run one node with cache, retries and timeout; returns its final status."""
+        node = self.workflow.nodes[node_id]
+        node_type = self.engine.host.get_node_type(node.type)
+        try:
+            config = node_type.Config.model_validate(node.config)
+            inputs = node_type.Inputs.model_validate(values)
+        except ValidationError as exc:
+            return self._fail(node, f"invalid inputs: {exc}", values, attempt=1, final_exc=exc)
+        config_json = config.model_dump(mode="json")
+        inputs_json = inputs.model_dump(mode="json")
+        key = cache_key(node_type, config_json, inputs_json)
+        use_cache = node.settings.cache and self.engine.use_cache
+        if use_cache:
+            cached = self.store.cache_get(key)
+            if cached is not None:
+                self.store.node_finished(
+                    self.run_id, node_id, node.type, "cached", outputs=cached, cache_key=key
+                )
+                self.outputs[node_id] = cached
+                self.engine.notify(
+                    "after_node_run",
+                    run_id=self.run_id,
+                    node_id=node_id,
+                    node_type=node.type,
+                    inputs=inputs_json,
+                    outputs=cached,
+                    duration_s=0.0,
+                    cached=True,
+                )
+                return "cached"
+        event = threading.Event()
+        self.node_events[node_id] = event
+        if self.cancel.is_set():
+            event.set()
+        context = NodeContext(
+            run_id=self.run_id,
+            node_id=node_id,
+            node_type=node.type,
+            home=self.store.home,
+            selection=self.engine.host.selection,
+            store_path=self.store.path,
+            cancel_event=event,
+            progress_callback=self._progress,
+            _store=self.store,
+            _host=self.engine.host,
+        )
+        self.store.node_started(self.run_id, node_id, node.type, inputs_json)
+        if self.engine.reporter:
+            self.engine.reporter.node_started(node_id)
+        self.engine.notify(
+            "before_node_run",
+            run_id=self.run_id,
+            node_id=node_id,
+            node_type=node.type,
+            inputs=inputs_json,
+            context=context,
+        )
+        policy = node.settings.retry
+        start = time.perf_counter()
+        for attempt in range(1, policy.attempts + 1):
+            try:
+                outputs = self._attempt(node, node_type, config, inputs, context)
+                break
+            except Exception as exc:
+                final = attempt == policy.attempts or self.cancel.is_set()
+                self.engine.notify(
+                    "on_node_error",
+                    run_id=self.run_id,
+                    node_id=node_id,
+                    node_type=node.type,
+                    error=exc,
+                    attempt=attempt,
+                    final=final,
+                )
+                log.warning(
+                    "node attempt failed",
+                    run_id=self.run_id,
+                    node=node_id,
+                    attempt=attempt,
+                    error=f"{type(exc).__name__}: {exc}",
+                )
+                if final:
+                    return self._fail(node, f"{type(exc).__name__}: {exc}", values, attempt)
+                event.wait(policy.delay(attempt, self.engine._random.random()))
+                if self.cancel.is_set():
+                    return self._fail(node, "cancelled during retry back-off", values, attempt)
+                event.clear()
+        duration = time.perf_counter() - start
+        self.store.node_finished(
+            self.run_id,
+            node_id,
+            node.type,
+            "succeeded",
+            outputs=outputs,
+            cache_key=key,
+            duration_s=duration,
+            cache_outputs=node.settings.cache,
+        )
+        self.outputs[node_id] = outputs
+        log.debug("node finished", run_id=self.run_id, node=node_id, seconds=round(duration, 4))
+        self.engine.notify(
+            "after_node_run",
+            run_id=self.run_id,
+            node_id=node_id,
+            node_type=node.type,
+            inputs=inputs_json,
+            outputs=outputs,
+            duration_s=duration,
+            cached=False,
+        )
+        return "succeeded"
+
+    def _attempt(
+        self,
+        node: WorkflowNode,
+        node_type: type[NodeType],
+        config: BaseModel,
+        inputs: BaseModel,
+        context: NodeContext,
+    ) -> dict[str, Any]:
+        settings = node.settings
+        isolation = settings.isolation
+        if isolation == "auto":
+            isolation = "process" if settings.timeout is not None else "thread"
+        if isolation == "process":
+            try:
+                return run_in_process(
+                    context=context,
+                    node_type=node.type,
+                    config=config.model_dump(mode="json"),
+                    inputs=inputs.model_dump(mode="json"),
+                    timeout=settings.timeout,
+                    on_progress=lambda done, total, msg: self._progress(node.id, done, total, msg),
+                )
+            except RemoteError as exc:
+                log.debug("remote traceback", node=node.id, trace=exc.trace)
+                raise
+        timer = None
+        timed_out = threading.Event()
+        if settings.timeout is not None:
+
+            def expire() -> None:
+                timed_out.set()
+                context.cancel_event.set()
+
+            timer = threading.Timer(settings.timeout, expire)
+            timer.daemon = True
+            timer.start()
+        try:
+            instance = node_type()
+            instance.init(config, context)
+            result = instance.execute(inputs, context)
+            if not isinstance(result, node_type.Outputs):
+                result = node_type.Outputs.model_validate(result)
+            if timed_out.is_set():
+                raise NodeTimeout(f"node {node.id!r} ran past its timeout of {settings.timeout} s")
+            return result.model_dump(mode="json")
+        except NodeCancelled:
+            if timed_out.is_set():
+                raise NodeTimeout(
+                    f"node {node.id!r} ran past its timeout of {settings.timeout} s"
+                ) from None
+            raise
+        finally:
+            if timer is not None:
+                timer.cancel()
+
+    def _fail(
+        self,
+        node: WorkflowNode,
+        error: str,
+        values: dict[str, Any],
+        attempt: int,
+        final_exc: BaseException | None = None,
+    ) -> str:
+        if final_exc is not None:
+            self.engine.notify(
+                "on_node_error",
+                run_id=self.run_id,
+                node_id=node.id,
+                node_type=node.type,
+                error=final_exc,
+                attempt=attempt,
+                final=True,
+            )
+        self.errors[node.id] = error
+        self.store.node_finished(self.run_id, node.id, node.type, "failed", error=error)
+        log.error("node failed", run_id=self.run_id, node=node.id, error=error)
+        return "failed"
+
+    def _progress(
+        self, node_id: str, completed: float, total: float | None, message: str | None
+    ) -> None:
+        if self.engine.reporter:
+            self.engine.reporter.node_progress(node_id, completed, total, message)

@@ -1,1 +1,1 @@
-"""Pure-Python text nodes for autoglm (a splitter and a keyword router): the example third-party plugin"""
+"""Pure-Python text nodes for autoglm: the example of a third-party plugin package."""

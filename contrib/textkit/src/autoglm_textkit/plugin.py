@@ -1,10 +1,13 @@
-"""Entry point of the plugin: light on purpose (no heavy imports at module level)."""
+"""Entry point of the textkit plugin (``[project.entry-points.autoglm] textkit = ...``)."""
 
 from __future__ import annotations
 
 from autoglm import hookimpl
+from autoglm_textkit.router import KeywordRouterNode
+from autoglm_textkit.split import SplitNode
 
 
 @hookimpl
 def register_nodes(register):
-    """Node types are registered here as they are written."""
+    register(SplitNode)
+    register(KeywordRouterNode)

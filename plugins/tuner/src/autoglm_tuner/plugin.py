@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from autoglm import hookimpl
+from autoglm_tuner.node import SearchNode
 
 
 @hookimpl
 def register_nodes(register):
-    """Node types are registered here as they are written."""
+    """The tuner contributes one node type, ``tuner.search``."""
+    register(SearchNode)

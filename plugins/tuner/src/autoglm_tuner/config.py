@@ -1,0 +1,100 @@
+"""Config, inputs and outputs of ``tuner.search``.
+
+Kept in a module of their own that imports only pydantic and autoglm, so that listing plugins
+(and validating workflows) never pulls in nevergrad, numpy or matplotlib.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from autoglm import NodeModel
+
+
+class FidelityConfig(NodeModel):
+    """Multi-fidelity schedule: every configuration is first evaluated with ``field = min``;
+    the best ones are promoted through geometric rungs up to ``field = max``."""
+
+    field: str = Field("max_epochs", description="objective config field that sets the cost")
+    min: int = Field(..., ge=1, description="fidelity of the first (cheapest) rung")
+    max: int = Field(..., ge=1, description="full fidelity; the best config is chosen here")
+    eta: float = Field(3.0, gt=1.0, description="growth factor between rungs")
+    top_fraction: float | None = Field(
+        0.3,
+        gt=0.0,
+        le=1.0,
+        description="share of configurations that reach full fidelity (None: 1/eta per rung)",
+    )
+    schedule: Literal["sha", "asha"] = Field(
+        "sha", description="successive halving (exact top fraction) or asynchronous ASHA"
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> FidelityConfig:
+        if self.min > self.max:
+            raise ValueError(f"fidelity.min ({self.min}) must not exceed fidelity.max ({self.max})")
+        return self
+
+
+class SearchConfig(NodeModel):
+    objective: str = Field(..., description="node type whose config is searched, e.g. gnn.train")
+    base_config: dict[str, Any] = Field(
+        default_factory=dict, description="fixed objective config values"
+    )
+    space: dict[str, dict[str, Any]] | None = Field(
+        None, description="YAML-form dimensions that override or narrow the declared space"
+    )
+    metric: str = Field("val_acc", description="objective output field to optimise")
+    mode: Literal["max", "min"] = "max"
+    optimizer: str = Field("NGOpt", description="'random', 'grid' or a Nevergrad registry name")
+    budget: int = Field(20, ge=1, description="number of configurations (trials) to evaluate")
+    fidelity: FidelityConfig | None = None
+    workers: int = Field(2, ge=1, description="worker processes running trials in parallel")
+    trial_timeout: float | None = Field(
+        None, gt=0, description="seconds one evaluation may take before its worker is killed"
+    )
+    seed: int = 0
+    warm_start: bool = True
+    warm_start_configs: int = Field(
+        3, ge=0, description="at most this many earlier best configs are tried first"
+    )
+    warm_start_max_distance: float = Field(
+        0.25, ge=0, description="largest profile distance (0-1) of a search to learn from"
+    )
+    categorical: Literal["deterministic", "softmax"] = Field(
+        "deterministic",
+        description="how unordered choices are given to Nevergrad (see docs/tuner.md)",
+    )
+    grid_points: int = Field(3, ge=1, description="grid values per numeric dimension")
+    show_top: int = Field(10, ge=1, description="rows of the text leaderboard")
+
+
+class SearchInputs(NodeModel):
+    objective_inputs: dict[str, Any] = Field(
+        default_factory=dict, description="inputs given to every trial, e.g. {graph: path}"
+    )
+    profile: dict[str, Any] | None = Field(
+        None, description="task description (graph statistics) used for warm starts"
+    )
+
+
+class SearchOutputs(NodeModel):
+    best_config: dict[str, Any] = Field(
+        ..., description="full objective config: base_config, best values, full fidelity"
+    )
+    best_params: dict[str, Any] = Field(..., description="the searched values of the best trial")
+    best_score: float | None
+    leaderboard: list[dict[str, Any]]
+    leaderboard_text: str
+    trials: int = Field(..., description="configurations evaluated")
+    failed_trials: int = Field(..., description="configurations whose last evaluation failed")
+    evaluations: int = Field(..., description="objective runs, promotions included")
+    optimizer_used: str = Field(..., description="the optimiser that ran (NGOpt's pick named)")
+    rank_correlation: float | None = Field(
+        None, description="Spearman rank correlation of first-rung and full-fidelity scores"
+    )
+    warm_started_from: list[str] = Field(default_factory=list)
+    plot_path: str
+    report_path: str

@@ -1,0 +1,355 @@
+"""The search loop: ask a batch, evaluate it on the worker pool, tell, promote, repeat.
+
+Batches are synchronous on purpose: the optimiser is told the results of a batch in ask order
+before the next batch is asked, and promotions are decided between batches. Nothing then
+depends on which worker happens to finish first, so a seeded search is reproducible (for a
+given seed and worker count), and a resumed search can *replay* its journal: it re-asks the
+same points, finds their results recorded, tells them without running anything, and continues
+with the first evaluation that is not in the journal.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from autoglm.context import NodeContext
+from autoglm.nodes import NodeType
+from autoglm.space import Dimension, dimension_to_dict
+from autoglm_tuner import report
+from autoglm_tuner.config import SearchConfig, SearchInputs, SearchOutputs
+from autoglm_tuner.fidelity import Scheduler, promotion_fraction, rungs, spearman
+from autoglm_tuner.pool import WorkerPool
+from autoglm_tuner.report import loss_of
+from autoglm_tuner.strategies import Candidate, GridStrategy, Strategy, make_strategy
+from autoglm_tuner.warmstart import SUMMARY_KIND, WARM_START_KIND, WarmStart, find_warm_start
+
+TRIAL_KIND = "trial"
+#: Repeated points in a row after which the optimiser is taken to have converged.
+MAX_DUPLICATES = 50
+Record = dict[str, Any]
+
+
+class SearchFailed(RuntimeError):
+    """Every trial failed: there is no best configuration to hand on."""
+
+
+@dataclass
+class Search:
+    config: SearchConfig
+    objective: type[NodeType]
+    space: dict[str, Dimension]
+    inputs: SearchInputs
+    context: NodeContext
+    records: list[Record] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.levels = rungs(self.config.fidelity)
+        fraction = promotion_fraction(self.config.fidelity, len(self.levels))
+        fidelity = self.config.fidelity
+        synchronous = fidelity is None or fidelity.schedule == "sha"
+        self.asha = Scheduler(len(self.levels), fraction, synchronous)
+        self.recorded = {(r["trial"], r["rung"]): r for r in self.context.journal_read(TRIAL_KIND)}
+        self.offset = max((r.get("elapsed") or 0.0 for r in self.recorded.values()), default=0.0)
+        self.candidates: dict[int, Candidate] = {}
+        self.worst_loss: float | None = None
+        self.asked_all = False
+        self.seen: dict[str, int] = {}
+        self.told: dict[int, float | None] = {}
+        self.duplicates: list[tuple[Candidate, int]] = []
+
+    # ------------------------------------------------------------ main loop
+
+    def run(self) -> SearchOutputs:
+        cfg = self.config
+        warm = self._warm_start()
+        strategy = make_strategy(
+            cfg.optimizer,
+            self.space,
+            budget=cfg.budget,
+            workers=cfg.workers,
+            seed=cfg.seed,
+            categorical=cfg.categorical,
+            grid_points=cfg.grid_points,
+        )
+        self.warm_count = 0 if isinstance(strategy, GridStrategy) else len(warm.configs)
+        for params in warm.configs:
+            strategy.suggest(params)
+        self.started = time.monotonic()
+        with WorkerPool(cfg.workers, self.context, cfg.trial_timeout) as pool:
+            while True:
+                jobs = self.asha.promotions(cfg.workers, final=self.asked_all)
+                jobs += self._new_trials(strategy, cfg.workers - len(jobs))
+                if not jobs:
+                    jobs = self.asha.promotions(cfg.workers, final=True)
+                    if not jobs:
+                        break
+                for (trial, rung), record in zip(jobs, self._evaluate(jobs, pool), strict=True):
+                    self._tell(strategy, trial, rung, record)
+                self._tell_duplicates(strategy)
+        return self._finish(strategy.used, warm)
+
+    def _new_trials(self, strategy: Strategy, room: int) -> list[tuple[int, int]]:
+        """Ask up to ``room`` new points. A point equal to one already asked is not run again
+        (objectives are seeded, so it would score the same): it is told the earlier loss and
+        does not use budget. An optimiser that keeps repeating itself has converged (or the
+        space is exhausted): after ``MAX_DUPLICATES`` repeats in a row no more is asked."""
+        jobs: list[tuple[int, int]] = []
+        streak = 0
+        while len(jobs) < room and not self.asked_all:
+            candidate = strategy.ask()
+            if candidate is None:
+                self.asked_all = True
+                break
+            key = _key(candidate.params)
+            if key in self.seen:
+                self.duplicates.append((candidate, self.seen[key]))
+                streak += 1
+                if streak >= MAX_DUPLICATES:
+                    self.context.log.info("search.converged", repeats=streak)
+                    self.asked_all = True
+                continue
+            streak = 0
+            trial = len(self.candidates)
+            self.seen[key] = trial
+            self.candidates[trial] = candidate
+            jobs.append((trial, 0))
+            self.asked_all = len(self.candidates) >= self.config.budget
+        return jobs
+
+    def _tell(self, strategy: Strategy, trial: int, rung: int, record: Record) -> None:
+        loss = None if record["status"] != "ok" else loss_of(record["score"], self.config.mode)
+        self.asha.record(trial, rung, loss)
+        if rung != 0:
+            return  # the optimiser learns from first-rung scores, comparable across trials
+        if loss is None:
+            if self.worst_loss is not None:
+                loss = self.worst_loss + max(1.0, abs(self.worst_loss))
+        else:
+            self.worst_loss = loss if self.worst_loss is None else max(self.worst_loss, loss)
+        self.told[trial] = loss
+        if loss is not None:  # a failure before any success is left untold
+            strategy.tell(self.candidates[trial], loss)
+
+    def _tell_duplicates(self, strategy: Strategy) -> None:
+        waiting = []
+        for candidate, trial in self.duplicates:
+            if trial not in self.told:
+                waiting.append((candidate, trial))
+            elif self.told[trial] is not None:
+                strategy.tell(candidate, self.told[trial])
+        self.duplicates = waiting
+
+    # ---------------------------------------------------------- evaluation
+
+    def _evaluate(self, jobs: list[tuple[int, int]], pool: WorkerPool) -> list[Record]:
+        """Results of ``jobs`` in order: replayed from the journal when recorded for the same
+        point, else run on the pool and journaled as each one finishes."""
+        results: list[Record | None] = [None] * len(jobs)
+        to_run: list[int] = []
+        for i, (trial, rung) in enumerate(jobs):
+            recorded = self.recorded.get((trial, rung))
+            params = self.candidates[trial].params
+            if recorded is not None and _same(recorded["params"], params):
+                results[i] = recorded
+                self.records.append(recorded)
+            else:
+                if recorded is not None:
+                    self.context.log.warning(
+                        "journal.mismatch", trial=trial, recorded=recorded["params"], asked=params
+                    )
+                to_run.append(i)
+
+        def on_result(k: int, result: dict[str, Any]) -> None:
+            i = to_run[k]
+            record = self._record(*jobs[i], result)
+            self.context.journal_append(TRIAL_KIND, record)
+            self.records.append(record)
+            results[i] = record
+            self._progress(record)
+
+        pool.run([self._payload(*jobs[i]) for i in to_run], on_result)
+        return [r for r in results if r is not None]
+
+    def _payload(self, trial: int, rung: int) -> dict[str, Any]:
+        return {
+            "objective": self.objective.name,
+            "config": self._objective_config(self.candidates[trial].params, self.levels[rung]),
+            "inputs": self.inputs.objective_inputs,
+            "node_id": f"{self.context.node_id}.trial{trial:04d}.r{rung}",
+        }
+
+    def _objective_config(self, params: dict[str, Any], level: int | None) -> dict[str, Any]:
+        config = {**self.config.base_config, **params}
+        if self.config.fidelity is not None and level is not None:
+            config[self.config.fidelity.field] = level
+        return config
+
+    def _record(self, trial: int, rung: int, result: dict[str, Any]) -> Record:
+        status, error, score = result["status"], result.get("error"), None
+        outputs = result.get("outputs") if status == "ok" else None
+        if status == "ok":
+            value = (outputs or {}).get(self.config.metric)
+            if (
+                isinstance(value, int | float)
+                and not isinstance(value, bool)
+                and math.isfinite(value)
+            ):
+                score = float(value)
+            else:
+                status = "failed"
+                error = f"objective output {self.config.metric!r} is {value!r}, not a finite number"
+        return {
+            "trial": trial,
+            "rung": rung,
+            "fidelity": self.levels[rung],
+            "params": self.candidates[trial].params,
+            "status": status,
+            "score": score,
+            "error": error,
+            "outputs": outputs,
+            "seconds": round(float(result.get("seconds") or 0.0), 4),
+            "cpu_seconds": round(float(result.get("cpu_seconds") or 0.0), 4),
+            "elapsed": round(self.offset + time.monotonic() - self.started, 4),
+            "warm": trial < self.warm_count,
+        }
+
+    def _progress(self, record: Record) -> None:
+        cfg = self.config
+        extra = sum(
+            promotion_fraction(cfg.fidelity, len(self.levels)) ** k
+            for k in range(1, len(self.levels))
+        )
+        total = math.ceil(cfg.budget * (1 + extra))
+        best = self._best_rows()
+        message = f"trial {record['trial']} {record['status']}"
+        if best:
+            message += f"; best {cfg.metric}={best[0]['score']:.4g}"
+        self.context.progress(len(self.records), total, message)
+
+    # ------------------------------------------------------------ warm start
+
+    def _warm_start(self) -> WarmStart:
+        """Chosen once per search and journaled, so a resumed search asks the same points."""
+        saved = self.context.journal_read(WARM_START_KIND)
+        if saved:
+            return WarmStart(saved[-1]["configs"], saved[-1]["sources"])
+        warm = WarmStart([], [])
+        cfg = self.config
+        if cfg.warm_start and self.inputs.profile and cfg.optimizer != "grid":
+            warm = find_warm_start(
+                self.context.journal_search(SUMMARY_KIND),
+                objective=self.objective.name,
+                metric=cfg.metric,
+                profile=self.inputs.profile,
+                space=self.space,
+                max_distance=cfg.warm_start_max_distance,
+                limit=cfg.warm_start_configs,
+                exclude=(self.context.run_id, self.context.node_id),
+            )
+        self.context.journal_append(WARM_START_KIND, warm.to_dict())
+        return warm
+
+    # ---------------------------------------------------------------- finish
+
+    def _best_rows(self) -> list[dict[str, Any]]:
+        rows = report.leaderboard(self.records, self.config.mode)
+        return [row for row in rows if row["status"] == "ok"]
+
+    def _finish(self, used: str, warm: WarmStart) -> SearchOutputs:
+        cfg = self.config
+        records = sorted(self.records, key=lambda r: r["elapsed"])
+        rows = report.leaderboard(records, cfg.mode)
+        best = [row for row in rows if row["status"] == "ok"]
+        top_rung = best[0]["rung"] if best else 0
+        correlation = self._rank_correlation(records)
+        labels = [f"{cfg.fidelity.field}={lvl}" if cfg.fidelity else "full" for lvl in self.levels]
+        out_dir = self.context.artifacts_dir
+        plot_path = report.plot(records, cfg.mode, cfg.metric, labels, out_dir / "search.png")
+        best_params = best[0]["params"] if best else {}
+        best_config = self._objective_config(best_params, self.levels[-1])
+        summary = {
+            "objective": self.objective.name,
+            "optimizer": used,
+            "metric": cfg.metric,
+            "mode": cfg.mode,
+            "budget": cfg.budget,
+            "seed": cfg.seed,
+            "workers": cfg.workers,
+            "rungs": labels,
+            "evaluations": len(records),
+            "best_score": best[0]["score"] if best else None,
+            "best_config": best_config,
+            "rank_correlation": correlation,
+            "warm_start": warm.sources,
+            "space": {name: dimension_to_dict(dim) for name, dim in self.space.items()},
+        }
+        report_path = report.html_report(summary, rows, plot_path.name, out_dir / "report.html")
+        if not best:
+            errors = "; ".join(sorted({str(row["error"]) for row in rows})[:3])
+            raise SearchFailed(
+                f"all {len(rows)} trials of {self.objective.name!r} failed ({errors}); "
+                f"report: {report_path}"
+            )
+        self._journal_summary(best, top_rung)
+        return SearchOutputs(
+            best_config=best_config,
+            best_params=best_params,
+            best_score=best[0]["score"],
+            leaderboard=rows,
+            leaderboard_text=report.leaderboard_text(rows, cfg.metric, cfg.show_top),
+            trials=len(rows),
+            failed_trials=sum(row["status"] != "ok" for row in rows),
+            evaluations=len(records),
+            optimizer_used=used,
+            rank_correlation=correlation,
+            warm_started_from=sorted({s["run_id"] for s in warm.sources}),
+            plot_path=str(plot_path),
+            report_path=str(report_path),
+        )
+
+    def _rank_correlation(self, records: list[Record]) -> float | None:
+        """Do first-rung scores rank trials like full-fidelity scores? (Over promoted trials
+        only, so on a narrowed range: a sanity check, not a proof; see the benchmark.)"""
+        if len(self.levels) < 2:
+            return None
+        first = {r["trial"]: r["score"] for r in records if r["rung"] == 0 and r["status"] == "ok"}
+        last_rung = len(self.levels) - 1
+        full = {
+            r["trial"]: r["score"]
+            for r in records
+            if r["rung"] == last_rung and r["score"] is not None
+        }
+        shared = sorted(set(first) & set(full))
+        value = spearman([first[t] for t in shared], [full[t] for t in shared])
+        return None if value is None else round(value, 4)
+
+    def _journal_summary(self, best: list[dict[str, Any]], top_rung: int) -> None:
+        """What later searches warm-start from (written once per search node)."""
+        if self.context.journal_read(SUMMARY_KIND):
+            return
+        cfg = self.config
+        self.context.journal_append(
+            SUMMARY_KIND,
+            {
+                "objective": self.objective.name,
+                "metric": cfg.metric,
+                "mode": cfg.mode,
+                "profile": self.inputs.profile or {},
+                "top_configs": [row["params"] for row in best if row["rung"] == top_rung][:5],
+                "best_score": best[0]["score"],
+                "space": {name: dimension_to_dict(dim) for name, dim in self.space.items()},
+            },
+        )
+
+
+def _key(params: dict[str, Any]) -> str:
+    """A point as the journal keeps it (JSON), so 0.1 read back equals 0.1 asked."""
+    return json.dumps(params, sort_keys=True, default=str)
+
+
+def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return _key(a) == _key(b)

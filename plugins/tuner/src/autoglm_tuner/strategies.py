@@ -1,0 +1,210 @@
+"""Search strategies behind one ask/tell interface: any Nevergrad optimiser, and the random and
+grid baselines.
+
+The search loop only ever calls ``ask`` (a new point, or None when the strategy has nothing
+left), ``tell`` (its loss; lower is better) and ``suggest`` (a warm-start point to ask first), so
+the baselines run under exactly the same scheduling, fidelity, parallelism and journaling as
+Nevergrad, which is what makes the comparison fair.
+"""
+
+from __future__ import annotations
+
+import difflib
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from autoglm.space import Choice, Dimension, IntRange
+from autoglm_tuner import spaces
+
+BASELINES = ("random", "grid")
+
+
+@dataclass
+class Candidate:
+    """A point handed out by ``ask``: the config values, and the strategy's own handle."""
+
+    params: dict[str, Any]
+    handle: Any = None
+
+
+class Strategy:
+    """Base class: subclasses implement ``_ask``; ``tell`` defaults to ignoring the loss."""
+
+    #: Human-readable name of what actually runs (NGOpt reports the optimiser it picked).
+    used: str = ""
+
+    def __init__(self) -> None:
+        self._suggestions: list[dict[str, Any]] = []
+
+    def suggest(self, params: dict[str, Any]) -> None:
+        """Queue ``params`` to be asked before anything else (first suggested, first asked)."""
+        self._suggestions.append(params)
+
+    def ask(self) -> Candidate | None:
+        if self._suggestions:
+            return self._ask_suggested(self._suggestions.pop(0))
+        return self._ask()
+
+    def _ask_suggested(self, params: dict[str, Any]) -> Candidate:
+        return Candidate(dict(params))
+
+    def _ask(self) -> Candidate | None:
+        raise NotImplementedError
+
+    def tell(self, candidate: Candidate, loss: float) -> None:
+        """Baselines do not learn."""
+
+
+class RandomStrategy(Strategy):
+    """Uniform (log-uniform on log scales) independent sampling: the classic baseline."""
+
+    used = "random"
+
+    def __init__(self, space: dict[str, Dimension], seed: int) -> None:
+        super().__init__()
+        self.space = space
+        self.rng = random.Random(seed)
+
+    def _ask(self) -> Candidate:
+        return Candidate(spaces.sample(self.space, self.rng))
+
+
+class GridStrategy(Strategy):
+    """Every point of the grid, in a seeded shuffled order, so that a budget smaller than the
+    grid evaluates an unbiased subset instead of varying only the last dimensions."""
+
+    used = "grid"
+
+    def __init__(self, space: dict[str, Dimension], seed: int, points: int, budget: int) -> None:
+        super().__init__()
+        self.axes = spaces.grid_axes(space, points)
+        self.size = spaces.grid_size(self.axes)
+        count = min(budget, self.size)
+        self.order = random.Random(seed).sample(range(self.size), count)
+        self.position = 0
+
+    def suggest(self, params: dict[str, Any]) -> None:
+        """A grid is a fixed design: warm-start points are not added to it."""
+
+    def _ask(self) -> Candidate | None:
+        if self.position >= len(self.order):
+            return None
+        index = self.order[self.position]
+        self.position += 1
+        return Candidate(spaces.grid_point(self.axes, index))
+
+
+class NevergradStrategy(Strategy):
+    """A Nevergrad optimiser from its registry, on a parametrization built from the space."""
+
+    def __init__(
+        self,
+        name: str,
+        space: dict[str, Dimension],
+        *,
+        budget: int,
+        workers: int,
+        seed: int,
+        categorical: str = "deterministic",
+    ) -> None:
+        super().__init__()
+        import numpy as np
+
+        self.ng = _nevergrad()
+        parametrization = self.ng.p.Instrumentation(
+            **{field: to_parameter(self.ng, dim, categorical) for field, dim in space.items()}
+        )
+        parametrization.random_state = np.random.RandomState(seed)
+        self.optimizer = self.ng.optimizers.registry[name](
+            parametrization=parametrization, budget=budget, num_workers=workers
+        )
+        self.used = describe_optimizer(self.optimizer, name)
+
+    def _ask_suggested(self, params: dict[str, Any]) -> Candidate:
+        self.optimizer.suggest(**params)
+        return self._ask()
+
+    def _ask(self) -> Candidate:
+        candidate = self.optimizer.ask()
+        _, kwargs = candidate.value
+        return Candidate({k: _plain(v) for k, v in kwargs.items()}, candidate)
+
+    def tell(self, candidate: Candidate, loss: float) -> None:
+        self.optimizer.tell(candidate.handle, loss)
+
+
+def to_parameter(ng: Any, dim: Dimension, categorical: str = "deterministic") -> Any:
+    """One Nevergrad parameter per dimension.
+
+    Ordered choices become ``TransitionChoice`` (mutations step to neighbouring values).
+    Unordered ones become ``Choice(deterministic=True)`` by default: a plain softmax ``Choice``
+    samples its value at random from learnt weights, which makes the problem look noisy, and
+    NGOpt then switches to a noise-handling optimiser (see docs/tuner.md)."""
+    if isinstance(dim, Choice):
+        if dim.ordered:
+            return ng.p.TransitionChoice(list(dim.values))
+        return ng.p.Choice(list(dim.values), deterministic=categorical == "deterministic")
+    if dim.log:
+        param = ng.p.Log(lower=dim.low, upper=dim.high)
+    else:
+        param = ng.p.Scalar(lower=dim.low, upper=dim.high)
+    if isinstance(dim, IntRange):
+        param = param.set_integer_casting()
+    return param
+
+
+def describe_optimizer(optimizer: Any, name: str) -> str:
+    """``NGOpt -> DiscreteLenglerOnePlusOne``: the optimiser a wizard delegated to, if any."""
+    inner = getattr(optimizer, "optim", None)
+    if inner is None or inner is optimizer:
+        return name
+    inner_name = getattr(inner, "name", type(inner).__name__)
+    return f"{name} -> {describe_optimizer(inner, inner_name)}"
+
+
+def make_strategy(
+    name: str,
+    space: dict[str, Dimension],
+    *,
+    budget: int,
+    workers: int,
+    seed: int,
+    categorical: str = "deterministic",
+    grid_points: int = 3,
+) -> Strategy:
+    if name == "random":
+        return RandomStrategy(space, seed)
+    if name == "grid":
+        return GridStrategy(space, seed, grid_points, budget)
+    return NevergradStrategy(
+        name, space, budget=budget, workers=workers, seed=seed, categorical=categorical
+    )
+
+
+def check_optimizer_name(name: str) -> None:
+    """Raise a ValueError naming close matches when ``name`` is no known optimiser."""
+    if name in BASELINES:
+        return
+    registry = _nevergrad().optimizers.registry
+    if name not in registry:
+        close = difflib.get_close_matches(name, [*registry, *BASELINES], n=5)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise ValueError(
+            f"tuner.search config field 'optimizer': {name!r} is neither 'random', 'grid' nor "
+            f"a Nevergrad optimiser{hint}"
+        )
+
+
+def _nevergrad() -> Any:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import nevergrad as ng
+    return ng
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars to Python ones, so configs are JSON and pydantic friendly."""
+    return value.item() if hasattr(value, "item") and not isinstance(value, list) else value

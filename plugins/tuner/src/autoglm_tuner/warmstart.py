@@ -1,0 +1,100 @@
+"""Warm start: learn from earlier searches on similar tasks (meta-learning over past runs).
+
+Every finished search journals a ``search_summary`` record: the objective, the metric, the task
+profile it was given (graph statistics) and its best configurations. A new search with a
+profile looks these up across all runs in the store, keeps those of the same objective and
+metric whose profile is close, and asks their best configurations first. Profile distance is
+the mean relative difference over the statistics both profiles share, so it is scale free
+(node counts and homophily weigh the same) and lies in [0, 1].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from autoglm.space import Dimension
+from autoglm_tuner.spaces import in_space
+
+SUMMARY_KIND = "search_summary"
+WARM_START_KIND = "warm_start"
+
+
+def flatten(profile: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"degree": {"mean": 3.9}}`` -> ``{"degree.mean": 3.9}``; lists are left out."""
+    flat: dict[str, Any] = {}
+    for key, value in profile.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{name}."))
+        elif isinstance(value, bool | int | float | str) or value is None:
+            flat[name] = value
+    return flat
+
+
+def profile_distance(a: dict[str, Any], b: dict[str, Any]) -> float:
+    """Mean over shared statistics of ``|x-y| / max(|x|,|y|)`` (0/1 for non-numbers);
+    1.0 when the profiles share nothing."""
+    fa, fb = flatten(a), flatten(b)
+    shared = sorted(set(fa) & set(fb))
+    if not shared:
+        return 1.0
+    total = 0.0
+    for key in shared:
+        x, y = fa[key], fb[key]
+        if _number(x) and _number(y):
+            scale = max(abs(x), abs(y))
+            total += 0.0 if scale == 0 else min(1.0, abs(x - y) / scale)
+        else:
+            total += 0.0 if x == y else 1.0
+    return total / len(shared)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+@dataclass
+class WarmStart:
+    configs: list[dict[str, Any]]
+    sources: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"configs": self.configs, "sources": self.sources}
+
+
+def find_warm_start(
+    summaries: list[tuple[str, str, Any]],
+    *,
+    objective: str,
+    metric: str,
+    profile: dict[str, Any],
+    space: dict[str, Dimension],
+    max_distance: float,
+    limit: int,
+    exclude: tuple[str, str] | None = None,
+) -> WarmStart:
+    """Best configs of the nearest earlier searches, nearest first, valid in ``space``."""
+    near: list[tuple[float, int, str, dict[str, Any]]] = []
+    for order, (run_id, node_id, summary) in enumerate(summaries):
+        if (run_id, node_id) == exclude or not isinstance(summary, dict):
+            continue
+        if summary.get("objective") != objective or summary.get("metric") != metric:
+            continue
+        distance = profile_distance(profile, summary.get("profile") or {})
+        if distance <= max_distance:
+            near.append((distance, order, run_id, summary))
+    near.sort(key=lambda item: (item[0], item[1]))
+    configs: list[dict[str, Any]] = []
+    sources: list[dict[str, Any]] = []
+    # Round-robin over neighbours: the best of each close task before the second-bests.
+    depth = max((len(s.get("top_configs", [])) for *_, s in near), default=0)
+    for rank in range(depth):
+        for distance, _order, run_id, summary in near:
+            top = summary.get("top_configs", [])
+            if len(configs) >= limit:
+                break
+            if rank < len(top) and in_space(space, top[rank]) and top[rank] not in configs:
+                configs.append(dict(top[rank]))
+                sources.append({"run_id": run_id, "distance": round(distance, 4)})
+    return WarmStart(configs, sources)

@@ -1,0 +1,98 @@
+"""Cheap objective node types for the tuner's tests (loaded as a private plugin folder, so
+that spawned worker processes can import them too). Nothing here is GNN-specific: the tuner
+must search any node's declared space."""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from pathlib import Path
+from typing import Annotated
+
+from autoglm import Choice, FloatRange, IntRange, NodeModel, NodeType, hookimpl
+
+
+class QuadraticConfig(NodeModel):
+    x: Annotated[float, FloatRange(-5.0, 5.0)] = 0.0
+    y: Annotated[int, IntRange(-3, 3)] = 0
+    kind: Annotated[str, Choice(["a", "b", "c"])] = "a"
+    lr: Annotated[float, FloatRange(1e-4, 1e-1, log=True)] = 1e-3
+    size: Annotated[int, Choice([1, 2, 4, 8, 16], ordered=True)] = 1
+    max_epochs: int = 100
+    sleep: float = 0.0
+    raise_on_kind: str | None = None
+    exit_on_kind: str | None = None
+    hang_on_kind: str | None = None
+    log_file: str | None = None
+
+
+class QuadraticInputs(NodeModel):
+    offset: float = 0.0
+
+
+class QuadraticOutputs(NodeModel):
+    score: float
+    loss: float
+    epochs: int
+
+
+class Quadratic(NodeType):
+    """A deterministic bowl with its top (score = offset) at x=1, y=2, kind=b, lr=1e-2, size=4.
+    Fewer epochs subtract a trial-independent amount, so short runs rank like full ones."""
+
+    name = "toy.quadratic"
+    Config = QuadraticConfig
+    Inputs = QuadraticInputs
+    Outputs = QuadraticOutputs
+
+    def execute(self, inputs: QuadraticInputs, context) -> QuadraticOutputs:
+        c = self.config
+        if c.log_file:
+            with open(c.log_file, "a", encoding="utf-8") as log:
+                log.write(f"{context.node_id} {os.getpid()}\n")
+        if c.sleep:
+            time.sleep(c.sleep)
+        if c.raise_on_kind == c.kind:
+            raise RuntimeError(f"toy failure for kind {c.kind}")
+        if c.exit_on_kind == c.kind:
+            os._exit(7)
+        if c.hang_on_kind == c.kind:
+            time.sleep(3600)
+        loss = (
+            (c.x - 1.0) ** 2
+            + (c.y - 2) ** 2
+            + (0.0 if c.kind == "b" else 1.0)
+            + (math.log10(c.lr) + 2.0) ** 2
+            + abs(math.log2(c.size) - 2.0)
+            + 10.0 / c.max_epochs
+        )
+        return QuadraticOutputs(score=inputs.offset - loss, loss=loss, epochs=c.max_epochs)
+
+
+class ArtefactConfig(NodeModel):
+    width: Annotated[int, IntRange(1, 4)] = 1
+
+
+class ArtefactOutputs(NodeModel):
+    value: float
+    path: str
+
+
+class Artefact(NodeType):
+    """Writes a file under its artifacts folder: trials get their own folders."""
+
+    name = "toy.artefact"
+    Config = ArtefactConfig
+    Outputs = ArtefactOutputs
+
+    def execute(self, inputs, context) -> ArtefactOutputs:
+        path = Path(context.artifacts_dir) / "out.txt"
+        path.write_text(str(self.config.width), encoding="utf-8")
+        return ArtefactOutputs(value=float(self.config.width), path=str(path))
+
+
+@hookimpl
+def register_nodes(register):
+    register(Quadratic)
+    register(Artefact)

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from autoglm import hookimpl
+from autoglm_hf.node_embed import EmbedNode
+from autoglm_hf.node_generate import GenerateNode
+from autoglm_hf.node_score import ScoreNode
 
 
 @hookimpl
 def register_nodes(register):
-    """Node types are registered here as they are written."""
+    """``hf.generate``, ``hf.score`` and ``hf.embed``."""
+    for node_type in (GenerateNode, ScoreNode, EmbedNode):
+        register(node_type)

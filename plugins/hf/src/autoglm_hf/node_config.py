@@ -1,0 +1,83 @@
+"""Config fields shared by the ``hf.*`` nodes (and reused by ``text.*``), and their spec.
+
+A node's config says *which* model and *how* to run it; ``model_spec`` turns that into the
+``from_spec`` dictionary, so every node loads models the same way and shares them per process.
+API keys are never written into workflow files: ``api_key_env`` names the environment variable
+that holds one.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from autoglm import FloatRange, IntRange, NodeModel
+
+Device = Literal["auto", "cpu", "cuda", "mps"]
+DType = Literal["auto", "float32", "float16", "bfloat16"]
+
+
+class ModelFields(NodeModel):
+    """Where a model lives and how to load it."""
+
+    model: str = Field(description="Local folder or hub id (or the served name with base_url).")
+    device: Device = Field("auto", description="auto = cuda, else mps, else cpu.")
+    dtype: DType = Field("auto", description="auto = bfloat16/float16 on GPU, float32 on CPU.")
+    trust_remote_code: bool = Field(
+        False, description="Allow custom modelling code from the model folder or hub repo."
+    )
+    base_url: str | None = Field(
+        None, description="OpenAI-compatible server (e.g. http://host:8000/v1) instead of local."
+    )
+    api_key_env: str | None = Field(None, description="Environment variable with the API key.")
+    timeout: float = Field(60.0, gt=0, description="Seconds per server request.")
+    retries: int = Field(2, ge=0, description="Extra attempts on server errors and timeouts.")
+
+
+class GenerationFields(NodeModel):
+    """Decoding parameters (searchable: a tuner may vary them)."""
+
+    max_new_tokens: Annotated[int, IntRange(8, 512, log=True)] = Field(64, ge=1)
+    temperature: Annotated[float, FloatRange(0.0, 1.5)] = Field(0.0, ge=0.0)
+    top_p: Annotated[float, FloatRange(0.5, 1.0)] = Field(1.0, gt=0.0, le=1.0)
+    stop: list[str] = Field(default_factory=list, description="Cut the output at these.")
+    seed: int | None = Field(None, description="Makes sampled decoding repeatable.")
+
+    def generation_kwargs(self) -> dict:
+        return {
+            "max_new_tokens": self.max_new_tokens,
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "stop": list(self.stop) or None,
+            "seed": self.seed,
+        }
+
+
+def causal_spec(fields: ModelFields) -> dict:
+    """The ``from_spec`` dictionary of a text model described by ``fields``."""
+    if fields.base_url:
+        key = os.environ.get(fields.api_key_env) if fields.api_key_env else None
+        if fields.api_key_env and not key:
+            from autoglm_hf.errors import ModelSpecError
+
+            raise ModelSpecError(
+                f"config field 'api_key_env': environment variable {fields.api_key_env!r} "
+                "is not set"
+            )
+        return {
+            "kind": "openai",
+            "model": fields.model,
+            "base_url": fields.base_url,
+            "api_key": key,
+            "timeout": fields.timeout,
+            "retries": fields.retries,
+        }
+    return {
+        "kind": "hf-causal",
+        "model": fields.model,
+        "device": fields.device,
+        "dtype": fields.dtype,
+        "trust_remote_code": fields.trust_remote_code,
+    }

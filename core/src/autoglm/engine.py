@@ -489,6 +489,7 @@ class _Run:
                 if self.cancel.is_set():
                     return self._fail(node, "cancelled during retry back-off", values, attempt)
                 event.clear()
+                self.store.node_retrying(self.run_id, node_id)
         duration = time.perf_counter() - start
         self.store.node_finished(
             self.run_id,

@@ -332,6 +332,14 @@ class RunStore:
                 (run_id, node_id, node_type, _dumps(inputs), time.time()),
             )
 
+    def node_retrying(self, run_id: str, node_id: str) -> None:
+        """Count one more attempt of a running node (a retry after a failure)."""
+        with self._tx() as conn:
+            conn.execute(
+                "UPDATE nodes SET attempts=attempts+1 WHERE run_id=? AND node_id=?",
+                (run_id, node_id),
+            )
+
     def node_finished(
         self,
         run_id: str,

@@ -1,0 +1,124 @@
+"""The workflows a service offers by name: the ``*.yaml`` files of its workflows folder.
+
+A name is a file stem and nothing else: it must match ``[A-Za-z0-9_.-]+`` and resolve inside
+the folder, so a request cannot read ``../secrets.yaml``. Problems in a workflow name the file
+relative to the folder, so answers never reveal the server's paths.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from autoglm.errors import WorkflowError, WorkflowProblem
+from autoglm.plugins import Host
+from autoglm.service.schemas import Problem, WorkflowEntry, WorkflowInputInfo
+from autoglm.workflow import Workflow, parse_workflow
+
+NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+SUFFIXES = (".yaml", ".yml")
+INLINE = "<inline>"
+
+
+class UnknownWorkflow(LookupError):
+    """No workflow of that name in the folder."""
+
+
+def problems_of(exc: WorkflowError) -> list[Problem]:
+    return [Problem.model_validate(p.to_dict()) for p in exc.problems]
+
+
+class Catalogue:
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder).resolve()
+
+    def names(self) -> list[str]:
+        if not self.folder.is_dir():
+            return []
+        return sorted(
+            p.stem for p in self.folder.iterdir() if p.suffix in SUFFIXES and NAME.match(p.stem)
+        )
+
+    def path_of(self, name: str) -> Path:
+        """The file of workflow ``name``; raises ``UnknownWorkflow``."""
+        if NAME.match(name) and ".." not in name:
+            for suffix in SUFFIXES:
+                path = (self.folder / f"{name}{suffix}").resolve()
+                if path.parent == self.folder and path.is_file():
+                    return path
+        known = ", ".join(self.names()) or "(none)"
+        raise UnknownWorkflow(f"no workflow named {name!r}; the service offers: {known}")
+
+    def source(self, name: str) -> tuple[str, str]:
+        """``(yaml text, display path)`` of workflow ``name``."""
+        path = self.path_of(name)
+        try:
+            return path.read_text(encoding="utf-8"), path.name
+        except OSError as exc:
+            raise WorkflowError(
+                [WorkflowProblem(f"cannot read workflow: {exc.strerror}", file=path.name)]
+            ) from None
+
+    def parse(self, name: str, host: Host) -> Workflow:
+        text, display = self.source(name)
+        return parse_workflow(text, host, path=display)
+
+    def describe(self, name: str, host: Host) -> WorkflowEntry:
+        """A listing entry; an invalid workflow is listed with its problems."""
+        try:
+            wf = self.parse(name, host)
+        except WorkflowError as exc:
+            return WorkflowEntry(name=name, valid=False, problems=problems_of(exc))
+        return WorkflowEntry(
+            name=name,
+            title=wf.name,
+            description=wf.description,
+            valid=True,
+            nodes=list(wf.order),
+            inputs={
+                key: WorkflowInputInfo(
+                    type=spec.type,
+                    required=spec.required,
+                    default=None if spec.required else spec.default,
+                    description=spec.description,
+                )
+                for key, spec in wf.inputs.items()
+            },
+        )
+
+
+#: Limits on inline YAML beyond the body size: aliases can expand a 1 kB text into billions
+#: of nodes once a validator walks them ("billion laughs"), and deep nesting can exhaust the
+#: stack. No real workflow comes near either.
+MAX_ALIASES = 100
+MAX_DEPTH = 64
+
+
+def check_inline_yaml(text: str) -> None:
+    """Refuse inline YAML that would be expensive to load; raises ``WorkflowError``."""
+    import yaml
+
+    aliases = depth = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                aliases += 1
+                if aliases > MAX_ALIASES:
+                    raise WorkflowError(
+                        [
+                            WorkflowProblem(
+                                f"more than {MAX_ALIASES} YAML aliases; expand them",
+                                file=INLINE,
+                            )
+                        ]
+                    )
+            elif isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise WorkflowError(
+                        [WorkflowProblem(f"nested deeper than {MAX_DEPTH} levels", file=INLINE)]
+                    )
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return  # the workflow parser reports syntax errors with their location

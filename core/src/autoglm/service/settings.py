@@ -1,0 +1,93 @@
+"""Service settings: a YAML file (``autoglm serve --config service.yaml``), then flags on top.
+
+Every field has a safe default: the service binds to loopback, takes workflows from
+``configs/``, allows every installed plugin, and runs a few workflows at a time. Unknown or
+ill-typed fields are refused with the file and field named, never ignored.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from autoglm.errors import AutoGLMError
+
+
+class SettingsError(AutoGLMError):
+    """The service configuration is invalid."""
+
+
+class ServiceSettings(BaseModel):
+    """How the service starts. ``PUT /v1/config`` may change the runtime subset later."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = Field(default="127.0.0.1", description="Interface to bind (loopback).")
+    port: int = Field(default=8080, ge=0, le=65535)
+    home: str | None = Field(
+        default=None, description="Run store and keys folder (default $AUTOGLM_HOME, ./.autoglm)."
+    )
+    workflows_dir: str = Field(default="configs", description="Folder of named workflows.")
+    plugins: list[str] | None = Field(
+        default=None, description="Plugins the service loads and allows (default: all)."
+    )
+    block: list[str] = Field(default_factory=list, description="Plugins never loaded.")
+    plugin_dirs: list[str] = Field(
+        default_factory=list, description="Folders of private plugin files (operator only)."
+    )
+    max_concurrent_runs: int = Field(default=2, ge=0, le=256)
+    node_workers: int | None = Field(
+        default=None, ge=1, le=64, description="Parallel nodes inside one run."
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    json_logs: bool = False
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, le=256 * 1_048_576)
+    chat_model: dict[str, Any] | None = Field(
+        default=None,
+        description="Model adapter spec for /v1/chat/completions, e.g. "
+        "{kind: hf-causal, model: ./my-model} (needs autoglm-hf).",
+    )
+    chat_model_name: str | None = Field(
+        default=None, description="Model name reported by the chat API (default: the spec's)."
+    )
+    feedback_path: str | None = Field(
+        default=None, description="Feedback store file (default <home>/feedback.sqlite)."
+    )
+    shutdown_grace_s: float = Field(default=10.0, ge=0.0, le=3600.0)
+
+    def home_path(self) -> Path:
+        """The home folder, resolved at call time (``$AUTOGLM_HOME`` may be set by then)."""
+        if self.home:
+            return Path(self.home).expanduser().resolve()
+        return Path(os.environ.get("AUTOGLM_HOME") or ".autoglm").resolve()
+
+
+def load_settings(path: str | Path | None, overrides: dict[str, Any]) -> ServiceSettings:
+    """Settings from the YAML file at ``path`` (if any) with ``overrides`` (flags, not None)
+    applied on top. Raises ``SettingsError`` naming the file and each bad field."""
+    data: dict[str, Any] = {}
+    source = str(path) if path else "command line"
+    if path:
+        try:
+            loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise SettingsError(f"{path}: cannot read service config: {exc}") from None
+        if loaded is not None and not isinstance(loaded, dict):
+            raise SettingsError(
+                f"{path}: expected a mapping of settings, found {type(loaded).__name__}"
+            )
+        data.update(loaded or {})
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return ServiceSettings.model_validate(data)
+    except ValidationError as exc:
+        lines = [
+            f"{source}: field {'.'.join(map(str, e['loc'])) or '(root)'}: {e['msg']}"
+            f" (found {e.get('input')!r})"
+            for e in exc.errors()
+        ]
+        raise SettingsError("invalid service config:\n  " + "\n  ".join(lines)) from None

@@ -1,0 +1,82 @@
+"""Everything one running service holds, built once from its settings."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from autoglm.plugins import PluginSelection
+from autoglm.service.catalogue import Catalogue
+from autoglm.service.hosts import HostCache
+from autoglm.service.keys import KeyStore
+from autoglm.service.settings import ServiceSettings
+from autoglm.service.worker import WorkerPool
+from autoglm.store import RunStore
+
+
+@dataclass
+class LazyResource:
+    """A heavy object (a chat model, the feedback store) made on first use, once, under a
+    lock; a failure is remembered so each request does not retry a broken load."""
+
+    factory: Any
+    _value: Any = None
+    _error: BaseException | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def get(self) -> Any:
+        with self._lock:
+            if self._value is None and self._error is None:
+                try:
+                    self._value = self.factory()
+                except BaseException as exc:
+                    self._error = exc
+            if self._error is not None:
+                raise self._error
+            return self._value
+
+
+@dataclass
+class ServiceState:
+    settings: ServiceSettings
+    home: Path
+    store: RunStore
+    keys: KeyStore
+    hosts: HostCache
+    pool: WorkerPool
+    catalogue: Catalogue
+    log_level: str
+    resources: dict[str, LazyResource] = field(default_factory=dict)
+    started_at: float = field(default_factory=time.time)
+
+    @classmethod
+    def build(cls, settings: ServiceSettings) -> ServiceState:
+        home = settings.home_path()
+        store = RunStore(home / "runs.sqlite")
+        hosts = HostCache(
+            PluginSelection.from_env(
+                allow=settings.plugins, block=settings.block, plugin_dirs=settings.plugin_dirs
+            )
+        )
+        return cls(
+            settings=settings,
+            home=home,
+            store=store,
+            keys=KeyStore.in_home(home),
+            hosts=hosts,
+            pool=WorkerPool(
+                store,
+                hosts,
+                limit=settings.max_concurrent_runs,
+                node_workers=settings.node_workers,
+            ),
+            catalogue=Catalogue(settings.workflows_dir),
+            log_level=settings.log_level,
+        )
+
+    def resource(self, name: str, factory: Any) -> LazyResource:
+        """The lazy resource ``name``, created with ``factory`` on first ask."""
+        return self.resources.setdefault(name, LazyResource(factory))

@@ -39,6 +39,7 @@ def leaderboard(records: list[Record], mode: str) -> list[dict[str, Any]]:
                 "cpu_seconds": round(sum(r.get("cpu_seconds") or 0.0 for r in evaluations), 3),
                 "warm": bool(last.get("warm")),
                 "error": last.get("error"),
+                "outputs": last.get("outputs"),
             }
         )
 

@@ -87,14 +87,17 @@ def find_warm_start(
     near.sort(key=lambda item: (item[0], item[1]))
     configs: list[dict[str, Any]] = []
     sources: list[dict[str, Any]] = []
-    # Round-robin over neighbours: the best of each close task before the second-bests.
-    depth = max((len(s.get("top_configs", [])) for *_, s in near), default=0)
-    for rank in range(depth):
-        for distance, _order, run_id, summary in near:
-            top = summary.get("top_configs", [])
-            if len(configs) >= limit:
-                break
-            if rank < len(top) and in_space(space, top[rank]) and top[rank] not in configs:
-                configs.append(dict(top[rank]))
+    # Round-robin over neighbours: the best valid config of each close task before the
+    # second-bests, so one task does not crowd out the others.
+    valid = [
+        (distance, run_id, [c for c in summary.get("top_configs", []) if in_space(space, c)])
+        for distance, _order, run_id, summary in near
+    ]
+    configs: list[dict[str, Any]] = []
+    sources: list[dict[str, Any]] = []
+    for rank in range(max((len(tops) for *_, tops in valid), default=0)):
+        for distance, run_id, tops in valid:
+            if len(configs) < limit and rank < len(tops) and tops[rank] not in configs:
+                configs.append(dict(tops[rank]))
                 sources.append({"run_id": run_id, "distance": round(distance, 4)})
     return WarmStart(configs, sources)

@@ -1,1 +1,2 @@
-"""Prompt optimisation for autoglm: instructions, verbalizers and few-shot examples searched with Nevergrad"""
+"""Prompt optimisation for autoglm: instructions, verbalizers and few-shot examples searched
+with Nevergrad, scored by any model adapter."""

@@ -1,0 +1,201 @@
+"""The prompt search space and its Nevergrad parametrization.
+
+Dimensions (each a list of options; the *first* option of every list is the starting prompt):
+
+* ``instructions`` – wording of the task instruction (grows with OPRO proposals);
+* ``verbalizers`` – per label, the candidate answer words / label descriptions;
+* ``shots`` – examples per label taken from the pool (ordered: neighbours are similar);
+* ``example_sets`` – how many different seeded draws of examples to try (which examples);
+* ``orders`` – how the drawn examples are arranged (grouped by label, interleaved, shuffled);
+* ``templates`` – output format: how an example and the query are laid out;
+* ``calibrations`` – none, contextual (content-free input) or batch calibration;
+* ``example_weights`` – encoders only: weight of the example prototypes against the label
+  descriptions (0: descriptions only, 1: examples only).
+
+Every dimension is a Nevergrad ``Choice``: prompt spaces are small and categorical, and with
+the tens of evaluations a prompt search affords, discrete optimisers that may jump between any
+two options explore better than ordered or continuous encodings that move step by step.
+
+A dimension with a single option is fixed and not shown to the optimiser, so the search is
+only as big as the space the user actually opened.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from autoglm_prompt.candidate import DEFAULT_TEMPLATE, Calibration, PromptCandidate, check_template
+
+if TYPE_CHECKING:
+    from autoglm_prompt.data import Example
+
+Order = Literal["grouped", "interleaved", "shuffled"]
+
+
+class PromptSpace(BaseModel):
+    """What the optimiser may change. Validated when the node's config is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    instructions: list[str] = Field(default_factory=lambda: [""], min_length=1)
+    verbalizers: dict[str, list[str]] = Field(
+        description="Label -> candidate answer words or descriptions (first = starting choice)"
+    )
+    shots: list[int] = Field(default_factory=lambda: [0, 1, 2, 4], min_length=1)
+    example_sets: int = Field(4, ge=1, description="Distinct seeded example draws to try")
+    orders: list[Order] = Field(default_factory=lambda: ["grouped"], min_length=1)
+    templates: list[str] = Field(default_factory=lambda: [DEFAULT_TEMPLATE], min_length=1)
+    calibrations: list[Calibration] = Field(default_factory=lambda: ["none"], min_length=1)
+    example_weights: list[float] = Field(
+        default_factory=lambda: [0.5], min_length=1, description="Encoders: prototype weights"
+    )
+
+    @field_validator("verbalizers")
+    @classmethod
+    def _verbalizers(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        if len(value) < 2:
+            raise ValueError(f"expected options for at least 2 labels, got {sorted(value)}")
+        for label, options in value.items():
+            if not options or not all(isinstance(o, str) and o.strip() for o in options):
+                raise ValueError(f"label {label!r}: expected a non-empty list of non-empty texts")
+        return value
+
+    @field_validator("shots")
+    @classmethod
+    def _shots(cls, value: list[int]) -> list[int]:
+        if any(v < 0 for v in value):
+            raise ValueError(f"expected shot counts >= 0, got {value}")
+        return value
+
+    @field_validator("templates")
+    @classmethod
+    def _templates(cls, value: list[str]) -> list[str]:
+        for template in value:
+            check_template(template)
+        return value
+
+    @field_validator("example_weights")
+    @classmethod
+    def _weights(cls, value: list[float]) -> list[float]:
+        if any(not 0.0 <= w <= 1.0 for w in value):
+            raise ValueError(f"expected weights in [0, 1], got {value}")
+        return value
+
+    @property
+    def labels(self) -> list[str]:
+        return sorted(self.verbalizers)
+
+    def for_encoder(self) -> PromptSpace:
+        """Encoders ignore layout: drop the template and order dimensions."""
+        return self.model_copy(update={"templates": self.templates[:1], "orders": self.orders[:1]})
+
+    def for_text_model(self) -> PromptSpace:
+        """Text models ignore the encoder's prototype weight."""
+        return self.model_copy(update={"example_weights": self.example_weights[:1]})
+
+    def with_instructions(self, instructions: list[str]) -> PromptSpace:
+        return self.model_copy(update={"instructions": list(dict.fromkeys(instructions))})
+
+    # ------------------------------------------------------------------- points
+
+    def dimensions(self) -> dict[str, list[Any]]:
+        """The discrete dimensions with more than one option, by name."""
+        dims: dict[str, list[Any]] = {
+            "instruction": list(range(len(self.instructions))),
+            "shots": list(self.shots),
+            "example_set": list(range(self.example_sets)),
+            "order": list(self.orders),
+            "template": list(range(len(self.templates))),
+            "calibrate": list(self.calibrations),
+            "example_weight": list(self.example_weights),
+        }
+        for i, label in enumerate(self.labels):
+            dims[f"verbalizer{i}"] = list(range(len(self.verbalizers[label])))
+        return {name: options for name, options in dims.items() if len(options) > 1}
+
+    def start(self) -> dict[str, Any]:
+        """The starting point: the first option of every dimension."""
+        return {name: options[0] for name, options in self.dimensions().items()}
+
+    def parametrization(self, seed: int = 0):
+        """A Nevergrad ``Dict`` of ``Choice`` over the open dimensions."""
+        import nevergrad as ng
+
+        params: dict[str, Any] = {
+            name: ng.p.Choice(options) for name, options in self.dimensions().items()
+        }
+        if not params:  # nothing to search: a constant parametrization
+            params["fixed"] = ng.p.Choice([0])
+        parametrization = ng.p.Dict(**params)
+        parametrization.random_state.seed(seed)
+        return parametrization
+
+    def decode(self, point: dict[str, Any], pool: list[Example], seed: int = 0) -> PromptCandidate:
+        """Turn a point (from ``start`` or the optimiser) into a concrete candidate."""
+        get = lambda name, default: point.get(name, default)  # noqa: E731
+        verbalizers = {
+            label: self.verbalizers[label][int(get(f"verbalizer{i}", 0))]
+            for i, label in enumerate(self.labels)
+        }
+        examples = draw_examples(
+            pool,
+            self.labels,
+            shots=int(get("shots", self.shots[0])),
+            draw=int(get("example_set", 0)),
+            order=get("order", self.orders[0]),
+            seed=seed,
+        )
+        return PromptCandidate(
+            instruction=self.instructions[int(get("instruction", 0))],
+            verbalizers=verbalizers,
+            examples=examples,
+            template=self.templates[int(get("template", 0))],
+            calibrate=get("calibrate", self.calibrations[0]),
+            example_weight=float(get("example_weight", self.example_weights[0])),
+        )
+
+    def point_of(self, candidate: PromptCandidate) -> dict[str, Any] | None:
+        """The point whose instruction, verbalizers, template and calibration match
+        ``candidate`` (examples are not recoverable), or None when one is not in the space."""
+        try:
+            point: dict[str, Any] = {
+                "instruction": self.instructions.index(candidate.instruction),
+                "template": self.templates.index(candidate.template),
+                "calibrate": candidate.calibrate,
+                "example_weight": candidate.example_weight,
+            }
+            for i, label in enumerate(self.labels):
+                point[f"verbalizer{i}"] = self.verbalizers[label].index(
+                    candidate.verbalizers[label]
+                )
+        except (ValueError, KeyError):
+            return None
+        if (
+            candidate.calibrate not in self.calibrations
+            or candidate.example_weight not in self.example_weights
+        ):
+            return None
+        return {name: point.get(name, value) for name, value in self.start().items()}
+
+
+def draw_examples(
+    pool: list[Example], labels: list[str], *, shots: int, draw: int, order: str, seed: int = 0
+) -> list[Example]:
+    """``shots`` examples per label from ``pool``, the ``draw``-th seeded draw, arranged."""
+    if shots == 0 or not pool:
+        return []
+    rng = random.Random(f"{seed}:{draw}")
+    by_label = {label: [e for e in pool if e["label"] == label] for label in labels}
+    chosen = {label: rng.sample(items, min(shots, len(items))) for label, items in by_label.items()}
+    if order == "interleaved":
+        out = []
+        for i in range(max(len(v) for v in chosen.values())):
+            out += [chosen[label][i] for label in labels if i < len(chosen[label])]
+        return out
+    grouped = [e for label in labels for e in chosen[label]]
+    if order == "shuffled":
+        rng.shuffle(grouped)
+    return grouped

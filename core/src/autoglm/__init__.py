@@ -1,29 +1,44 @@
 """autoglm: a plugin-based workflow engine for automated LLM and graph-learning pipelines.
 
-The public API for plugin authors is re-exported here and kept light (no torch, dgl or
-transformers): ``NodeType`` and ``NodeModel`` to write nodes, ``hookimpl`` to register them,
-``NodeContext`` for what a node sees of its run, and the search-space markers.
+The public API for plugin authors is re-exported here: ``NodeType`` and ``NodeModel`` to write
+nodes, ``hookimpl`` to register them, ``NodeContext`` for what a node sees of its run, and the
+search-space markers. The names load on first use (PEP 562), so that ``autoglm --help`` pays for
+click alone and not for pydantic, pluggy and structlog.
 """
 
 from __future__ import annotations
 
-from autoglm.context import NodeContext
-from autoglm.hookspecs import hookimpl
-from autoglm.nodes import API_VERSION, EmptyModel, NodeModel, NodeType
-from autoglm.space import Choice, FloatRange, IntRange, search_space
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "API_VERSION",
-    "Choice",
-    "EmptyModel",
-    "FloatRange",
-    "IntRange",
-    "NodeContext",
-    "NodeModel",
-    "NodeType",
-    "__version__",
-    "hookimpl",
-    "search_space",
-]
+_EXPORTS = {
+    "API_VERSION": "autoglm.nodes",
+    "EmptyModel": "autoglm.nodes",
+    "NodeModel": "autoglm.nodes",
+    "NodeType": "autoglm.nodes",
+    "NodeContext": "autoglm.context",
+    "hookimpl": "autoglm.hookspecs",
+    "Choice": "autoglm.space",
+    "FloatRange": "autoglm.space",
+    "IntRange": "autoglm.space",
+    "search_space": "autoglm.space",
+}
+
+__all__ = [*sorted(_EXPORTS), "__version__"]
+
+if TYPE_CHECKING:
+    from autoglm.context import NodeContext
+    from autoglm.hookspecs import hookimpl
+    from autoglm.nodes import API_VERSION, EmptyModel, NodeModel, NodeType
+    from autoglm.space import Choice, FloatRange, IntRange, search_space
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'autoglm' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -337,7 +337,7 @@ def plugins(as_json: bool, schemas: bool, **plugin_args: Any) -> None:
             click.echo(f"    error: {info.error}")
         for name in info.node_types:
             node_type = host.node_types[name]
-            click.echo(f"    {name} v{node_type.version}: {node_type.describe()['description']}")
+            click.echo(f"    {name} v{node_type.version}: {node_type.summary()}")
             if schemas:
                 for field, spec in node_type.Config.model_fields.items():
                     default = "required" if spec.is_required() else f"default {spec.default!r}"

@@ -35,9 +35,13 @@ SUPPORTED_API_VERSIONS = frozenset({1})
 
 
 class NodeModel(BaseModel):
-    """Base for config, input and output models: unknown fields are errors, not silently dropped."""
+    """Base for config, input and output models: unknown fields are errors, not silently dropped.
 
-    model_config = ConfigDict(extra="forbid")
+    ``defer_build`` postpones building each model's validator until its first use, so that
+    importing every plugin to list it (``autoglm plugins``) does not pay for dozens of schemas.
+    """
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class EmptyModel(NodeModel):
@@ -76,13 +80,18 @@ class NodeType:
         raise NotImplementedError(f"node type {self.name!r} does not implement execute()")
 
     @classmethod
+    def summary(cls) -> str:
+        """The one-line description (cheap: builds no schema)."""
+        return cls.description or (cls.__doc__ or "").strip().split("\n")[0]
+
+    @classmethod
     def describe(cls) -> dict[str, Any]:
         """JSON-ready description of the type: name, version, schemas (for listings and docs)."""
         return {
             "name": cls.name,
             "version": cls.version,
             "api_version": cls.api_version,
-            "description": cls.description or (cls.__doc__ or "").strip().split("\n")[0],
+            "description": cls.summary(),
             "config_schema": cls.Config.model_json_schema(),
             "inputs_schema": cls.Inputs.model_json_schema(),
             "outputs_schema": cls.Outputs.model_json_schema(),

@@ -203,13 +203,25 @@ def _first_error(exc: ValidationError) -> str:
     return exc.errors()[0]["msg"] if exc.errors() else str(exc)
 
 
-def _json_types(annotation: Any) -> set[str]:
-    """The JSON types a value of ``annotation`` may have (empty = anything)."""
+_JSON_TYPES: dict[Any, frozenset[str]] = {}
+
+
+def _json_types(annotation: Any) -> frozenset[str]:
+    """The JSON types a value of ``annotation`` may have (empty = anything). Memoised: building
+    a schema costs far more than a lookup, and big workflows repeat the same few types."""
     try:
-        schema = TypeAdapter(annotation).json_schema()
+        return _JSON_TYPES[annotation]
+    except (KeyError, TypeError):
+        pass
+    try:
+        types = frozenset(_schema_types(TypeAdapter(annotation).json_schema()))
     except Exception:
-        return set()
-    return _schema_types(schema)
+        types = frozenset()
+    try:
+        _JSON_TYPES[annotation] = types
+    except TypeError:
+        pass
+    return types
 
 
 def _schema_types(schema: dict[str, Any]) -> set[str]:

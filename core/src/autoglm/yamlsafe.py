@@ -34,7 +34,10 @@ class LocatedList(list):
         return lines[index] if 0 <= index < len(lines) else self.line
 
 
-class _LocatingLoader(yaml.SafeLoader):
+_SAFE_BASE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when present
+
+
+class _LocatingLoader(_SAFE_BASE):  # type: ignore[misc,valid-type]
     """SafeLoader whose containers remember their source lines."""
 
 

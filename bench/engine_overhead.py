@@ -7,7 +7,7 @@ Measures, side by side in one process:
 * wall time of ``autoglm --help`` and ``autoglm plugins`` with every plugin of the repo installed,
   beside a bare ``python -c pass``.
 
-Usage: ``python bench/engine_overhead.py [--nodes 1000] [--repeat 3] [--out bench/results/engine.md]``
+Usage: ``python bench/engine_overhead.py [--nodes 1000] [--repeat 3] [--out FILE.md]``
 """
 
 from __future__ import annotations
@@ -128,7 +128,8 @@ def main() -> None:
         "Baseline: a plain Python loop doing the same per-node work (validate inputs, execute the",
         "node, dump outputs) in the same process.",
         "",
-        "| workflow | plain loop (s) | engine (s) | overhead per node (ms) | ratio | validate (s) |",
+        "| workflow | plain loop (s) | engine (s) | overhead per node (ms) | ratio"
+        " | validate (s) |",
         "|---|---|---|---|---|---|",
     ]
     lines += [

@@ -26,7 +26,19 @@ _EXPORTS = {
     "search_space": "autoglm.space",
 }
 
-__all__ = [*sorted(_EXPORTS), "__version__"]
+__all__ = [
+    "API_VERSION",
+    "Choice",
+    "EmptyModel",
+    "FloatRange",
+    "IntRange",
+    "NodeContext",
+    "NodeModel",
+    "NodeType",
+    "__version__",
+    "hookimpl",
+    "search_space",
+]
 
 if TYPE_CHECKING:
     from autoglm.context import NodeContext

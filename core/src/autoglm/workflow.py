@@ -8,6 +8,7 @@ inputs, type mismatches between connected outputs and inputs, invalid conditions
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -217,10 +218,8 @@ def _json_types(annotation: Any) -> frozenset[str]:
         types = frozenset(_schema_types(TypeAdapter(annotation).json_schema()))
     except Exception:
         types = frozenset()
-    try:
+    with contextlib.suppress(TypeError):  # unhashable annotations are simply not memoised
         _JSON_TYPES[annotation] = types
-    except TypeError:
-        pass
     return types
 
 

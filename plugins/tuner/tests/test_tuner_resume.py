@@ -1,0 +1,100 @@
+"""A search process killed with SIGKILL mid-way resumes from its journal: recorded trials are
+replayed, not re-run, and the finished search equals an uninterrupted one."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections import Counter
+from pathlib import Path
+
+from autoglm.store import RunStore
+
+TOY_DIR = Path(__file__).parent / "toy_plugins"
+BUDGET = 10
+
+
+def config(log_file: Path) -> dict:
+    return {
+        "objective": "toy.quadratic",
+        "metric": "score",
+        "budget": BUDGET,
+        "seed": 3,
+        "workers": 2,
+        "warm_start": False,
+        "base_config": {"sleep": 0.4, "log_file": str(log_file)},
+    }
+
+
+SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    from autoglm.plugins import PluginSelection
+    from autoglm.testing import make_context, run_node
+    from autoglm_tuner.node import SearchNode
+
+    if __name__ == "__main__":
+        home, toy_dir, config = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+        selection = PluginSelection(allow=("tuner", "toy_objectives"), plugin_dirs=(toy_dir,))
+        context = make_context(home, node_id="search", node_type="tuner.search",
+                               run_id="killed", selection=selection)
+        run_node(SearchNode, config, {}, home=home, context=context)
+    """
+)
+
+
+def executed(log_file: Path) -> Counter:
+    """How often each (trial, rung) node ran, from the toy objective's own log."""
+    lines = log_file.read_text().split() if log_file.exists() else []
+    return Counter(word for word in lines if word.startswith("search."))
+
+
+def test_killed_search_resumes_without_rerunning_recorded_trials(
+    run_search, autoglm_home: Path, tmp_path: Path
+):
+    log_file = tmp_path / "executions.log"
+    script = tmp_path / "search_script.py"
+    script.write_text(SCRIPT)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            str(script),
+            str(autoglm_home),
+            str(TOY_DIR),
+            json.dumps(config(log_file)),
+        ],
+    )
+    store = RunStore(autoglm_home / "runs.sqlite")
+    deadline = time.monotonic() + 120
+    while len(store.journal_read("killed", "search", "trial")) < 4:
+        assert process.poll() is None, "the search ended before it could be killed"
+        assert time.monotonic() < deadline, "the search recorded no trials in time"
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    recorded = {r["trial"] for r in store.journal_read("killed", "search", "trial")}
+    assert 4 <= len(recorded) < BUDGET
+    time.sleep(1.5)  # orphaned workers notice their parent is gone and exit
+    before_resume = executed(log_file)
+    time.sleep(1.0)
+    assert executed(log_file) == before_resume, "orphaned workers kept running trials"
+
+    resumed = run_search(config(log_file), run_id="killed")
+    runs = executed(log_file)
+    for trial in recorded:
+        assert runs[f"search.trial{trial:04d}.r0"] == 1, f"recorded trial {trial} ran again"
+    assert sorted(runs) == [f"search.trial{t:04d}.r0" for t in range(BUDGET)]
+    assert resumed.trials == BUDGET
+    assert len(store.journal_read("killed", "search", "trial")) == BUDGET
+
+    fresh_log = tmp_path / "fresh.log"
+    fresh = run_search(config(fresh_log), run_id="uninterrupted")
+    assert resumed.best_params == fresh.best_params
+    assert [(r["trial"], r["params"]) for r in resumed.leaderboard] == [
+        (r["trial"], r["params"]) for r in fresh.leaderboard
+    ]

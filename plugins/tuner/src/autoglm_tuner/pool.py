@@ -46,6 +46,12 @@ class WorkerPool:
         self.size = size
         self.context = context
         self.timeout = timeout
+        if multiprocessing.current_process().daemon:
+            raise RuntimeError(
+                "tuner.search runs trials in worker processes, which a daemonic process may not "
+                "start: run this node with `isolation: thread` (a node `timeout` defaults to "
+                "process isolation) and bound each trial with the config's trial_timeout"
+            )
         self._mp = multiprocessing.get_context("spawn")
         self._workers: list[_Worker | None] = [None] * size
 

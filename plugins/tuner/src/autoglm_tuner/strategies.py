@@ -163,6 +163,16 @@ def describe_optimizer(optimizer: Any, name: str) -> str:
     return f"{name} -> {describe_optimizer(inner, inner_name)}"
 
 
+#: Extra strategies by name: ``factory(space, budget=, workers=, seed=)`` -> Strategy. Lets a
+#: benchmark run a third-party optimiser (Optuna's TPE) under the same loop without the plugin
+#: depending on it. Registered in the process that runs the search (workers never ask).
+EXTRA_STRATEGIES: dict[str, Any] = {}
+
+
+def register_strategy(name: str, factory: Any) -> None:
+    EXTRA_STRATEGIES[name] = factory
+
+
 def make_strategy(
     name: str,
     space: dict[str, Dimension],
@@ -177,6 +187,8 @@ def make_strategy(
         return RandomStrategy(space, seed)
     if name == "grid":
         return GridStrategy(space, seed, grid_points, budget)
+    if name in EXTRA_STRATEGIES:
+        return EXTRA_STRATEGIES[name](space, budget=budget, workers=workers, seed=seed)
     return NevergradStrategy(
         name, space, budget=budget, workers=workers, seed=seed, categorical=categorical
     )
@@ -184,7 +196,7 @@ def make_strategy(
 
 def check_optimizer_name(name: str) -> None:
     """Raise a ValueError naming close matches when ``name`` is no known optimiser."""
-    if name in BASELINES:
+    if name in BASELINES or name in EXTRA_STRATEGIES:
         return
     registry = _nevergrad().optimizers.registry
     if name not in registry:

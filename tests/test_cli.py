@@ -100,5 +100,21 @@ def test_plugins_dir_and_block(tmp_path: Path):
 
 def test_help_lists_commands():
     result = run_cli("--help")
-    for command in ("run", "validate", "plugins", "graph", "runs", "resume"):
+    for command in (
+        "run",
+        "validate",
+        "plugins",
+        "graph",
+        "runs",
+        "resume",
+        "cancel",
+        "serve",
+        "keys",
+    ):
         assert f"  {command}" in result.stdout
+
+
+def test_service_commands_load_on_demand():
+    result = run_cli("serve", "--help")
+    assert result.returncode == 0, result.stderr
+    assert "--port" in result.stdout

@@ -39,15 +39,13 @@ outputs:
     "slow": """
 name: slow
 description: a quick node, then a nap
-inputs:
-  seconds: {type: float, default: 3.0}
 nodes:
   - id: quick
     type: core.const
     config: {value: ready}
   - id: nap
     type: core.sleep
-    config: {seconds: 4.0}
+    config: {seconds: 2.5}
     inputs: {value: $quick.value}
 outputs:
   value: $nap.value

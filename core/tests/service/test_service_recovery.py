@@ -1,0 +1,58 @@
+"""A service killed with SIGKILL mid-run loses nothing: on restart the interrupted run resumes
+(its finished node not run again) and the runs still queued start."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from autoglm.client import Client
+from autoglm.store import RunStore
+
+
+def _until(predicate, timeout: float = 15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        time.sleep(0.05)
+    raise AssertionError("condition not reached in time")
+
+
+def test_sigkill_during_a_run_then_restart_completes_it(new_server: Any) -> None:
+    server = new_server("--max-runs", "1").start()
+    with Client(server.url, server.keys["admin"]) as client:
+        interrupted = client.submit("slow").id
+        waiting = client.submit("quick").id
+        _until(lambda: "nap" in client.get_run(interrupted).nodes)
+        before = client.get_run(interrupted)
+        server.kill()
+    assert before.nodes["quick"].status == "succeeded"
+    store = RunStore(server.home / "runs.sqlite")
+    assert store.get_run(interrupted).status == "running"  # the dead owner still holds it
+    assert store.get_run(waiting).status == "queued"
+
+    server.start()
+    with Client(server.url, server.keys["read"]) as client:
+        resumed = client.wait(interrupted, timeout=20)
+        queued = client.wait(waiting, timeout=20)
+    assert resumed.status == "succeeded" and resumed.outputs == {"value": "ready"}
+    quick, nap = resumed.nodes["quick"], resumed.nodes["nap"]
+    assert quick.attempts == 1 and quick.finished_at == before.nodes["quick"].finished_at
+    assert nap.attempts == 2  # started before the kill, and once more after the restart
+    assert queued.status == "succeeded" and queued.nodes["a"].attempts == 1
+    assert "requeued interrupted run" in server.log()
+
+
+def test_graceful_stop_requeues_the_active_run(new_server: Any) -> None:
+    server = new_server().start()
+    with Client(server.url, server.keys["admin"]) as client:
+        run_id = client.submit("slow").id
+        _until(lambda: "nap" in client.get_run(run_id).nodes)
+    server.stop()  # SIGTERM: the run is interrupted and put back in the queue
+    store = RunStore(server.home / "runs.sqlite")
+    assert store.get_run(run_id).status == "queued"
+    server.start()
+    with Client(server.url, server.keys["read"]) as client:
+        run = client.wait(run_id, timeout=20)
+    assert run.status == "succeeded" and run.nodes["quick"].attempts == 1

@@ -1,0 +1,77 @@
+"""``text.generate``: the answer step of text workflows, generative or extractive.
+
+``model: extractive`` (the default) needs no chat model: it answers with the passages' best
+sentences (see ``autoglm_text.extractive``), so workflows run offline. Any other ``model`` is a
+causal LM (folder or hub id, or a served model with ``base_url``) given the rendered prompt,
+through the shared ``autoglm_hf`` adapters. The model may also arrive as an input, so a
+workflow can expose it as a run input (``-i model=./my-qwen``).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from autoglm import NodeContext, NodeModel, NodeType
+from autoglm_hf.node_config import GenerationFields, ModelFields, causal_spec
+from autoglm_hf.node_embed import EncoderFields
+from autoglm_hf.node_generate import as_chat
+from autoglm_text.extractive import extract
+
+EXTRACTIVE = "extractive"
+
+
+class TextGenerateConfig(ModelFields, GenerationFields, EncoderFields):
+    model: str = Field(
+        EXTRACTIVE, description="'extractive' (offline, encoder only) or a causal LM."
+    )
+    chat: bool = Field(True, description="Send the prompt through the chat template.")
+    system: str | None = Field(None, description="System message for chat models.")
+    sentences: int = Field(2, ge=1, description="Extractive mode: sentences in the answer.")
+
+
+class TextGenerateInputs(NodeModel):
+    prompt: str | None = Field(None, description="Rendered prompt (generative mode).")
+    passages: list[str] = Field(default_factory=list, description="Extractive mode: sources.")
+    question: str | None = Field(None, description="Extractive mode: rank sentences by it.")
+    task: str | None = Field(None, description="'summary' makes extractive mode summarise.")
+    model: str | None = Field(None, description="Overrides config.model when given.")
+
+
+class TextGenerateOutputs(NodeModel):
+    text: str
+    mode: Literal["extractive", "generative"]
+    model: str
+    evidence: list[str] = Field(default_factory=list, description="Extractive: chosen sentences.")
+
+
+class TextGenerateNode(NodeType):
+    """Produce the answer: a causal LM on the prompt, or extractive sentences offline."""
+
+    name = "text.generate"
+    Config = TextGenerateConfig
+    Inputs = TextGenerateInputs
+    Outputs = TextGenerateOutputs
+
+    def execute(self, inputs: TextGenerateInputs, context: NodeContext) -> TextGenerateOutputs:
+        from autoglm_hf.adapters import from_spec
+
+        config = self.config
+        assert isinstance(config, TextGenerateConfig)
+        model = inputs.model or config.model
+        if model == EXTRACTIVE:
+            if not inputs.passages:
+                raise ValueError("inputs.passages: extractive mode needs passages, got none")
+            encoder = from_spec(config.encoder_spec(context))
+            question = None if inputs.task == "summary" else inputs.question
+            text, chosen = extract(encoder, inputs.passages, question, config.sentences)
+            return TextGenerateOutputs(
+                text=text, mode="extractive", model=encoder.model_id, evidence=chosen
+            )
+        if not inputs.prompt:
+            raise ValueError(f"inputs.prompt: model {model!r} needs a prompt, got none")
+        lm = from_spec(causal_spec(config.model_copy(update={"model": model})))
+        prompt = as_chat(inputs.prompt, config.system) if config.chat else inputs.prompt
+        [text] = lm.generate([prompt], **config.generation_kwargs())
+        return TextGenerateOutputs(text=text, mode="generative", model=model)

@@ -1,0 +1,119 @@
+"""``text.task_type``: recognise what a request asks for, by rules then nearest examples."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from autoglm import NodeContext, NodeModel, NodeType
+from autoglm_hf.node_embed import EncoderFields
+from autoglm_text.task_defaults import DEFAULT_EXAMPLES, DEFAULT_RULES
+
+
+class TaskTypeConfig(EncoderFields):
+    strategy: Literal["rules+examples", "rules", "examples"] = Field(
+        "rules+examples", description="Rules first, then nearest examples; or one of them."
+    )
+    rules: dict[str, list[str]] = Field(
+        default_factory=lambda: {k: list(v) for k, v in DEFAULT_RULES.items()},
+        description="Task type -> regexes (case-insensitive), in order; first match wins.",
+    )
+    examples: dict[str, list[str]] = Field(
+        default_factory=lambda: {k: list(v) for k, v in DEFAULT_EXAMPLES.items()},
+        description="Task type -> labelled example requests for the nearest-neighbour vote.",
+    )
+    k: int = Field(3, ge=1, description="Nearest examples that vote.")
+    min_similarity: float = Field(
+        0.25, ge=-1, le=1, description="Below this cosine to the nearest example: default."
+    )
+    default: str = Field("qa", description="Task type when nothing decides.")
+
+    @field_validator("rules")
+    @classmethod
+    def _compiles(cls, rules: dict[str, list[str]]) -> dict[str, list[str]]:
+        for task, patterns in rules.items():
+            for pattern in patterns:
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    raise ValueError(f"rules.{task}: bad regex {pattern!r}: {exc}") from exc
+        return rules
+
+
+class TaskTypeInputs(NodeModel):
+    text: str
+
+
+class TaskTypeOutputs(NodeModel):
+    task: str
+    method: Literal["rule", "examples", "default"]
+    confidence: float = Field(description="1 for a rule; similarity-weighted vote share else.")
+    evidence: str | None = Field(None, description="The matching rule or nearest example.")
+
+
+def match_rules(text: str, rules: dict[str, list[str]]) -> tuple[str, str] | None:
+    """(task, pattern) of the first matching rule, in the order written."""
+    for task, patterns in rules.items():
+        for pattern in patterns:
+            if re.search(pattern, text, re.IGNORECASE | re.MULTILINE):
+                return task, pattern
+    return None
+
+
+class TaskTypeNode(NodeType):
+    """Recognise the task type of a request (qa, summary, ...) by rules and nearest examples."""
+
+    name = "text.task_type"
+    Config = TaskTypeConfig
+    Inputs = TaskTypeInputs
+    Outputs = TaskTypeOutputs
+
+    def init(self, config: TaskTypeConfig, context: NodeContext) -> None:
+        self.config = config
+        self.encoder = None
+        self.labels: list[str] = []
+        self.example_texts: list[str] = []
+        if config.strategy != "rules" and any(config.examples.values()):
+            from autoglm_hf.adapters import from_spec
+
+            self.encoder = from_spec(config.encoder_spec(context))
+            for task, texts in config.examples.items():
+                self.labels.extend([task] * len(texts))
+                self.example_texts.extend(texts)
+            self.example_vectors = self.encoder.embed(self.example_texts)
+
+    def execute(self, inputs: TaskTypeInputs, context: NodeContext) -> TaskTypeOutputs:
+        config = self.config
+        assert isinstance(config, TaskTypeConfig)
+        if config.strategy != "examples":
+            hit = match_rules(inputs.text, config.rules)
+            if hit:
+                return TaskTypeOutputs(task=hit[0], method="rule", confidence=1.0, evidence=hit[1])
+        if self.encoder is not None:
+            voted = self._vote(inputs.text)
+            if voted is not None:
+                return voted
+        return TaskTypeOutputs(task=config.default, method="default", confidence=0.0)
+
+    def _vote(self, text: str) -> TaskTypeOutputs | None:
+        """Similarity-weighted vote of the k nearest examples (None if none is close enough)."""
+        config = self.config
+        assert isinstance(config, TaskTypeConfig)
+        query = self.encoder.embed([text])[0]
+        sims = self.example_vectors @ query
+        order = sims.argsort()[::-1][: config.k]
+        if sims[order[0]] < config.min_similarity:
+            return None
+        weights: dict[str, float] = {}
+        for i in order:
+            weights[self.labels[i]] = weights.get(self.labels[i], 0.0) + max(float(sims[i]), 0.0)
+        task = max(weights, key=weights.__getitem__)
+        total = sum(weights.values()) or 1.0
+        return TaskTypeOutputs(
+            task=task,
+            method="examples",
+            confidence=round(weights[task] / total, 4),
+            evidence=self.example_texts[order[0]],
+        )

@@ -409,7 +409,8 @@ class _Run:
             config = node_type.Config.model_validate(node.config)
             inputs = node_type.Inputs.model_validate(values)
         except ValidationError as exc:
-            return self._fail(node, f"invalid inputs: {exc}", values, attempt=1, final_exc=exc)
+            self._error(node, exc, 1, True)
+            return self._fail(node, f"invalid inputs: {exc}")
         config_json = config.model_dump(mode="json")
         inputs_json = inputs.model_dump(mode="json")
         key = cache_key(node_type, config_json, inputs_json)
@@ -420,17 +421,7 @@ class _Run:
                 self.store.node_finished(
                     self.run_id, node_id, node.type, "cached", outputs=cached, cache_key=key
                 )
-                self.outputs[node_id] = cached
-                self.engine.notify(
-                    "after_node_run",
-                    run_id=self.run_id,
-                    node_id=node_id,
-                    node_type=node.type,
-                    inputs=inputs_json,
-                    outputs=cached,
-                    duration_s=0.0,
-                    cached=True,
-                )
+                self._done(node, inputs_json, cached, 0.0, cached=True)
                 return "cached"
         event = threading.Event()
         self.node_events[node_id] = event
@@ -467,15 +458,7 @@ class _Run:
                 break
             except Exception as exc:
                 final = attempt == policy.attempts or self.cancel.is_set()
-                self.engine.notify(
-                    "on_node_error",
-                    run_id=self.run_id,
-                    node_id=node_id,
-                    node_type=node.type,
-                    error=exc,
-                    attempt=attempt,
-                    final=final,
-                )
+                self._error(node, exc, attempt, final)
                 log.warning(
                     "node attempt failed",
                     run_id=self.run_id,
@@ -484,10 +467,10 @@ class _Run:
                     error=f"{type(exc).__name__}: {exc}",
                 )
                 if final:
-                    return self._fail(node, f"{type(exc).__name__}: {exc}", values, attempt)
+                    return self._fail(node, f"{type(exc).__name__}: {exc}")
                 event.wait(policy.delay(attempt, self.engine._random.random()))
                 if self.cancel.is_set():
-                    return self._fail(node, "cancelled during retry back-off", values, attempt)
+                    return self._fail(node, "cancelled during retry back-off")
                 event.clear()
                 self.store.node_retrying(self.run_id, node_id)
         duration = time.perf_counter() - start
@@ -501,19 +484,41 @@ class _Run:
             duration_s=duration,
             cache_outputs=node.settings.cache,
         )
-        self.outputs[node_id] = outputs
         log.debug("node finished", run_id=self.run_id, node=node_id, seconds=round(duration, 4))
+        self._done(node, inputs_json, outputs, duration, cached=False)
+        return "succeeded"
+
+    def _done(
+        self,
+        node: WorkflowNode,
+        inputs: dict[str, Any],
+        outputs: dict[str, Any],
+        duration: float,
+        *,
+        cached: bool,
+    ) -> None:
+        self.outputs[node.id] = outputs
         self.engine.notify(
             "after_node_run",
             run_id=self.run_id,
-            node_id=node_id,
+            node_id=node.id,
             node_type=node.type,
-            inputs=inputs_json,
+            inputs=inputs,
             outputs=outputs,
             duration_s=duration,
-            cached=False,
+            cached=cached,
         )
-        return "succeeded"
+
+    def _error(self, node: WorkflowNode, error: BaseException, attempt: int, final: bool) -> None:
+        self.engine.notify(
+            "on_node_error",
+            run_id=self.run_id,
+            node_id=node.id,
+            node_type=node.type,
+            error=error,
+            attempt=attempt,
+            final=final,
+        )
 
     def _attempt(
         self,
@@ -570,24 +575,7 @@ class _Run:
             if timer is not None:
                 timer.cancel()
 
-    def _fail(
-        self,
-        node: WorkflowNode,
-        error: str,
-        values: dict[str, Any],
-        attempt: int,
-        final_exc: BaseException | None = None,
-    ) -> str:
-        if final_exc is not None:
-            self.engine.notify(
-                "on_node_error",
-                run_id=self.run_id,
-                node_id=node.id,
-                node_type=node.type,
-                error=final_exc,
-                attempt=attempt,
-                final=True,
-            )
+    def _fail(self, node: WorkflowNode, error: str) -> str:
         self.errors[node.id] = error
         self.store.node_finished(self.run_id, node.id, node.type, "failed", error=error)
         log.error("node failed", run_id=self.run_id, node=node.id, error=error)

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 from autoglm import hookimpl
+from autoglm_gnn.nodes.loaders import PlanetoidNode, SyntheticNode
+from autoglm_gnn.nodes.training import TrainNode
+
+NODE_TYPES = (SyntheticNode, PlanetoidNode, TrainNode)
 
 
 @hookimpl
 def register_nodes(register):
-    """Node types are registered here as they are written."""
+    """Hand every gnn node type to the host."""
+    for node_type in NODE_TYPES:
+        register(node_type)

@@ -1,0 +1,123 @@
+"""The declared search space of ``gnn.train``: one pydantic model, light to import.
+
+Searchable fields carry ``autoglm.space`` markers so any tuner reads the space without
+importing torch. Fields that a layer type does not use (``heads`` for GCN, ``k`` for GAT) are
+accepted and ignored, which keeps the space a flat product a black-box optimiser can sample;
+:func:`effective_config` says which fields matter for a layer (for leaderboards and dedup).
+The defaults are a sensible 2-layer GCN.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, field_validator
+
+from autoglm import Choice, FloatRange, NodeModel
+
+#: Every layer type the builder knows. Message-passing stacks: gcn, gat, sage, gin; an MLP
+#: baseline; propagation models: appnp (personalised PageRank), sgc (simplified GCN, Â^k),
+#: gcnii (deep propagation with initial residual and identity mapping).
+LAYERS = ["gcn", "gat", "sage", "gin", "appnp", "sgc", "gcnii", "mlp"]
+PROPAGATION_LAYERS = {"appnp", "sgc", "gcnii"}
+
+#: Fields each layer type reads beyond the common ones (lr, weight_decay, dropout, ...).
+LAYER_FIELDS: dict[str, set[str]] = {
+    "gcn": {"num_layers", "hidden", "activation", "residual", "norm"},
+    "gat": {"num_layers", "hidden", "heads", "attn_dropout", "activation", "residual", "norm"},
+    "sage": {"num_layers", "hidden", "aggregator", "activation", "residual", "norm"},
+    "gin": {"num_layers", "hidden", "activation", "residual", "norm"},
+    "mlp": {"num_layers", "hidden", "activation", "residual", "norm"},
+    "appnp": {"num_layers", "hidden", "activation", "residual", "norm", "k", "alpha"},
+    "sgc": {"num_layers", "hidden", "activation", "residual", "norm", "k"},
+    "gcnii": {"hidden", "activation", "k", "alpha", "theta", "norm"},
+}
+COMMON_FIELDS = {"layer", "dropout", "input_dropout", "lr", "weight_decay"}
+
+
+class TrainConfig(NodeModel):
+    """Configuration of one full-batch node-classification training run."""
+
+    layer: Annotated[str, Choice(LAYERS)] = Field(
+        "gcn", description="layer type: " + ", ".join(LAYERS)
+    )
+    num_layers: Annotated[int, Choice([1, 2, 3], ordered=True)] = Field(
+        2, ge=1, le=16, description="message-passing layers (MLP layers for appnp/sgc/mlp)"
+    )
+    hidden: Annotated[int, Choice([16, 32, 64, 128, 256], ordered=True)] = Field(
+        64, ge=1, description="hidden width (for gat: total over heads, hidden // heads each)"
+    )
+    heads: Annotated[int, Choice([1, 2, 4, 8], ordered=True)] = Field(
+        1, ge=1, description="attention heads of the hidden gat layers"
+    )
+    aggregator: Annotated[str, Choice(["mean", "pool", "gcn"])] = Field(
+        "mean", description="GraphSAGE neighbourhood aggregator"
+    )
+    activation: Annotated[str, Choice(["relu", "elu", "leaky_relu"])] = "relu"
+    dropout: Annotated[float, FloatRange(0.0, 0.8)] = Field(
+        0.5, ge=0.0, lt=1.0, description="dropout before every layer after the first"
+    )
+    input_dropout: Annotated[float, FloatRange(0.0, 0.9)] = Field(
+        0.5, ge=0.0, lt=1.0, description="dropout on the input features (before the first layer)"
+    )
+    attn_dropout: Annotated[float, FloatRange(0.0, 0.8)] = Field(
+        0.0, ge=0.0, lt=1.0, description="dropout on gat attention coefficients"
+    )
+    residual: Annotated[bool, Choice([False, True])] = Field(
+        False, description="skip connection around every hidden layer (projected if widths differ)"
+    )
+    norm: Annotated[str, Choice(["none", "batch", "layer"])] = Field(
+        "none", description="normalisation after every hidden layer"
+    )
+    k: Annotated[int, Choice([2, 4, 8, 10, 16, 32, 64], ordered=True)] = Field(
+        10, ge=1, le=256, description="propagation steps of appnp/sgc, depth of gcnii"
+    )
+    alpha: Annotated[float, FloatRange(0.05, 0.5)] = Field(
+        0.1, ge=0.0, le=1.0, description="teleport (appnp) / initial-residual (gcnii) weight"
+    )
+    theta: Annotated[float, FloatRange(0.1, 1.5)] = Field(
+        0.5, gt=0.0, description="gcnii identity-mapping strength: beta_l = log(theta / l + 1)"
+    )
+    lr: Annotated[float, FloatRange(1e-3, 5e-2, log=True)] = Field(0.01, gt=0.0)
+    weight_decay: Annotated[float, FloatRange(1e-5, 1e-2, log=True)] = Field(5e-4, ge=0.0)
+
+    # Not searchable. max_epochs is the fidelity a tuner lowers for cheap trials.
+    max_epochs: int = Field(200, ge=1, description="training epochs at most (the fidelity)")
+    patience: int = Field(
+        100, ge=1, description="stop after this many epochs without a better validation accuracy"
+    )
+    seed: int = Field(0, description="seed of torch, numpy, dgl and python's random")
+    device: str = Field("auto", description="'auto' (cuda when usable, else cpu), 'cpu', 'cuda'")
+    threads: int = Field(1, ge=1, description="torch CPU threads")
+    save_checkpoint: bool = Field(False, description="write the selected model to a checkpoint")
+    report_test: bool = Field(
+        False, description="also compute test accuracy of the selected model (never used to select)"
+    )
+    sparse_features: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="multiply the first layer with sparse features: auto = when <= 10% non-zero",
+    )
+
+    @field_validator("layer", "aggregator", "activation", "norm")
+    @classmethod
+    def _known_choice(cls, value: str, info) -> str:
+        """Categorical fields must name a known option; say which ones exist."""
+        allowed = search_space_values(info.field_name)
+        if value not in allowed:
+            raise ValueError(f"unknown {info.field_name} {value!r}; expected one of {allowed}")
+        return value
+
+
+def search_space_values(field: str) -> list[Any]:
+    """The values of a ``Choice`` field of :class:`TrainConfig`."""
+    for meta in TrainConfig.model_fields[field].metadata:
+        if isinstance(meta, Choice):
+            return list(meta.values)
+    raise KeyError(field)
+
+
+def effective_config(config: TrainConfig | dict[str, Any]) -> dict[str, Any]:
+    """The searchable fields that actually influence ``config.layer``'s model."""
+    cfg = config if isinstance(config, TrainConfig) else TrainConfig.model_validate(config)
+    used = COMMON_FIELDS | LAYER_FIELDS[cfg.layer]
+    return {k: v for k, v in cfg.model_dump().items() if k in used}

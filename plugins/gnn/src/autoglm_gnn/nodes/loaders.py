@@ -1,0 +1,91 @@
+"""Loader nodes: each writes one graph file in the shared format and profiles it, so a tuner
+can read the graph by path and warm-start from runs on graphs with a similar profile."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from autoglm import NodeContext, NodeModel, NodeType
+
+GRAPH_FILE = "graph.bin"
+
+
+class LoaderOutputs(NodeModel):
+    path: str = Field(description="graph file (dgl.save_graphs) in the shared format")
+    profile: dict[str, Any] = Field(description="graph statistics from gnn.profile")
+
+
+class _Loader(NodeType):
+    """Shared plumbing: build the graph in ``build``, then save and profile it."""
+
+    Outputs = LoaderOutputs
+
+    def init(self, config, context: NodeContext) -> None:
+        super().init(config, context)
+        from autoglm_gnn import graphs, profiler
+
+        self._save, self._profile = graphs.save_graph, profiler.profile_graph
+
+    def build(self, context: NodeContext):
+        raise NotImplementedError
+
+    def execute(self, inputs, context: NodeContext) -> LoaderOutputs:
+        g = self.build(context)
+        path = self._save(context.artifacts_dir / GRAPH_FILE, g)
+        profile = self._profile(g)
+        context.log.info("graph written", path=path, nodes=profile["nodes"], edges=profile["edges"])
+        return LoaderOutputs(path=path, profile=profile)
+
+
+class SyntheticConfig(NodeModel):
+    nodes: int = Field(1000, ge=2, description="number of nodes")
+    classes: int = Field(4, ge=2, description="number of communities (= classes)")
+    avg_degree: float = Field(8.0, gt=0, description="expected degree of a node")
+    homophily: float = Field(0.8, ge=0, le=1, description="probability an edge stays in-class")
+    features: int = Field(32, ge=1, description="feature dimension")
+    feature_signal: float = Field(
+        1.0, ge=0, description="distance of class means from the origin over the noise scale"
+    )
+    train_per_class: int = Field(20, ge=1, description="labelled training nodes per class")
+    val_fraction: float = Field(
+        0.3, gt=0, lt=1, description="share of the remaining nodes for validation (rest: test)"
+    )
+    seed: int = Field(0, description="seed: the same seed gives the same graph")
+
+
+class SyntheticNode(_Loader):
+    """A seeded contextual stochastic block model graph (runs offline)."""
+
+    name = "gnn.synthetic"
+    description = "Seeded synthetic graph (contextual SBM): communities, homophily, feature signal"
+    Config = SyntheticConfig
+
+    def build(self, context: NodeContext):
+        from autoglm_gnn.synthetic import CSBMSpec, generate_csbm
+
+        return generate_csbm(CSBMSpec(**self.config.model_dump()))
+
+
+class PlanetoidConfig(NodeModel):
+    root: str = Field(
+        "",
+        description="folder with the raw ind.<name>.* files; empty: $AUTOGLM_DATA_DIR/planetoid",
+    )
+    name: str = Field("cora", description="dataset name in the file names: cora, citeseer, pubmed")
+
+
+class PlanetoidNode(_Loader):
+    """A Planetoid citation graph (Cora, CiteSeer, PubMed) with its public split."""
+
+    name = "gnn.planetoid"
+    description = "Planetoid citation graph from its raw files, public split, row-normalised"
+    Config = PlanetoidConfig
+
+    def build(self, context: NodeContext):
+        from autoglm_gnn.paths import planetoid_dir
+        from autoglm_gnn.planetoid import read_planetoid
+
+        root = self.config.root or str(planetoid_dir())
+        return read_planetoid(root, self.config.name)

@@ -1,0 +1,45 @@
+"""Listing plugins must stay cheap: the entry point never imports torch or DGL."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from autoglm.space import Choice, FloatRange, search_space
+
+
+def test_plugin_import_does_not_load_torch_or_dgl():
+    code = (
+        "import sys, autoglm_gnn.plugin as p; "
+        "assert p.NODE_TYPES; "
+        "bad = [m for m in ('torch', 'dgl', 'numpy', 'scipy') if m in sys.modules]; "
+        "assert not bad, bad"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_host_lists_every_gnn_node_type(autoglm_host):
+    host = autoglm_host(["gnn"])
+    for name in ["gnn.synthetic", "gnn.planetoid", "gnn.train"]:
+        assert host.get_node_type(name).name == name
+
+
+def test_train_search_space_follows_the_shared_contract():
+    from autoglm_gnn.config import TrainConfig
+
+    space = search_space(TrainConfig)
+    assert {"gcn", "gat", "sage", "gin", "appnp", "sgc"} <= set(space["layer"].values)
+    assert space["num_layers"] == Choice([1, 2, 3], ordered=True)
+    assert space["hidden"] == Choice([16, 32, 64, 128, 256], ordered=True)
+    assert space["heads"] == Choice([1, 2, 4, 8], ordered=True)
+    assert space["aggregator"].values == ["mean", "pool", "gcn"]
+    assert space["activation"].values == ["relu", "elu", "leaky_relu"]
+    assert space["dropout"] == FloatRange(0.0, 0.8)
+    assert space["residual"].values == [False, True]
+    assert space["norm"].values == ["none", "batch", "layer"]
+    assert space["lr"] == FloatRange(1e-3, 5e-2, log=True)
+    assert space["weight_decay"] == FloatRange(1e-5, 1e-2, log=True)
+    for fidelity_or_plumbing in ["max_epochs", "patience", "seed", "device", "threads"]:
+        assert fidelity_or_plumbing not in space
+    defaults = TrainConfig()
+    assert (defaults.layer, defaults.max_epochs, defaults.patience) == ("gcn", 200, 100)

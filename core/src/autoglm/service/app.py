@@ -158,7 +158,7 @@ def _run_routes(app: FastAPI, state: ServiceState) -> None:
         "/v1/runs",
         status_code=202,
         response_model=SubmitResponse,
-        responses=error_responses(401, 403, 404, 413, 422),
+        responses=error_responses(400, 401, 403, 404, 413, 422),
         tags=["runs"],
     )
     def submit_run(
@@ -302,7 +302,7 @@ def _config_routes(app: FastAPI, state: ServiceState) -> None:
     @app.put(
         "/v1/config",
         response_model=ServiceConfig,
-        responses=error_responses(401, 403, 413, 422),
+        responses=error_responses(400, 401, 403, 413, 422),
         tags=["config"],
     )
     def update_config(body: ConfigUpdate, key: ApiKey = require("admin")) -> ServiceConfig:

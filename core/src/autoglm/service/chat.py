@@ -65,7 +65,7 @@ def chat_router() -> APIRouter:
     @router.post(
         "/v1/chat/completions",
         response_model=ChatCompletion,
-        responses=error_responses(401, 403, 413, 422, 501, 503),
+        responses=error_responses(400, 401, 403, 413, 422, 501, 503),
     )
     def chat_completions(
         body: ChatCompletionRequest, request: Request, _key: Any = require("submit")

@@ -33,7 +33,7 @@ def feedback_router() -> APIRouter:
         "/v1/feedback",
         status_code=201,
         response_model=FeedbackResponse,
-        responses=error_responses(401, 403, 404, 413, 422, 501),
+        responses=error_responses(400, 401, 403, 404, 413, 422, 501),
     )
     def send_feedback(
         body: FeedbackRequest, request: Request, key: ApiKey = require("submit")

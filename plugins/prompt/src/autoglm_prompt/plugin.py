@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from autoglm import hookimpl
+from autoglm_prompt.nodes import NODE_TYPES
 
 
 @hookimpl
 def register_nodes(register):
-    """Node types are registered here as they are written."""
+    """The prompt optimiser's node types."""
+    for node_type in NODE_TYPES:
+        register(node_type)

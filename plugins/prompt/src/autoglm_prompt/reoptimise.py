@@ -1,0 +1,123 @@
+"""Re-optimisation from accumulated feedback, behind a champion/challenger gate.
+
+1. Count feedback newer than this task's watermark; below ``threshold`` nothing runs (the
+   skip is still recorded).
+2. Turn *all* feedback so far into labels with the weak-supervision rules (label model or
+   majority vote; both are reported).
+3. Split the labelled items: the optimiser gets one part, the gate judges on the other.
+4. Optimise, starting from the current champion (scored as a seed candidate).
+5. Champion and challenger predict the gate's part; the challenger is promoted only when it is
+   significantly better (``autoglm_eval.gate``). The decision and its evidence are recorded in
+   the feedback store, and the watermark moves on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+
+from autoglm import NodeContext
+from autoglm_prompt.config import SearchConfig
+
+
+class ReoptimiseConfig(SearchConfig):
+    store: str | None = Field(None, description="Feedback database; default <home>/feedback.sqlite")
+    task: str = Field("default", description="Champion slot in the store")
+    threshold: int = Field(50, ge=1, description="New feedback rows needed to re-optimise")
+    rules: list[dict[str, Any]] = Field(
+        default_factory=lambda: [{"kind": "feedback"}, {"kind": "confirm"}],
+        description="Weak-supervision labelling rules (see docs/eval.md)",
+    )
+    label_method: Literal["label_model", "majority"] = "label_model"
+    text_field: str = "text"
+    gate_fraction: float = Field(0.4, gt=0, lt=1, description="Share of labels kept for the gate")
+    test: Literal["bootstrap", "mcnemar"] = "bootstrap"
+    alpha: float = Field(0.05, gt=0, lt=1)
+    min_absolute_change: float = Field(0.0, ge=0)
+
+
+def watermark_key(task: str) -> str:
+    return f"reoptimise:{task}:watermark"
+
+
+def reoptimise(
+    cfg: ReoptimiseConfig, context: NodeContext, initial_champion: Any = None
+) -> dict[str, Any]:
+    """Run steps 1-5; returns a JSON-ready summary (see ``ReoptimiseOutputs``)."""
+    from autoglm_eval.feedback import FeedbackStore
+    from autoglm_eval.gate import GatePolicy, champion_challenger
+    from autoglm_eval.labeling import items_from_store, rule_from_dict, weak_labels
+    from autoglm_eval.nodes import store_path
+    from autoglm_prompt.budget import CallBudget
+    from autoglm_prompt.candidate import PromptCandidate
+    from autoglm_prompt.data import split_examples
+    from autoglm_prompt.runner import build_scorer, optimise
+
+    rules = [rule_from_dict(spec, i) for i, spec in enumerate(cfg.rules)]
+    with FeedbackStore(store_path(cfg.store, context)) as store:
+        watermark = int(store.get_state(watermark_key(cfg.task), 0))
+        latest = store.last_feedback_id()
+        new = store.count_feedback(after_id=watermark)
+        out: dict[str, Any] = {"triggered": False, "promoted": False, "new_feedback": new}
+        if new < cfg.threshold:
+            out["reason"] = f"{new} new feedback rows < threshold {cfg.threshold}"
+            out["decision_id"] = store.record_decision(
+                "skip", {**out, "task": cfg.task, "run_id": context.run_id}
+            )
+            return out
+        items = items_from_store(store, text_field=cfg.text_field)
+        labels = weak_labels(items, rules, cfg.space.labels)
+        rows = [
+            {"text": item.text, "label": label}
+            for item, label in zip(items, labels.chosen(cfg.label_method), strict=True)
+            if label is not None
+        ]
+        parts = split_examples(
+            rows, {"train": 1 - cfg.gate_fraction, "gate": cfg.gate_fraction}, seed=cfg.seed
+        )
+        stored = store.get_champion(cfg.task) or initial_champion
+        champion = PromptCandidate.model_validate(stored) if stored else None
+        result, plan = optimise(
+            cfg, parts["train"], None, context, seed_candidates=[champion] if champion else []
+        )
+        scorer = build_scorer(cfg, context, CallBudget())
+        gate_texts = [r["text"] for r in parts["gate"]]
+        champion_pred = scorer.predict(champion, gate_texts)[0] if champion else None
+        challenger_pred = scorer.predict(result.best, gate_texts)[0]
+        decision = champion_challenger(
+            store,
+            [r["label"] for r in parts["gate"]],
+            champion_pred,
+            challenger_pred,
+            challenger=result.best.model_dump(),
+            policy=GatePolicy(
+                test=cfg.test,
+                alpha=cfg.alpha,
+                min_absolute_change=cfg.min_absolute_change,
+                seed=cfg.seed,
+            ),
+            task=cfg.task,
+            context={
+                "run_id": context.run_id,
+                "new_feedback": new,
+                "weak_labels": labels.report,
+                "optimisation": {"plan": plan, "best_score": result.best_score},
+            },
+        )
+        store.set_state(watermark_key(cfg.task), latest)
+        current = store.get_champion(cfg.task)
+    path = Path(context.artifacts_dir) / "champion.json"
+    path.write_text(PromptCandidate.model_validate(current).model_dump_json(indent=2))
+    context.journal_append("prompt.reoptimise", {k: v for k, v in decision.items() if k != "test"})
+    return {
+        **out,
+        "triggered": True,
+        "promoted": decision["promote"],
+        "reason": decision["reason"],
+        "decision_id": decision["decision_id"],
+        "n_labelled": len(rows),
+        "weak_labels": labels.report,
+        "champion": str(path),
+    }

@@ -20,7 +20,8 @@ def test_plugin_import_does_not_load_torch_or_dgl():
 
 def test_host_lists_every_gnn_node_type(autoglm_host):
     host = autoglm_host(["gnn"])
-    for name in ["gnn.synthetic", "gnn.planetoid", "gnn.train"]:
+    names = ["synthetic", "planetoid", "files", "profile", "train", "evaluate", "predict"]
+    for name in (f"gnn.{n}" for n in names):
         assert host.get_node_type(name).name == name
 
 

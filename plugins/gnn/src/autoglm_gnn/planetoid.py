@@ -10,6 +10,7 @@ padded with zero rows, features row-normalised, the public split 20 per class / 
 from __future__ import annotations
 
 import pickle
+import warnings
 from pathlib import Path
 
 import dgl
@@ -26,7 +27,9 @@ def _load_part(path: Path):
     if not path.is_file():
         raise GraphFileError(path, "Planetoid file not found (expected the raw ind.<name>.* files)")
     try:
-        with path.open("rb") as f:
+        with path.open("rb") as f, warnings.catch_warnings():
+            # The 2016 pickles name scipy.sparse.csr, a module scipy now deprecates.
+            warnings.simplefilter("ignore", DeprecationWarning)
             return pickle.load(f, encoding="latin1")
     except Exception as exc:
         raise GraphFileError(path, f"not a readable Planetoid pickle ({exc})") from exc

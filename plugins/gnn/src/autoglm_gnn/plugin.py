@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from autoglm import hookimpl
-from autoglm_gnn.nodes.loaders import PlanetoidNode, SyntheticNode
-from autoglm_gnn.nodes.training import TrainNode
+from autoglm_gnn.nodes.loaders import FilesNode, PlanetoidNode, SyntheticNode
+from autoglm_gnn.nodes.profile import ProfileNode
+from autoglm_gnn.nodes.training import EvaluateNode, PredictNode, TrainNode
 
-NODE_TYPES = (SyntheticNode, PlanetoidNode, TrainNode)
+NODE_TYPES = (
+    SyntheticNode,
+    PlanetoidNode,
+    FilesNode,
+    ProfileNode,
+    TrainNode,
+    EvaluateNode,
+    PredictNode,
+)
 
 
 @hookimpl

@@ -50,7 +50,7 @@ def seeded_split(
             members = rng.permutation(np.flatnonzero(labels == cls))
             n_tr = max(1, round(train_fraction * members.size))
             n_va = round(val_fraction * members.size)
-            n_te = round(test_frac * members.size)
+            n_te = members.size if test_fraction is None else round(test_frac * members.size)
             train[members[:n_tr]] = True
             val_idx.append(members[n_tr : n_tr + n_va])
             test_idx.append(members[n_tr + n_va : n_tr + n_va + n_te])

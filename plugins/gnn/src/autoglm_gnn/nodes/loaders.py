@@ -89,3 +89,33 @@ class PlanetoidNode(_Loader):
 
         root = self.config.root or str(planetoid_dir())
         return read_planetoid(root, self.config.name)
+
+
+class FilesConfig(NodeModel):
+    edges: str = Field(description="edge list: .csv/.tsv/.txt (source, target) or .npy (E,2)")
+    features: str = Field(description="node features: .csv/.tsv/.txt rows, .npy (N,F) or .npz")
+    labels: str = Field(description="node labels: one column (ints or class names) or .npy")
+    masks: str | None = Field(
+        None, description="train/val/test masks: .csv with header train,val,test, or .npz"
+    )
+    directed: bool = Field(False, description="keep edges one-way (default: symmetrise)")
+    row_normalise: bool = Field(False, description="divide each feature row by its sum")
+    split_seed: int = Field(0, description="seed of the split made when masks are not given")
+    train_per_class: int | None = Field(
+        None, ge=1, description="Planetoid-style split: labelled nodes per class"
+    )
+    train_fraction: float = Field(0.6, ge=0, lt=1, description="fractional split: train share")
+    val_fraction: float = Field(0.2, gt=0, lt=1, description="validation share")
+
+
+class FilesNode(_Loader):
+    """A user's graph from an edge list, features, labels and optional masks."""
+
+    name = "gnn.files"
+    description = "Graph from edge list + features + labels files (masks or a seeded split)"
+    Config = FilesConfig
+
+    def build(self, context: NodeContext):
+        from autoglm_gnn.files import FilesSpec, read_files
+
+        return read_files(FilesSpec(**self.config.model_dump()))

@@ -4,6 +4,8 @@ checkpoint and predict)."""
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from pydantic import Field
 
 from autoglm import NodeContext, NodeModel, NodeType
@@ -64,3 +66,138 @@ class TrainNode(NodeType):
             callback=epoch_reporter(context, cfg.max_epochs),
         )
         return TrainOutputs(**result.outputs())
+
+
+class EvaluateConfig(NodeModel):
+    seeds: int = Field(5, ge=1, description="number of seeds to retrain on")
+    first_seed: int = Field(0, description="seeds are first_seed .. first_seed + seeds - 1")
+    max_epochs: int | None = Field(
+        None, ge=1, description="override the config's max_epochs (full fidelity after a search)"
+    )
+    patience: int | None = Field(None, ge=1, description="override the config's patience")
+
+
+class EvaluateInputs(NodeModel):
+    graph: str = Field(description="graph file written by a gnn loader")
+    config: dict[str, Any] = Field(description="a gnn.train config, e.g. a search's best")
+
+
+class EvaluateOutputs(NodeModel):
+    test_mean: float = Field(description="mean test accuracy over seeds")
+    test_std: float = Field(description="population standard deviation of test accuracy")
+    val_mean: float
+    val_std: float
+    test_accs: list[float]
+    val_accs: list[float]
+    seeds: list[int]
+    best_seed: int = Field(description="seed with the best validation accuracy")
+    checkpoint: str = Field(description="checkpoint of the best-validation seed")
+    seconds: float
+    config: dict[str, Any] = Field(description="the full config trained (seed aside)")
+
+
+class EvaluateNode(NodeType):
+    """Retrain a config over seeds; report test and validation mean/std and the best checkpoint.
+
+    Each finished seed is journaled, so a killed evaluation resumes at the next seed."""
+
+    name = "gnn.evaluate"
+    description = "Retrain a config over seeds: test/val mean and std, best-validation checkpoint"
+    Config = EvaluateConfig
+    Inputs = EvaluateInputs
+    Outputs = EvaluateOutputs
+
+    def init(self, config: EvaluateConfig, context: NodeContext) -> None:
+        super().init(config, context)
+        from autoglm_gnn.evaluation import evaluate_config
+
+        self._evaluate = evaluate_config
+
+    def execute(self, inputs: EvaluateInputs, context: NodeContext) -> EvaluateOutputs:
+        cfg: EvaluateConfig = self.config
+        overrides = {
+            key: value
+            for key in ("max_epochs", "patience")
+            if (value := getattr(cfg, key)) is not None
+        }
+        seeds = list(range(cfg.first_seed, cfg.first_seed + cfg.seeds))
+        signature = {"graph": inputs.graph, "config": inputs.config, "overrides": overrides}
+        done = {
+            entry["record"]["seed"]: entry["record"]
+            for entry in context.journal_read("seed")
+            if entry.get("signature") == signature
+        }
+
+        def on_seed(record: dict[str, Any]) -> None:
+            context.journal_append("seed", {"signature": signature, "record": record})
+            context.progress(len(done) + 1, len(seeds), f"seed {record['seed']}")
+            done[record["seed"]] = record
+            context.check_cancelled()
+
+        summary = self._evaluate(
+            inputs.graph,
+            inputs.config,
+            seeds,
+            context.artifacts_dir,
+            overrides=overrides,
+            done=dict(done),
+            on_seed=on_seed,
+        )
+        return EvaluateOutputs(**summary)
+
+
+class PredictConfig(NodeModel):
+    mask: Literal["train", "val", "test", "all"] = Field(
+        "test", description="nodes the accuracy is computed on"
+    )
+    device: str = Field("auto", description="'auto', 'cpu' or 'cuda'")
+
+
+class PredictInputs(NodeModel):
+    checkpoint: str = Field(description="checkpoint written by gnn.train or gnn.evaluate")
+    graph: str = Field(description="graph file with the same feature dimension")
+
+
+class PredictOutputs(NodeModel):
+    predictions: str = Field(description="CSV file: node, prediction, label, in_mask")
+    accuracy: float | None = Field(description="accuracy on the mask (None if it is empty)")
+    count: int = Field(description="nodes in the mask")
+    class_counts: list[int] = Field(description="predicted nodes per class, over all nodes")
+
+
+class PredictNode(NodeType):
+    """Reload a checkpoint, predict every node of a graph, score on a mask."""
+
+    name = "gnn.predict"
+    description = "Predict node classes with a checkpoint; accuracy on a mask"
+    Config = PredictConfig
+    Inputs = PredictInputs
+    Outputs = PredictOutputs
+
+    def init(self, config: PredictConfig, context: NodeContext) -> None:
+        super().init(config, context)
+        from autoglm_gnn.predict import predict_file
+
+        self._predict = predict_file
+
+    def execute(self, inputs: PredictInputs, context: NodeContext) -> PredictOutputs:
+        import numpy as np
+
+        result = self._predict(
+            inputs.checkpoint, inputs.graph, self.config.mask, self.config.device
+        )
+        path = context.artifacts_dir / "predictions.csv"
+        rows = np.stack(
+            [np.arange(result.predictions.size), result.predictions, result.labels, result.mask],
+            axis=1,
+        ).astype(np.int64)
+        np.savetxt(
+            path, rows, fmt="%d", delimiter=",", header="node,prediction,label,in_mask", comments=""
+        )
+        counts = np.bincount(result.predictions, minlength=int(result.labels.max()) + 1)
+        return PredictOutputs(
+            predictions=str(path),
+            accuracy=result.accuracy,
+            count=int(result.mask.sum()),
+            class_counts=counts.tolist(),
+        )

@@ -1,0 +1,89 @@
+"""Checkpoints reload and predict; gnn.evaluate retrains over seeds, selects by validation,
+and resumes from its journal; gnn.profile reports the loaders' statistics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from autoglm.testing import make_context, run_node
+from autoglm_gnn.checkpoint import load_checkpoint
+from autoglm_gnn.errors import GraphFileError
+from autoglm_gnn.nodes.profile import ProfileNode
+from autoglm_gnn.nodes.training import EvaluateNode, PredictNode, TrainNode
+
+FAST = {"max_epochs": 25, "patience": 25, "hidden": 16, "k": 4}
+
+
+@pytest.mark.parametrize("layer", ["gat", "appnp", "gcnii"])
+def test_checkpoint_reloads_and_predicts_like_the_trained_model(small_graph_file, tmp_path, layer):
+    config = {**FAST, "layer": layer, "heads": 2, "norm": "batch", "save_checkpoint": True}
+    trained = run_node(TrainNode, config, {"graph": str(small_graph_file)}, home=tmp_path)
+    saved = load_checkpoint(trained.checkpoint)
+    assert saved.config.layer == layer and saved.metadata["val_acc"] == trained.val_acc
+    inputs = {"checkpoint": trained.checkpoint, "graph": str(small_graph_file)}
+    val = run_node(PredictNode, {"mask": "val"}, inputs, home=tmp_path)
+    assert val.accuracy == pytest.approx(trained.val_acc)
+    rows = np.loadtxt(val.predictions, delimiter=",", skiprows=1, dtype=np.int64)
+    assert rows.shape == (300, 4) and sum(val.class_counts) == 300
+    in_mask = rows[:, 3] == 1
+    assert (rows[in_mask, 1] == rows[in_mask, 2]).mean() == pytest.approx(val.accuracy)
+    train = run_node(PredictNode, {"mask": "train"}, inputs, home=tmp_path)
+    assert train.accuracy == pytest.approx(trained.train_acc)
+
+
+def test_predict_rejects_foreign_files(small_graph_file, cora_file, tmp_path):
+    config = {**FAST, "save_checkpoint": True}
+    trained = run_node(TrainNode, config, {"graph": str(small_graph_file)}, home=tmp_path)
+    with pytest.raises(GraphFileError, match="graph has 1433 features per node but the checkpoint"):
+        run_node(
+            PredictNode, {}, {"checkpoint": trained.checkpoint, "graph": str(cora_file)},
+            home=tmp_path,
+        )  # fmt: skip
+    torch.save({"weights": torch.zeros(2)}, tmp_path / "other.pt")
+    with pytest.raises(GraphFileError, match="expected a 'autoglm-gnn/checkpoint' checkpoint"):
+        load_checkpoint(tmp_path / "other.pt")
+    with pytest.raises(GraphFileError, match="checkpoint file not found"):
+        load_checkpoint(tmp_path / "absent.pt")
+
+
+def test_evaluate_over_seeds_selects_by_validation_and_resumes(small_graph_file, tmp_path):
+    node_inputs = {"graph": str(small_graph_file), "config": {**FAST, "layer": "gcn"}}
+    context = make_context(tmp_path, node_id="evaluate", node_type="gnn.evaluate")
+    out = run_node(EvaluateNode, {"seeds": 3, "max_epochs": 30}, node_inputs, home=tmp_path,
+                   context=context)  # fmt: skip
+    assert out.seeds == [0, 1, 2] and len(out.test_accs) == 3
+    assert out.test_mean == pytest.approx(np.mean(out.test_accs))
+    assert out.test_std == pytest.approx(np.std(out.test_accs))
+    assert out.val_accs[out.seeds.index(out.best_seed)] == max(out.val_accs)
+    assert out.config["max_epochs"] == 30 and out.config["layer"] == "gcn"
+    best = load_checkpoint(out.checkpoint)
+    assert best.config.seed == out.best_seed
+
+    # A second run of the same node in the same run reads its journal: nothing is retrained.
+    journal = context.journal_read("seed")
+    assert [entry["record"]["seed"] for entry in journal] == [0, 1, 2]
+    stamps = {p.name: p.stat().st_mtime_ns for p in context.artifacts_dir.glob("seed-*.pt")}
+    again = run_node(EvaluateNode, {"seeds": 3, "max_epochs": 30}, node_inputs, home=tmp_path,
+                     context=context)  # fmt: skip
+    assert again.test_accs == out.test_accs
+    assert stamps == {p.name: p.stat().st_mtime_ns for p in context.artifacts_dir.glob("seed-*.pt")}
+    assert len(context.journal_read("seed")) == 3
+
+
+def test_evaluate_rejects_an_invalid_config(small_graph_file, tmp_path):
+    from autoglm_gnn.errors import GNNConfigError
+
+    inputs = {"graph": str(small_graph_file), "config": {"layer": "gcn", "hiden": 32}}
+    with pytest.raises(GNNConfigError, match="hiden"):
+        run_node(EvaluateNode, {"seeds": 1}, inputs, home=tmp_path)
+
+
+def test_profile_node_reports_headline_statistics(small_graph_file, tmp_path):
+    out = run_node(ProfileNode, {}, {"graph": str(small_graph_file)}, home=tmp_path)
+    assert (out.nodes, out.classes, out.feature_dim) == (300, 3, 16)
+    assert out.edges == out.profile["edges"] and out.profile["symmetric"]
+    assert 0.7 < out.edge_homophily < 0.9
+    assert sum(out.profile["class_counts"]) == 300
+    assert sum(out.profile["degree"]["histogram"].values()) == 300

@@ -15,8 +15,9 @@ from typing import Any
 from autoglm_hf.errors import AdapterError
 
 
-class TemplateError(AdapterError):
-    """A template uses a forbidden construct or a value it needs is missing."""
+class TemplateError(AdapterError, ValueError):
+    """A template uses a forbidden construct or a value it needs is missing (a ValueError too,
+    so pydantic validators report it as a field error)."""
 
 
 def placeholders(template: str) -> list[str]:

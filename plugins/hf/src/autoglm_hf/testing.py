@@ -76,7 +76,7 @@ def _config(family: str, vocab_size: int, eos_ids: list[int], pad_id: int, hidde
         num_hidden_layers=2,
         num_attention_heads=4,
         num_key_value_heads=2,
-        max_position_embeddings=256,
+        max_position_embeddings=2048,
         eos_token_id=eos_ids,
         pad_token_id=pad_id,
         bos_token_id=None,

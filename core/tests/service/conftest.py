@@ -45,7 +45,7 @@ nodes:
     config: {value: ready}
   - id: nap
     type: core.sleep
-    config: {seconds: 2.5}
+    config: {seconds: 1.5}
     inputs: {value: $quick.value}
 outputs:
   value: $nap.value
@@ -84,6 +84,7 @@ class Server:
     port: int
     args: list[str]
     keys: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen | None = None
     log_path: Path | None = None
 
@@ -94,7 +95,7 @@ class Server:
     def start(self, timeout: float = 30.0) -> Server:
         self.log_path = self.home / f"service-{time.time_ns()}.log"
         log = self.log_path.open("w")
-        env = {**os.environ, "AUTOGLM_HOME": str(self.home)}
+        env = {**os.environ, "AUTOGLM_HOME": str(self.home), **self.env}
         for name in ("AUTOGLM_PLUGINS", "AUTOGLM_BLOCK_PLUGINS", "AUTOGLM_PLUGINS_DIR"):
             env.pop(name, None)
         self.proc = subprocess.Popen(

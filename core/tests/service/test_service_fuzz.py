@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import negative_data_rejection, positive_
 
 #: The chat endpoint answers 501 by design when no chat model is configured.
 EXPECTED_5XX = {("POST", "/v1/chat/completions"): {501}}
-EXAMPLES = 8
+EXAMPLES = 6
 
 
 def test_openapi_fuzz(server: Any) -> None:

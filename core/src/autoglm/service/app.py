@@ -58,6 +58,9 @@ RunState = Literal[RUN_STATES]  # type: ignore[valid-type]
 def create_app(state: ServiceState) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        import anyio.to_thread
+
+        anyio.to_thread.current_default_thread_limiter().total_tokens = state.settings.api_threads
         state.pool.start()
         log.info(
             "service started",

@@ -29,8 +29,14 @@ def problems_of(exc: WorkflowError) -> list[Problem]:
 
 
 class Catalogue:
-    def __init__(self, folder: str | Path) -> None:
+    """The workflows folder. Parsed workflows are memoised per file version and host (a
+    ``Workflow`` is read-only once validated), so a busy service does not re-validate the same
+    file on every submission; an edited file is parsed again."""
+
+    def __init__(self, folder: str | Path, memo_size: int = 64) -> None:
         self.folder = Path(folder).resolve()
+        self._memo: dict[tuple[str, int, int, int], Workflow] = {}
+        self._memo_size = memo_size
 
     def names(self) -> list[str]:
         if not self.folder.is_dir():
@@ -60,8 +66,21 @@ class Catalogue:
             ) from None
 
     def parse(self, name: str, host: Host) -> Workflow:
+        path = self.path_of(name)
+        try:
+            stat = path.stat()
+        except OSError:
+            stat = None
+        key = (name, stat.st_mtime_ns, stat.st_size, id(host)) if stat else None
+        if key is not None and key in self._memo:
+            return self._memo[key]
         text, display = self.source(name)
-        return parse_workflow(text, host, path=display)
+        workflow = parse_workflow(text, host, path=display)
+        if key is not None:
+            if len(self._memo) >= self._memo_size:
+                self._memo.pop(next(iter(self._memo)))
+            self._memo[key] = workflow
+        return workflow
 
     def describe(self, name: str, host: Host) -> WorkflowEntry:
         """A listing entry; an invalid workflow is listed with its problems."""

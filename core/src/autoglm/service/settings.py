@@ -57,6 +57,13 @@ class ServiceSettings(BaseModel):
     feedback_path: str | None = Field(
         default=None, description="Feedback store file (default <home>/feedback.sqlite)."
     )
+    api_threads: int = Field(
+        default=8,
+        ge=1,
+        le=256,
+        description="Threads serving API calls; more only adds GIL contention, since calls "
+        "share one SQLite connection.",
+    )
     shutdown_grace_s: float = Field(default=10.0, ge=0.0, le=3600.0)
 
     def home_path(self) -> Path:

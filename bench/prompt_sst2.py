@@ -17,6 +17,7 @@ Writes ``bench/results/prompt_sst2.md``. Usage: ``python bench/prompt_sst2.py [-
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import time
 from pathlib import Path
@@ -86,7 +87,7 @@ def main() -> None:
 
     cache = OUT / "embeddings"
     shutil.rmtree(cache, ignore_errors=True)  # cold cache: the timing includes every embedding
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     encoder = from_spec({"kind": "hf-encoder", "model": "default", "cache_dir": str(cache)})
     load_s = time.perf_counter() - started
 
@@ -126,6 +127,7 @@ def main() -> None:
     search_s = time.perf_counter() - t0
     opt_acc, opt_pred = accuracy(opt_scorer, result.best, heldout)
     total_s = time.perf_counter() - started
+    cpu_s = time.process_time() - cpu_started
 
     # 3. logistic-regression probe on the same embeddings (plain sentences)
     from sklearn.linear_model import LogisticRegression
@@ -161,6 +163,7 @@ def main() -> None:
         load_s,
         search_s,
         total_s,
+        cpu_s,
         len(opt),
         len(heldout),
         len(pool),
@@ -181,6 +184,7 @@ def write_results(
     load_s,
     search_s,
     total_s,
+    cpu_s,
     n_opt,
     n_held,
     n_pool,
@@ -211,8 +215,10 @@ def write_results(
         f"{boot['ci_high']:+.4f}]; McNemar p = {mc['p_value']:.2g} ({mc['only_b']} sentences "
         f"fixed, {mc['only_a']} broken).",
         "",
-        f"Time: {total_s:.0f} s in all with a cold embedding cache (model load {load_s:.1f} s, "
-        f"search {search_s:.0f} s). Model calls (texts embedded): {result.calls}, estimated "
+        f"Time: {total_s:.0f} s wall in all with a cold embedding cache (model load "
+        f"{load_s:.1f} s, search {search_s:.0f} s), {cpu_s:.0f} s of CPU time over "
+        f"{args.threads} threads; load average at the end {os.getloadavg()[0]:.1f} (the "
+        "machine is shared). Model calls (texts embedded): {result.calls}, estimated "
         f"beforehand {plan['estimated_calls']} (upper bound); candidates scored "
         f"{len(result.trials)}, of which {sum(t['reused'] for t in result.trials)} repeats "
         "cost nothing.",
@@ -231,8 +237,14 @@ def write_results(
             f"| {h['prompt']['0']!r} / {h['prompt']['1']!r} | {h['dev']:.4f} | {h['opt']:.4f} | "
             f"{h['heldout'][0]:.4f} |"
         )
-    target = "met" if opt_acc >= 0.77 and total_s <= 600 else "missed"
-    lines += ["", f"Target (>= 0.77 held-out within 10 minutes on 2 cores): **{target}**.", ""]
+    verdict = lambda ok: "met" if ok else "missed"  # noqa: E731
+    lines += [
+        "",
+        f"Target >= 0.77 held-out accuracy: **{verdict(opt_acc >= 0.77)}**; within 10 minutes "
+        f"on 2 cores: **{verdict(total_s <= 600)}** by wall clock, "
+        f"**{verdict(cpu_s <= 1200)}** by CPU time (<= 2 x 600 CPU-seconds).",
+        "",
+    ]
     RESULTS.write_text("\n".join(lines))
     print("\n".join(lines))
 

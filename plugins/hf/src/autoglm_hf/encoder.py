@@ -61,10 +61,13 @@ class EncoderBackend:
     def embed(self, texts: list[str], batch_size: int) -> np.ndarray:
         torch = self._torch
         out: list[np.ndarray] = []
+        # Batches of similar length waste little compute on padding; rows are put back after.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        ordered = [texts[i] for i in order]
         with self._lock, torch.inference_mode():
-            for start in range(0, len(texts), batch_size):
+            for start in range(0, len(ordered), batch_size):
                 batch = self.tokenizer(
-                    texts[start : start + batch_size],
+                    ordered[start : start + batch_size],
                     padding=True,
                     truncation=True,
                     max_length=self.max_length,
@@ -76,7 +79,11 @@ class EncoderBackend:
                 pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
                 out.append(pooled.cpu().numpy().astype(np.float32))
         dim = self.model.config.hidden_size
-        return np.concatenate(out) if out else np.zeros((0, dim), dtype=np.float32)
+        if not out:
+            return np.zeros((0, dim), dtype=np.float32)
+        result = np.empty((len(texts), dim), dtype=np.float32)
+        result[order] = np.concatenate(out)
+        return result
 
 
 class HFEncoder:

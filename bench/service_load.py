@@ -13,7 +13,8 @@ Baseline, side by side: the same workflow submitted and executed in-process by `
 (no HTTP, no queue), which bounds what the service could reach on this machine.
 
 Usage: ``python bench/service_load.py [--seconds 8] [--levels 1,16,64] [--max-runs 4]
-[--out bench/results/service_load.md]``
+[--out bench/results/service_load.md]``. ``BENCH_LOG_LEVEL=info`` keeps the service's
+access log (JSON lines) and ``BENCH_TMP=DIR`` puts its home under DIR.
 """
 
 from __future__ import annotations
@@ -136,18 +137,17 @@ async def load_level(url: str, token: str, clients: int, seconds: float) -> dict
     reads: list[float] = []
     accepted: list[str] = []
     errors: list[str] = []
-    limits = httpx.Limits(max_connections=clients + 4)
-    async with AsyncClient(url, token, timeout=60, retries=0) as client:
-        client._http._transport = httpx.AsyncHTTPTransport(limits=limits)
-        start = time.perf_counter()
-        stop_at = start + seconds
-        await asyncio.gather(
-            *(
-                client_loop(client, stop_at, submits, reads, accepted, errors)
-                for _ in range(clients)
-            )
-        )
-        elapsed = time.perf_counter() - start
+    # One SDK client (own connection pool) per simulated client, as separate users would
+    # have: one shared httpx pool serialises 64 callers and measures httpx, not the service.
+    sdk_clients = [AsyncClient(url, token, timeout=60, retries=0) for _ in range(clients)]
+    start = time.perf_counter()
+    stop_at = start + seconds
+    await asyncio.gather(
+        *(client_loop(c, stop_at, submits, reads, accepted, errors) for c in sdk_clients)
+    )
+    elapsed = time.perf_counter() - start
+    for client in sdk_clients:
+        await client.aclose()
     return {
         "clients": clients,
         "seconds": elapsed,
@@ -247,12 +247,14 @@ def main() -> None:
 
     ok = not (check["missing"] or check["not_succeeded"] or check["nodes_not_once"])
     ok = ok and check["in_store"] == check["accepted"] == check["unique"]
+    load = os.getloadavg()[0]
     lines = [
         "## Service load (REST service and SDK)",
         "",
         f"`python bench/service_load.py --seconds {args.seconds:g} --levels {args.levels} "
         f"--max-runs {args.max_runs}`; service and load generator on one machine "
-        f"({os.cpu_count()} CPUs, shared), loopback HTTP, SQLite run store as the queue. Each "
+        f"({os.cpu_count()} CPUs, shared with other jobs: load average {load:.1f} at the end), "
+        "loopback HTTP, SQLite run store as the queue. Each "
         "client loops: submit a 3-node workflow (`core.const` then two `core.noop`, cache off "
         "so every node really runs), then read its status once. Latencies are per call as "
         "the SDK (`AsyncClient`) sees them.",
@@ -280,6 +282,14 @@ def main() -> None:
         "",
         f"Baseline: the same workflow run in-process by `Engine.run` (no HTTP, no queue, one "
         f"process): {baseline:.1f} runs/s.",
+        "",
+        "Reading: throughput stays roughly flat across concurrency, since the CPUs are the "
+        "limit, while latency grows with the queue in front of them (Little's law: clients / "
+        "throughput = the cycle time). Both processes "
+        "share two cores with other jobs, so the service is CPU-bound here; the gap to the "
+        "in-process baseline is the cost of HTTP, JSON, auth, workflow lookup and the queue. "
+        "Each simulated client has its own `AsyncClient`: 64 callers sharing one measured "
+        "about 20 submissions/s, limited by the single httpx connection pool, not the service.",
         "",
     ]
     if not ok:

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import json
 import os
@@ -118,6 +119,7 @@ class Engine:
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
         self._lock = threading.Lock()
         self._cancel: dict[str, threading.Event] = {}
+        self._interrupted: set[str] = set()
         self._random = random.Random()
 
     # ------------------------------------------------------------- public
@@ -162,15 +164,33 @@ class Engine:
         if event is not None:
             event.set()
 
-    def execute(self, run_id: str, workflow: Workflow | None = None) -> RunResult:
-        """Run, or resume, the stored run ``run_id``; finished nodes are not run again."""
+    def interrupt(self, run_id: str) -> None:
+        """Stop ``run_id`` in this process without cancelling it: the run goes back to the
+        queue, with its finished nodes kept, for this or another process to resume (a service
+        shutting down)."""
+        with self._lock:
+            event = self._cancel.get(run_id)
+            if event is not None:
+                self._interrupted.add(run_id)
+        if event is not None:
+            event.set()
+
+    def execute(
+        self, run_id: str, workflow: Workflow | None = None, *, claimed: bool = False
+    ) -> RunResult:
+        """Run, or resume, the stored run ``run_id``; finished nodes are not run again.
+
+        ``claimed`` says the caller already took the run from the queue
+        (``RunStore.claim_queued_run``), which marked it running and counted the attempt.
+        """
         record = self.store.get_run(run_id)
         if record is None:
             raise AutoGLMError(f"no run {run_id!r} in {self.store.path}")
         if workflow is None:
             source = self.store.get_run_source(run_id) or ""
             workflow = parse_workflow(source, self.host, path=record.workflow_path)
-        self.store.mark_run_started(run_id, self.owner)
+        if not claimed:
+            self.store.mark_run_started(run_id, self.owner)
         cancel = threading.Event()
         with self._lock:
             self._cancel[run_id] = cancel
@@ -179,6 +199,7 @@ class Engine:
         finally:
             with self._lock:
                 self._cancel.pop(run_id, None)
+                self._interrupted.discard(run_id)
 
     # -------------------------------------------------------------- hooks
 
@@ -257,7 +278,9 @@ class _Run:
                     node_id = ready.popleft()
                     outcome = self._prepare(node_id)
                     if isinstance(outcome, dict):
-                        running[pool.submit(self._run_node, node_id, outcome)] = node_id
+                        # copy the context so node logs keep bound fields (a request id)
+                        call = contextvars.copy_context().run
+                        running[pool.submit(call, self._run_node, node_id, outcome)] = node_id
                     else:
                         self._release(node_id, outcome, waiting, children, ready)
                 if self._cancelled():
@@ -303,6 +326,18 @@ class _Run:
     def _finish(self) -> RunResult:
         wf = self.workflow
         unfinished = [n for n in wf.order if self.status.get(n) not in FINISHED_NODE_STATES]
+        with self.engine._lock:
+            interrupted = self.run_id in self.engine._interrupted
+        if interrupted and unfinished and not self.store.cancel_requested(self.run_id):
+            self.store.requeue_run(self.run_id)
+            log.info("run interrupted and requeued", run_id=self.run_id)
+            return RunResult(
+                run_id=self.run_id,
+                status="queued",
+                outputs={},
+                error="interrupted; requeued",
+                nodes=self.store.node_states(self.run_id),
+            )
         if self.cancel.is_set() and unfinished:
             status, error = "cancelled", "run was cancelled"
         elif unfinished:

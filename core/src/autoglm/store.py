@@ -109,6 +109,7 @@ class RunRecord(BaseModel):
     started_at: float | None = None
     finished_at: float | None = None
     attempt: int = 0
+    owner: str | None = None  # "<host>:<pid>" of the process that runs (or ran) it
 
 
 class NodeRecord(BaseModel):
@@ -233,7 +234,10 @@ class RunStore:
         with self._tx() as conn:
             conn.execute(
                 "UPDATE runs SET status='running', started_at=COALESCE(started_at, ?),"
-                " attempt=attempt+1, owner=?, error=NULL, cancel_requested=0 WHERE id=?",
+                " attempt=attempt+1, owner=?, error=NULL,"
+                # a cancel asked of a queued or running run stands; resuming an ended one clears it
+                " cancel_requested=CASE WHEN status IN ('queued', 'running')"
+                " THEN cancel_requested ELSE 0 END WHERE id=?",
                 (time.time(), owner, run_id),
             )
 
@@ -459,6 +463,7 @@ def _run_record(row: sqlite3.Row) -> RunRecord:
         started_at=row["started_at"],
         finished_at=row["finished_at"],
         attempt=row["attempt"],
+        owner=row["owner"],
     )
 
 

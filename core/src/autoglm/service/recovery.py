@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import socket
-import sqlite3
 from pathlib import Path
 
 import structlog
@@ -57,16 +56,9 @@ def owner_is_dead(owner: str | None, *, host: str | None = None) -> bool | None:
 
 
 def running_owners(store: RunStore) -> list[tuple[str, str | None]]:
-    """``(run id, owner)`` of every run in state ``running``.
-
-    ``RunRecord`` does not carry the owner, so this reads the column with a connection of its
-    own (read-only, the same file)."""
-    conn = sqlite3.connect(f"file:{store.path}?mode=ro", uri=True, timeout=30.0)
-    try:
-        rows = conn.execute("SELECT id, owner FROM runs WHERE status='running'").fetchall()
-    finally:
-        conn.close()
-    return [(str(run_id), owner) for run_id, owner in rows]
+    """``(run id, owner)`` of every run in state ``running``."""
+    count = store.count_runs(status="running")
+    return [(run.id, run.owner) for run in store.list_runs(status="running", limit=count)]
 
 
 def requeue_orphans(store: RunStore) -> list[str]:

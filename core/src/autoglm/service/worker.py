@@ -31,17 +31,6 @@ from autoglm.store import RunStore
 log = structlog.get_logger("autoglm.service")
 
 
-class ServiceEngine(Engine):
-    """The engine, plus a way to stop a run for a restart rather than for a user's cancel."""
-
-    def interrupt(self, run_id: str) -> None:
-        """Stop ``run_id`` in this process without flagging it cancelled in the store."""
-        with self._lock:
-            event = self._cancel.get(run_id)
-        if event is not None:
-            event.set()
-
-
 class WorkerPool:
     """Executes queued runs, at most ``limit`` at a time (changeable while running)."""
 
@@ -65,7 +54,7 @@ class WorkerPool:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._draining = False
-        self._active: dict[str, ServiceEngine | None] = {}
+        self._active: dict[str, Engine | None] = {}
         self._threads: dict[str, threading.Thread] = {}
         self._dispatcher: threading.Thread | None = None
 
@@ -156,7 +145,7 @@ class WorkerPool:
                 self.store.finish_run(run_id, "cancelled", error="cancelled before it started")
                 return
             host = self.hosts.get(PluginSelection.from_dict(record.selection))
-            engine = ServiceEngine(
+            engine = Engine(
                 host,
                 self.store,
                 workers=self.node_workers,
@@ -169,15 +158,8 @@ class WorkerPool:
             if draining:
                 self.store.requeue_run(run_id)
                 return
-            result = engine.execute(run_id)
-            with self._lock:
-                draining = self._draining
-            if (
-                draining
-                and result.status == "cancelled"
-                and not self.store.cancel_requested(run_id)
-            ):
-                self.store.requeue_run(run_id)
+            result = engine.execute(run_id, claimed=True)
+            if result.status == "queued":
                 log.info("run interrupted by shutdown, requeued", run_id=run_id)
         except Exception as exc:
             log.error("run could not execute", run_id=run_id, error=f"{type(exc).__name__}: {exc}")

@@ -57,6 +57,13 @@ def test_resolve_space_overrides_and_fixed_fields():
     assert space["epochs"] == IntRange(10, 50)
 
 
+def test_space_only_searches_just_the_named_fields():
+    space = spaces.resolve_space(
+        Cfg, {"depth": {"int": [1, 2]}}, objective="toy", fixed=set(), only=True
+    )
+    assert space == {"depth": IntRange(1, 2)}
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [

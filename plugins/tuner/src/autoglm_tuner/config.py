@@ -46,6 +46,9 @@ class SearchConfig(NodeModel):
     space: dict[str, dict[str, Any]] | None = Field(
         None, description="YAML-form dimensions that override or narrow the declared space"
     )
+    space_only: bool = Field(
+        False, description="search only the fields named in 'space'; the rest keep defaults"
+    )
     metric: str = Field("val_acc", description="objective output field to optimise")
     mode: Literal["max", "min"] = "max"
     optimizer: str = Field("NGOpt", description="'random', 'grid' or a Nevergrad registry name")

@@ -43,7 +43,11 @@ class SearchNode(NodeType):
             _check_names("fidelity.field", {config.fidelity.field: None}, fields, config.objective)
             fixed.add(config.fidelity.field)
         self.space = resolve_space(
-            self.objective.Config, config.space, objective=config.objective, fixed=fixed
+            self.objective.Config,
+            config.space,
+            objective=config.objective,
+            fixed=fixed,
+            only=config.space_only,
         )
         if config.fidelity is not None and config.fidelity.field in self.space:
             raise ValueError(

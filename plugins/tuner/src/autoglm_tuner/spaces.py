@@ -26,13 +26,16 @@ def resolve_space(
     *,
     objective: str,
     fixed: set[str],
+    only: bool = False,
 ) -> dict[str, Dimension]:
-    """Declared space of ``objective_config`` with ``overrides`` applied, minus ``fixed`` fields.
+    """Declared space of ``objective_config`` with ``overrides`` applied, minus ``fixed`` fields
+    (or, with ``only``, just the ``overrides``).
 
     Fields named in ``base_config`` or the fidelity are fixed and so not searched, unless the
     workflow's ``space`` names them explicitly (an explicit override wins)."""
     fields = objective_config.model_fields
-    space = {name: dim for name, dim in search_space(objective_config).items() if name not in fixed}
+    declared = {} if only else search_space(objective_config)
+    space = {name: dim for name, dim in declared.items() if name not in fixed}
     for name, spec in (overrides or {}).items():
         if name not in fields:
             raise SpaceError(

@@ -118,3 +118,14 @@ def test_service_commands_load_on_demand():
     result = run_cli("serve", "--help")
     assert result.returncode == 0, result.stderr
     assert "--port" in result.stdout
+
+
+def test_input_values_that_are_not_yaml_are_taken_as_text(tmp_path: Path):
+    wf = tmp_path / "wf.yaml"
+    wf.write_text(GOOD)
+    text = "summarize: this: text, please"
+    result = run_cli(
+        "run", str(wf), "-i", f"text={text}", "--json", env={"AUTOGLM_HOME": str(tmp_path / "h")}
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["outputs"]["task"] == "summary"

@@ -246,3 +246,17 @@ def test_cancel_stops_a_running_node(make_workflow, engine, store):
     assert time.perf_counter() - started < 5
     assert result.status == "cancelled"
     assert store.get_run(run_id).status == "cancelled"
+
+
+def test_workflow_references_name_files_beside_the_workflow(test_host, store, tmp_path):
+    from autoglm.engine import Engine
+    from autoglm.workflow import load_workflow
+
+    path = tmp_path / "flows" / "wf.yaml"
+    path.parent.mkdir()
+    path.write_text(
+        "name: here\nnodes:\n  - id: where\n    type: core.noop\n"
+        "    inputs: {value: $workflow.dir}\noutputs:\n  dir: $where.value\n"
+    )
+    result = Engine(test_host, store).run(load_workflow(path, test_host))
+    assert result.outputs == {"dir": str(path.parent.resolve())}

@@ -258,3 +258,16 @@ def test_run_inputs_are_checked_when_a_run_starts(make_workflow):
         wf.resolve_inputs({"n": "three"})
     with pytest.raises(WorkflowError, match="unknown run input 'm'"):
         wf.resolve_inputs({"n": 1, "m": 2})
+
+
+def test_workflow_reference_fields(make_workflow):
+    [msg] = problems(
+        make_workflow,
+        """
+        nodes:
+          - id: a
+            type: core.noop
+            inputs: {value: $workflow.folder}
+        """,
+    )
+    assert "expected $workflow.dir, $workflow.file or $workflow.name" in msg

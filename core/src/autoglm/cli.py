@@ -200,7 +200,10 @@ def _parse_inputs(pairs: tuple[str, ...], inputs_file: str | None) -> dict[str, 
         name, sep, raw = pair.partition("=")
         if not sep or not name:
             raise click.BadParameter(f"expected KEY=VALUE, found {pair!r}", param_hint="-i")
-        values[name] = yaml.safe_load(raw) if raw else ""
+        try:  # typed when it reads as YAML (-i epochs=50 is an int), else the text as given
+            values[name] = yaml.safe_load(raw) if raw else ""
+        except yaml.YAMLError:
+            values[name] = raw
     return values
 
 

@@ -40,7 +40,15 @@ from autoglm.logsetup import ensure_logging
 from autoglm.nodes import NodeType
 from autoglm.plugins import Host
 from autoglm.store import FINISHED_NODE_STATES, NodeRecord, RunStore
-from autoglm.workflow import RUN_INPUTS, InputRef, Workflow, WorkflowNode, parse_workflow
+from autoglm.workflow import (
+    RESERVED_ROOTS,
+    RUN_INPUTS,
+    WORKFLOW_REF,
+    InputRef,
+    Workflow,
+    WorkflowNode,
+    parse_workflow,
+)
 
 log = structlog.get_logger("autoglm.engine")
 
@@ -382,11 +390,13 @@ class _Run:
         """Value of a reference; a skipped node's outputs read as None."""
         if ref.root == RUN_INPUTS:
             return _dig(self.inputs, ref.path)
+        if ref.root == WORKFLOW_REF:
+            return _dig(self.workflow.reference_values(), ref.path)
         return _dig(self.outputs.get(ref.root), ref.path)
 
     def _resolve_input(self, value: InputRef) -> Any:
         for ref in value.sources:
-            state = self.status.get(ref.root, "succeeded") if ref.root != RUN_INPUTS else "ok"
+            state = "ok" if ref.root in RESERVED_ROOTS else self.status.get(ref.root, "succeeded")
             if state in {"succeeded", "cached", "ok"}:
                 return self._resolve(ref)
         return None
@@ -414,13 +424,14 @@ class _Run:
         return values
 
     def _check_upstream(self, roots: set[str]) -> None:
-        for root in roots - {RUN_INPUTS}:
+        for root in roots - RESERVED_ROOTS:
             if self.status.get(root) in {"failed", "blocked"}:
                 raise _Blocked(root)
 
     def _input_value(self, value: InputRef) -> Any:
         states = [
-            "ok" if ref.root == RUN_INPUTS else self.status.get(ref.root) for ref in value.sources
+            "ok" if ref.root in RESERVED_ROOTS else self.status.get(ref.root)
+            for ref in value.sources
         ]
         for ref, state in zip(value.sources, states, strict=True):
             if state in {"ok", "succeeded", "cached"}:

@@ -48,6 +48,11 @@ INPUT_TYPES: dict[str, Any] = {
     "dict": dict,
 }
 RUN_INPUTS = "inputs"
+#: ``$workflow.dir`` (folder of the workflow file), ``$workflow.file``, ``$workflow.name``: lets
+#: a workflow name files beside itself wherever it is run from.
+WORKFLOW_REF = "workflow"
+WORKFLOW_FIELDS = ("dir", "file", "name")
+RESERVED_ROOTS = frozenset({RUN_INPUTS, WORKFLOW_REF})
 _MISSING = object()
 
 
@@ -85,7 +90,7 @@ class InputRef:
 
     @property
     def nodes(self) -> set[str]:
-        return {ref.root for ref in self.sources if ref.root != RUN_INPUTS}
+        return {ref.root for ref in self.sources if ref.root not in RESERVED_ROOTS}
 
 
 @dataclass
@@ -106,7 +111,7 @@ class WorkflowNode:
             if isinstance(value, InputRef):
                 deps |= value.nodes
         if self.when is not None:
-            deps |= {ref.root for ref in self.when.references if ref.root != RUN_INPUTS}
+            deps |= {ref.root for ref in self.when.references if ref.root not in RESERVED_ROOTS}
         return deps
 
 
@@ -139,6 +144,12 @@ class Workflow:
             for dep in node.depends_on:
                 result[dep].append(node.id)
         return result
+
+    def reference_values(self) -> dict[str, str | None]:
+        """Values of ``$workflow.dir``, ``$workflow.file`` and ``$workflow.name``."""
+        file = str(Path(self.path).resolve()) if self.path else None
+        folder = str(Path(file).parent) if file else str(Path.cwd())
+        return {"dir": folder, "file": file, "name": self.name}
 
     def resolve_inputs(self, given: dict[str, Any]) -> dict[str, Any]:
         """Run inputs with defaults filled in and types checked; raises ``WorkflowError``."""
@@ -399,10 +410,14 @@ class _Validator:
                 self.problem(f"nodes[{index}] must be a mapping with id and type", line=where)
                 continue
             node_id = raw.get("id")
-            if not isinstance(node_id, str) or not NODE_ID.match(node_id) or node_id == RUN_INPUTS:
+            if (
+                not isinstance(node_id, str)
+                or not NODE_ID.match(node_id)
+                or node_id in RESERVED_ROOTS
+            ):
                 self.problem(
                     f"nodes[{index}]: expected an id of letters, digits, '_' or '-' "
-                    f"(not 'inputs'), found {node_id!r}",
+                    f"(not 'inputs' or 'workflow'), found {node_id!r}",
                     line=line_of(raw, "id"),
                     field="id",
                 )
@@ -624,6 +639,15 @@ class _Validator:
         field: str,
         target: Any = None,
     ) -> None:
+        if ref.root == WORKFLOW_REF:
+            if len(ref.path) != 1 or ref.path[0] not in WORKFLOW_FIELDS:
+                self.problem(
+                    f"reference ${ref}: expected $workflow.dir, $workflow.file or $workflow.name",
+                    line=line,
+                    node=node,
+                    field=field,
+                )
+            return
         if ref.root == RUN_INPUTS:
             if not ref.path or ref.path[0] not in run_inputs:
                 declared = ", ".join(sorted(run_inputs)) or "(none)"

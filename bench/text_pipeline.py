@@ -1,6 +1,6 @@
 """Benchmark of the text nodes and the encoder adapter against simple baselines.
 
-Run from the repository root:  .venv/bin/python plugins/text/bench/bench_text.py
+Run from the repository root:  .venv/bin/python bench/text_pipeline.py
 Writes bench/results/text.md. Measures, side by side:
 
 1. Knowledge-base retrieval (configs/kb, 24 hand-written questions with the file that answers
@@ -29,7 +29,7 @@ import torch
 
 torch.set_num_threads(2)
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("AUTOGLM_DATA_DIR", REPO.parent / "shared" / "data"))
 KB = REPO / "configs" / "kb"
 OUT = REPO / "bench" / "results" / "text.md"
@@ -246,7 +246,7 @@ def main() -> None:
         sections = ["## Text nodes and encoder adapter (autoglm-text, autoglm-hf)", ""]
         sections += [
             f"Machine: {os.cpu_count()} CPU cores, torch {torch.__version__}, 2 torch threads. "
-            "Script: `plugins/text/bench/bench_text.py`.",
+            "Script: `bench/text_pipeline.py`.",
             "",
         ]
         for part in (pipeline, retrieval, routing, embedding):

@@ -56,10 +56,13 @@ SPACE = PromptSpace(
         "0": [v["0"] for v in HAND_WRITTEN],
         "1": [v["1"] for v in HAND_WRITTEN],
     },
-    shots=[0, 8, 32, 128, 512, 1000],
-    example_sets=3,
+    shots=[0, 32, 128, 500],
+    # One seeded draw per shot count: choosing among draws on 436 sentences picks lucky
+    # draws that do not carry over to held-out data (measured: 128 shots, best of 3 draws,
+    # 0.78 on the optimisation half and 0.75 held out).
+    example_sets=1,
     calibrations=["none", "batch"],
-    example_weights=[0.5, 0.0, 0.25, 0.75, 1.0],
+    example_weights=[0.5, 0.0, 0.75, 1.0],
 )
 
 
@@ -70,8 +73,8 @@ def accuracy(scorer: EncoderScorer, candidate: PromptCandidate, rows: list[dict]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--candidates", type=int, default=60)
-    parser.add_argument("--pool", type=int, default=2000)
+    parser.add_argument("--candidates", type=int, default=40)
+    parser.add_argument("--pool", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--optimizer", default="NGOpt")

@@ -98,3 +98,20 @@ def test_unknown_layer_and_bad_device_are_clear_errors(small_graph_file):
         train_config(small_graph_file, {"layer": "transformer"})
     with pytest.raises(GNNConfigError, match="unknown device 'tpu'"):
         train_config(small_graph_file, {**FAST, "device": "tpu"})
+
+
+def test_cora_gcn_reaches_published_range(cora_file):
+    """The default 2-layer GCN on Cora's public split lands near the published 81.5."""
+    result = train_config(cora_file, {"layer": "gcn", "report_test": True})
+    assert 0.79 <= result.test_acc <= 0.84, result
+    assert result.val_acc >= 0.77
+
+
+def test_cuda_request_without_usable_cuda_is_a_clear_error(small_graph_file):
+    from autoglm_gnn.errors import GNNConfigError
+    from autoglm_gnn.runtime import resolve_device
+
+    if resolve_device("auto") != "cpu":
+        pytest.skip("CUDA is usable here")
+    with pytest.raises(GNNConfigError, match="CUDA is not usable by torch and DGL"):
+        train_config(small_graph_file, {**FAST, "device": "cuda"})

@@ -269,3 +269,14 @@ def test_find_warm_start_prefers_near_tasks_and_skips_invalid_configs():
     )
     assert wide.configs == [good, second]
     assert math.isclose(wide.sources[1]["distance"], 0.901, abs_tol=1e-3)
+
+
+def test_unresolved_references_in_objective_inputs_are_refused():
+    from autoglm_tuner.config import SearchInputs
+
+    assert SearchInputs(graph="g.bin", objective_inputs={"x": 1}).trial_inputs() == {
+        "x": 1,
+        "graph": "g.bin",
+    }
+    with pytest.raises(ValueError, match="unresolved reference '\\$graph.path'"):
+        SearchInputs(objective_inputs={"graph": "$graph.path"}).trial_inputs()

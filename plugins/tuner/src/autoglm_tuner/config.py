@@ -78,9 +78,28 @@ class SearchInputs(NodeModel):
     objective_inputs: dict[str, Any] = Field(
         default_factory=dict, description="inputs given to every trial, e.g. {graph: path}"
     )
+    graph: str | None = Field(
+        None,
+        description="shortcut for objective_inputs.graph: the workflow engine resolves "
+        "references ($graph.path) only in top-level inputs, not inside a mapping",
+    )
     profile: dict[str, Any] | None = Field(
         None, description="task description (graph statistics) used for warm starts"
     )
+
+    def trial_inputs(self) -> dict[str, Any]:
+        """What every trial's Inputs receive; refuses references the engine left unresolved."""
+        values = dict(self.objective_inputs)
+        if self.graph is not None:
+            values["graph"] = self.graph
+        for name, value in values.items():
+            if isinstance(value, str) and value.startswith("$"):
+                raise ValueError(
+                    f"tuner.search input 'objective_inputs.{name}' is the unresolved reference "
+                    f"{value!r}: references are resolved only in top-level inputs; pass the "
+                    f"graph as the search's own `graph: {value}` input"
+                )
+        return values
 
 
 class SearchOutputs(NodeModel):

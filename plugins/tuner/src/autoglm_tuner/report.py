@@ -133,7 +133,8 @@ def plot(records: list[Record], mode: str, metric: str, rung_labels: list[str], 
     for axis in (by_trial, by_time):
         axis.set_ylabel(metric)
         axis.grid(alpha=0.3)
-        axis.legend(loc="lower right" if mode == "max" else "upper right", fontsize=8)
+        if axis.get_legend_handles_labels()[0]:
+            axis.legend(loc="lower right" if mode == "max" else "upper right", fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)

@@ -55,6 +55,7 @@ class Search:
         self.recorded = {(r["trial"], r["rung"]): r for r in self.context.journal_read(TRIAL_KIND)}
         self.offset = max((r.get("elapsed") or 0.0 for r in self.recorded.values()), default=0.0)
         self.candidates: dict[int, Candidate] = {}
+        self.trial_inputs = self.inputs.trial_inputs()
         self.worst_loss: float | None = None
         self.asked_all = False
         self.seen: dict[str, int] = {}
@@ -178,7 +179,7 @@ class Search:
         return {
             "objective": self.objective.name,
             "config": self._objective_config(self.candidates[trial].params, self.levels[rung]),
-            "inputs": self.inputs.objective_inputs,
+            "inputs": self.trial_inputs,
             "node_id": f"{self.context.node_id}.trial{trial:04d}.r{rung}",
         }
 

@@ -30,7 +30,7 @@ LAYER_FIELDS: dict[str, set[str]] = {
     "mlp": {"num_layers", "hidden", "activation", "residual", "norm"},
     "appnp": {"num_layers", "hidden", "activation", "residual", "norm", "k", "alpha"},
     "sgc": {"num_layers", "hidden", "activation", "residual", "norm", "k"},
-    "gcnii": {"hidden", "activation", "k", "alpha", "theta", "norm"},
+    "gcnii": {"hidden", "activation", "k", "alpha", "theta", "norm", "conv_weight_decay"},
 }
 COMMON_FIELDS = {"layer", "dropout", "input_dropout", "lr", "weight_decay"}
 
@@ -77,6 +77,9 @@ class TrainConfig(NodeModel):
     )
     theta: Annotated[float, FloatRange(0.1, 1.5)] = Field(
         0.5, gt=0.0, description="gcnii identity-mapping strength: beta_l = log(theta / l + 1)"
+    )
+    conv_weight_decay: Annotated[float, FloatRange(1e-4, 5e-2, log=True)] = Field(
+        0.01, ge=0.0, description="gcnii: weight decay of the per-layer weights W_l"
     )
     lr: Annotated[float, FloatRange(1e-3, 5e-2, log=True)] = Field(0.01, gt=0.0)
     weight_decay: Annotated[float, FloatRange(1e-5, 1e-2, log=True)] = Field(5e-4, ge=0.0)

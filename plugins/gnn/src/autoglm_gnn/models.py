@@ -123,6 +123,15 @@ class GCNII(nn.Module):
         self.norms = nn.ModuleList(make_norm(cfg.norm, cfg.hidden) for _ in range(cfg.k))
         self.lin_out = nn.Linear(cfg.hidden, out_dim)
 
+    def parameter_groups(self) -> list[dict]:
+        """The deep layers' weights get their own (stronger) decay, as in the GCNII paper."""
+        deep = {id(p) for p in self.convs.parameters()}
+        rest = [p for p in self.parameters() if id(p) not in deep]
+        return [
+            {"params": list(self.convs.parameters()), "weight_decay": self.cfg.conv_weight_decay},
+            {"params": rest, "weight_decay": self.cfg.weight_decay},
+        ]
+
     def forward(self, data: GraphTensors, x: torch.Tensor) -> torch.Tensor:
         x = dropout(x, self.cfg.input_dropout, self.training)
         h0 = self.activation(self.lin_in(x))
@@ -141,6 +150,13 @@ def build_model(cfg: TrainConfig, in_dim: int, num_classes: int) -> nn.Module:
     if cfg.layer == "gcnii":
         return GCNII(cfg, in_dim, num_classes)
     return LayerStack(cfg, in_dim, num_classes)
+
+
+def parameter_groups(model: nn.Module, cfg: TrainConfig) -> list[dict]:
+    """Optimiser parameter groups: one with ``weight_decay`` unless the model splits them."""
+    if hasattr(model, "parameter_groups"):
+        return model.parameter_groups()
+    return [{"params": list(model.parameters()), "weight_decay": cfg.weight_decay}]
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -22,7 +22,7 @@ from torch import nn
 from autoglm_gnn.checkpoint import save_checkpoint
 from autoglm_gnn.config import TrainConfig
 from autoglm_gnn.errors import GNNConfigError
-from autoglm_gnn.models import build_model, count_parameters
+from autoglm_gnn.models import build_model, count_parameters, parameter_groups
 from autoglm_gnn.runtime import resolve_device, seed_everything, set_threads
 from autoglm_gnn.tensors import GraphTensors, load_tensors
 
@@ -135,7 +135,7 @@ def _fit(
     model: nn.Module, data: GraphTensors, cfg: TrainConfig, callback: EpochCallback | None
 ) -> dict[str, Any]:
     """The training loop; returns the best epoch's state dict and statistics."""
-    optimiser = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    optimiser = torch.optim.Adam(parameter_groups(model, cfg), lr=cfg.lr)
     train_label = data.label[data.train_mask]
     best: dict[str, Any] = {"val_acc": -1.0, "val_loss": float("inf"), "epoch": 0, "state": None}
     epoch = 0

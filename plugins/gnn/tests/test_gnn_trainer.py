@@ -115,3 +115,23 @@ def test_cuda_request_without_usable_cuda_is_a_clear_error(small_graph_file):
         pytest.skip("CUDA is usable here")
     with pytest.raises(GNNConfigError, match="CUDA is not usable by torch and DGL"):
         train_config(small_graph_file, {**FAST, "device": "cuda"})
+
+
+def test_random_points_of_the_whole_space_build_and_train(small_graph_file):
+    """Points drawn from every dimension at once (as a tuner does) build and train."""
+    import random
+
+    from autoglm.space import Choice, FloatRange
+
+    rng = random.Random(0)
+    space = search_space(TrainConfig)
+    for layer in LAYERS:
+        point = {}
+        for field, dim in space.items():
+            if isinstance(dim, Choice):
+                point[field] = rng.choice(dim.values)
+            elif isinstance(dim, FloatRange):
+                point[field] = rng.uniform(dim.low, dim.high)
+        point.update(layer=layer, max_epochs=3, patience=3)
+        result = train_config(small_graph_file, point)
+        assert result.epochs == 3 and 0.0 <= result.val_acc <= 1.0, point

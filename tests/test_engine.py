@@ -260,3 +260,26 @@ def test_workflow_references_name_files_beside_the_workflow(test_host, store, tm
     )
     result = Engine(test_host, store).run(load_workflow(path, test_host))
     assert result.outputs == {"dir": str(path.parent.resolve())}
+
+
+def test_references_nested_in_structures(make_workflow, engine):
+    wf = make_workflow(
+        """
+        inputs:
+          seed: {type: int, default: 3}
+        nodes:
+          - id: a
+            type: core.const
+            config: {value: 5}
+          - id: b
+            type: core.noop
+            inputs:
+              value: {graph: $a.value, seeds: [$inputs.seed, 4], fixed: "$$literal"}
+        outputs:
+          pair: [$a.value, $b.value]
+        """
+    )
+    assert wf.nodes["b"].depends_on == {"a"}
+    result = engine.run(wf)
+    expected = {"graph": 5, "seeds": [3, 4], "fixed": "$literal"}
+    assert result.outputs == {"pair": [5, expected]}

@@ -271,3 +271,20 @@ def test_workflow_reference_fields(make_workflow):
         """,
     )
     assert "expected $workflow.dir, $workflow.file or $workflow.name" in msg
+
+
+def test_nested_and_output_references_are_checked(make_workflow):
+    msgs = problems(
+        make_workflow,
+        """
+        nodes:
+          - id: a
+            type: core.noop
+            inputs:
+              value: {x: [$ghost.value]}
+        outputs:
+          result: $phantom.value
+        """,
+    )
+    assert any("node 'a': field 'inputs.value': reference $ghost.value" in m for m in msgs)
+    assert any("test.yaml:8: field 'outputs.result': reference $phantom.value" in m for m in msgs)

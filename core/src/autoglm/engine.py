@@ -25,6 +25,7 @@ import socket
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -45,6 +46,7 @@ from autoglm.workflow import (
     RUN_INPUTS,
     WORKFLOW_REF,
     InputRef,
+    InputStruct,
     Workflow,
     WorkflowNode,
     parse_workflow,
@@ -358,9 +360,7 @@ class _Run:
         else:
             status, error = "succeeded", None
         outputs = {
-            name: (self._resolve_input(value) if isinstance(value, InputRef) else value)
-            if status == "succeeded"
-            else None
+            name: self._value(value, self._resolve_input) if status == "succeeded" else None
             for name, value in wf.outputs.items()
         }
         self.store.finish_run(
@@ -394,6 +394,18 @@ class _Run:
             return _dig(self.workflow.reference_values(), ref.path)
         return _dig(self.outputs.get(ref.root), ref.path)
 
+    def _value(self, value: Any, resolve: Callable[[InputRef], Any]) -> Any:
+        """A node input or workflow output with its references resolved by ``resolve``."""
+        if isinstance(value, InputRef):
+            return resolve(value)
+        if isinstance(value, InputStruct):
+            return self._value(value.value, resolve)
+        if isinstance(value, dict):
+            return {k: self._value(v, resolve) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._value(v, resolve) for v in value]
+        return value
+
     def _resolve_input(self, value: InputRef) -> Any:
         for ref in value.sources:
             state = "ok" if ref.root in RESERVED_ROOTS else self.status.get(ref.root, "succeeded")
@@ -407,8 +419,7 @@ class _Run:
         node = self.workflow.nodes[node_id]
         try:
             values = {
-                name: self._input_value(value) if isinstance(value, InputRef) else value
-                for name, value in node.inputs.items()
+                name: self._value(value, self._input_value) for name, value in node.inputs.items()
             }
             if node.when is not None:
                 self._check_upstream({r.root for r in node.when.references})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from autoglm.workflow import RUN_INPUTS, InputRef, Workflow
+from autoglm.workflow import RUN_INPUTS, Workflow, input_refs
 
 
 def _label(text: str) -> str:
@@ -20,9 +20,9 @@ def workflow_to_mermaid(workflow: Workflow) -> str:
         lines.append(f'    {node.id}{shape[0]}"{node.id}<br/><i>{node.type}</i>"{shape[1]}')
     for node in workflow.nodes.values():
         for name, value in node.inputs.items():
-            if isinstance(value, InputRef):
-                arrow = "-.->" if value.first_of else "-->"
-                for ref in value.sources:
+            for input_ref in input_refs(value):
+                arrow = "-.->" if input_ref.first_of else "-->"
+                for ref in input_ref.sources:
                     lines.append(f'    {ref.root} {arrow}|"{_label(name)}"| {node.id}')
         if node.when is not None:
             for root in sorted({ref.root for ref in node.when.references}):
@@ -30,7 +30,7 @@ def workflow_to_mermaid(workflow: Workflow) -> str:
     if workflow.outputs:
         lines.append('    outputs(["outputs"])')
         for name, value in workflow.outputs.items():
-            if isinstance(value, InputRef):
-                for ref in value.sources:
+            for input_ref in input_refs(value):
+                for ref in input_ref.sources:
                     lines.append(f'    {ref.root} -->|"{_label(name)}"| outputs')
     return "\n".join(lines) + "\n"

@@ -93,12 +93,50 @@ class InputRef:
         return {ref.root for ref in self.sources if ref.root not in RESERVED_ROOTS}
 
 
+@dataclass(frozen=True)
+class InputStruct:
+    """A dict or list literal with references inside (``{graph: $load.path, seed: 3}``): the
+    references are resolved and the structure rebuilt when the node runs."""
+
+    value: Any
+
+    @property
+    def refs(self) -> list[InputRef]:
+        found: list[InputRef] = []
+
+        def walk(item: Any) -> None:
+            if isinstance(item, InputRef):
+                found.append(item)
+            elif isinstance(item, dict):
+                for child in item.values():
+                    walk(child)
+            elif isinstance(item, list):
+                for child in item:
+                    walk(child)
+
+        walk(self.value)
+        return found
+
+    @property
+    def nodes(self) -> set[str]:
+        return set().union(*(ref.nodes for ref in self.refs))
+
+
+def input_refs(value: Any) -> list[InputRef]:
+    """The references of a node input value: none for a literal, one, or those in a structure."""
+    if isinstance(value, InputRef):
+        return [value]
+    if isinstance(value, InputStruct):
+        return value.refs
+    return []
+
+
 @dataclass
 class WorkflowNode:
     id: str
     type: str
     config: dict[str, Any]
-    inputs: dict[str, Any]  # literal values or InputRef
+    inputs: dict[str, Any]  # literal values, InputRef or InputStruct
     settings: NodeSettings
     when: Condition | None = None
     description: str = ""
@@ -108,8 +146,8 @@ class WorkflowNode:
     def depends_on(self) -> set[str]:
         deps: set[str] = set()
         for value in self.inputs.values():
-            if isinstance(value, InputRef):
-                deps |= value.nodes
+            for ref in input_refs(value):
+                deps |= ref.nodes
         if self.when is not None:
             deps |= {ref.root for ref in self.when.references if ref.root not in RESERVED_ROOTS}
         return deps
@@ -302,6 +340,18 @@ class _Validator:
         nodes = self._nodes(data, defaults)
         outputs = self._outputs(data.get("outputs") or {}, data, nodes, run_inputs)
         self._check_references(nodes, run_inputs)
+        raw_outputs = data.get("outputs") or {}
+        for name, value in outputs.items():
+            for input_ref in input_refs(value):
+                for ref in input_ref.sources:
+                    self._check_ref(
+                        ref,
+                        nodes,
+                        run_inputs,
+                        line=line_of(raw_outputs, name),
+                        node="",
+                        field=f"outputs.{name}",
+                    )
         order = self._order(nodes)
         if self.problems:
             raise WorkflowError(self.problems)
@@ -510,6 +560,12 @@ class _Validator:
                 return value
             refs = [self._parse_ref(str(o), container, key, node_id) for o in options]
             return InputRef(tuple(r for r in refs if r), first_of=True)
+        if isinstance(value, dict | list):
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            converted = {k: self._input_value(v, value, k, node_id) for k, v in items}
+            rebuilt = converted if isinstance(value, dict) else list(converted.values())
+            if any(isinstance(v, InputRef | InputStruct) for v in converted.values()):
+                return InputStruct(_unwrap(rebuilt))
         return value
 
     def _parse_ref(
@@ -557,7 +613,7 @@ class _Validator:
                     node=node.id,
                     field=f"inputs.{name}",
                 )
-            elif not isinstance(value, InputRef):
+            elif not isinstance(value, InputRef | InputStruct):
                 try:
                     TypeAdapter(fields[name].annotation).validate_python(value)
                 except ValidationError as exc:
@@ -598,18 +654,18 @@ class _Validator:
             inputs_raw = raw.get("inputs") or {}
             target_fields = self._fields(node.type, "Inputs")
             for name, value in node.inputs.items():
-                if not isinstance(value, InputRef):
-                    continue
-                for ref in value.sources:
-                    self._check_ref(
-                        ref,
-                        nodes,
-                        run_inputs,
-                        line=line_of(inputs_raw, name),
-                        node=node.id,
-                        field=f"inputs.{name}",
-                        target=target_fields.get(name),
-                    )
+                for input_ref in input_refs(value):
+                    for ref in input_ref.sources:
+                        self._check_ref(
+                            ref,
+                            nodes,
+                            run_inputs,
+                            line=line_of(inputs_raw, name),
+                            node=node.id,
+                            field=f"inputs.{name}",
+                            # a reference nested in a structure has no field type to check
+                            target=target_fields.get(name) if value is input_ref else None,
+                        )
             if node.when is not None:
                 for ref in node.when.references:
                     self._check_ref(
@@ -723,6 +779,17 @@ class _Validator:
                 field="inputs",
             )
         return order
+
+
+def _unwrap(value: Any) -> Any:
+    """Flatten nested ``InputStruct`` wrappers into one plain structure with InputRef leaves."""
+    if isinstance(value, InputStruct):
+        return _unwrap(value.value)
+    if isinstance(value, dict):
+        return {k: _unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unwrap(v) for v in value]
+    return value
 
 
 def _find_cycle(deps: dict[str, set[str]]) -> list[str]:

@@ -60,8 +60,12 @@ def _fmt(value: Any) -> str:
 
 
 def leaderboard_text(rows: list[dict[str, Any]], metric: str, top: int) -> str:
-    """A fixed-width table of the best ``top`` trials, for terminals and logs."""
-    params = list(rows[0]["params"]) if rows else []
+    """A fixed-width table of the best ``top`` trials, for terminals and logs. Parameters with
+    the same value in every shown row are left out of the columns and listed once below."""
+    shown = rows[:top]
+    names = list(rows[0]["params"]) if rows else []
+    same = {p for p in names if len({json.dumps(r["params"].get(p)) for r in shown}) == 1}
+    params = [p for p in names if p not in same] if len(shown) > 1 else names
     header = ["rank", "trial", metric, "fidelity", "status", *params, "seconds"]
     table = [
         [
@@ -73,7 +77,7 @@ def leaderboard_text(rows: list[dict[str, Any]], metric: str, top: int) -> str:
             *(_fmt(row["params"].get(p)) for p in params),
             f"{row['seconds']:.1f}",
         ]
-        for row in rows[:top]
+        for row in shown
     ]
     widths = [max(len(line[i]) for line in [header, *table]) for i in range(len(header))]
     lines = [
@@ -83,6 +87,9 @@ def leaderboard_text(rows: list[dict[str, Any]], metric: str, top: int) -> str:
     lines.insert(1, "  ".join("-" * w for w in widths))
     failed = sum(row["status"] != "ok" for row in rows)
     lines.append(f"({len(rows)} trials, {failed} failed; showing the best {min(top, len(rows))})")
+    if len(shown) > 1 and same:
+        fixed = ", ".join(f"{p}={_fmt(shown[0]['params'][p])}" for p in names if p in same)
+        lines.append(f"same in every row shown: {fixed}")
     return "\n".join(lines)
 
 

@@ -25,6 +25,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results" / "gnn_models.md"
 TARGET = 0.835
+#: The fidelity cap of the Cora search workflow: configs trained longer are rerun at it.
+SEARCH_MAX_EPOCHS = 200
 #: Published Cora test accuracies (GCNII: its 64-layer model; SGC: the SGC paper).
 PUBLISHED = {"gcn": 81.5, "gat": 83.0, "appnp": 83.3, "gcnii": 85.5, "sgc": 81.0}
 
@@ -55,6 +57,9 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "gcnii": dict(layer="gcnii", hidden=64, k=8, alpha=0.1, theta=0.5, dropout=0.6,
                   input_dropout=0.6, lr=0.01, weight_decay=5e-4, conv_weight_decay=0.01,
                   max_epochs=1000),
+    "gcnii-16": dict(layer="gcnii", hidden=64, k=16, alpha=0.1, theta=0.5, dropout=0.6,
+                     input_dropout=0.6, lr=0.01, weight_decay=5e-4, conv_weight_decay=0.01,
+                     max_epochs=1000),
 }  # fmt: skip
 
 
@@ -115,7 +120,12 @@ def main() -> None:
         if not args.no_dense and name in ("gcn", "gat", "appnp", "gcnii"):
             timing = (fixed_epochs_timing(graph, config, "on"),
                       fixed_epochs_timing(graph, config, "off"))  # fmt: skip
-        rows.append((name, config, sparse, dense, timing))
+        capped = None
+        if config.get("max_epochs", 200) > SEARCH_MAX_EPOCHS:
+            capped = run_config(
+                graph, {**config, "max_epochs": SEARCH_MAX_EPOCHS}, args.seeds, "on"
+            )
+        rows.append((name, config, sparse, dense, timing, capped))
         print(
             f"{name}: test {100 * sparse['test_mean']:.2f} ± {100 * sparse['test_std']:.2f} "
             f"val {100 * sparse['val_mean']:.2f} trial {sparse['seconds']:.2f}s "
@@ -141,7 +151,7 @@ def write_markdown(args: argparse.Namespace, rows: list) -> None:
         "| epochs | ms/epoch sparse | trial s (dense) | ms/epoch dense | dense test % | params |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for name, _config, sparse, dense, _timing in rows:
+    for name, _config, sparse, dense, _timing, _capped in rows:
         published = PUBLISHED.get(name)
         lines.append(
             f"| {name} | {100 * sparse['test_mean']:.2f} ± {100 * sparse['test_std']:.2f} "
@@ -155,19 +165,37 @@ def write_markdown(args: argparse.Namespace, rows: list) -> None:
             )
             + f"| {sparse['params']:,} |"
         )
-    timings = [(name, t) for name, _c, _s, _d, t in rows if t]
+    timings = [(name, t) for name, _c, _s, _d, t, _cap in rows if t]
     if timings:
         lines += ["", "Exactly 200 epochs (no early stop), seed 0:", ""]
         lines += ["| config | sparse first layer (s) | dense first layer (s) | speed-up |"]
         lines += ["|---|---|---|---|"]
         for name, (sparse_s, dense_s) in timings:
             lines.append(f"| {name} | {sparse_s:.2f} | {dense_s:.2f} | {dense_s / sparse_s:.1f}x |")
-    above = [name for name, _c, s, _d, _t in rows if s["test_mean"] >= TARGET]
+    capped = [(name, cap) for name, _c, _s, _d, _t, cap in rows if cap]
+    if capped:
+        lines += [
+            "",
+            f"Configs trained longer than {SEARCH_MAX_EPOCHS} epochs, rerun with "
+            f"max_epochs {SEARCH_MAX_EPOCHS} (the search's full fidelity):",
+            "",
+        ]
+        lines += ["| config | test acc % (mean ± std) | val acc % | trial s |", "|---|---|---|---|"]
+        for name, cap in capped:
+            lines.append(
+                f"| {name} | {100 * cap['test_mean']:.2f} ± {100 * cap['test_std']:.2f} "
+                f"| {100 * cap['val_mean']:.2f} | {cap['seconds']:.2f} |"
+            )
+    above = [name for name, _c, s, _d, _t, _cap in rows if s["test_mean"] >= TARGET]
     lines += [
         "",
         f"Configs at or above the {100 * TARGET:.1f}% target (mean over seeds): "
         + (", ".join(f"`{n}`" for n in above) if above else "none")
         + ".",
+        "",
+        "Notes: GCNII runs with 8 and 16 layers, not the paper's 64 (a 64-layer trial takes "
+        "minutes on this CPU). ms/epoch includes the evaluation pass of every epoch. Timings "
+        "move with the load of the shared machine; compare columns of one run.",
         "",
         "Configs (every other field at its `gnn.train` default; max_epochs 200 unless given):",
         "",

@@ -3,17 +3,9 @@ folder beside the repository instead of a copy inside it; ``AUTOGLM_DATA_DIR`` o
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-#: plugins/gnn/src/autoglm_gnn/paths.py -> the repository root is four folders up.
-_REPO_ROOT = Path(__file__).resolve().parents[4]
-
-
-def data_dir() -> Path:
-    """The shared data folder: ``$AUTOGLM_DATA_DIR`` or ``<repo>/../shared/data``."""
-    env = os.environ.get("AUTOGLM_DATA_DIR")
-    return Path(env) if env else _REPO_ROOT.parent / "shared" / "data"
+from autoglm.paths import data_dir
 
 
 def planetoid_dir() -> Path:

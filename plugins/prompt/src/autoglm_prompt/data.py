@@ -16,16 +16,9 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from autoglm.paths import data_dir
+
 Example = dict[str, str]
-
-#: plugins/prompt/src/autoglm_prompt/data.py -> the repository root is four folders up.
-_REPO_ROOT = Path(__file__).resolve().parents[4]
-
-
-def data_dir() -> Path:
-    """The shared data folder: ``$AUTOGLM_DATA_DIR`` or ``<repo>/../shared/data``."""
-    env = os.environ.get("AUTOGLM_DATA_DIR")
-    return Path(env) if env else _REPO_ROOT.parent / "shared" / "data"
 
 
 def resolve_path(path: str | os.PathLike[str]) -> Path:

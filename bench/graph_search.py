@@ -64,6 +64,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--data-dir", default=os.environ.get("AUTOGLM_DATA_DIR"))
     parser.add_argument("--work-dir", default=None, help="home of the runs (default: temporary)")
     parser.add_argument("--quick", action="store_true", help="write to *_quick.md / .png")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="rebuild the searches from the journals in --work-dir, then retrain and report",
+    )
     return parser.parse_args()
 
 
@@ -115,7 +120,11 @@ class Bench:
         self.graph = graph
 
     def search(self, run_id: str, config: dict[str, Any]) -> dict[str, Any]:
-        """One tuner.search run; returns its outputs and its journal (completion order)."""
+        """One tuner.search run; returns its outputs and its journal (completion order).
+        With ``--report-only`` the run is rebuilt from the journal of an earlier benchmark in
+        the same ``--work-dir`` instead (nothing is trained)."""
+        if self.args.report_only:
+            return self.from_journal(run_id, config)
         from autoglm.plugins import PluginSelection
         from autoglm.store import RunStore
         from autoglm.testing import make_context, run_node
@@ -153,6 +162,36 @@ class Bench:
             flush=True,
         )
         return {"out": out.model_dump(), "journal": journal, "wall": wall}
+
+    def from_journal(self, run_id: str, config: dict[str, Any]) -> dict[str, Any]:
+        from autoglm.store import RunStore
+        from autoglm_tuner.fidelity import spearman
+        from autoglm_tuner.report import leaderboard
+
+        journal = RunStore(self.home / "runs.sqlite").journal_read(run_id, "search", "trial")
+        if not journal:
+            raise SystemExit(f"--report-only: no journal for run {run_id!r} in {self.home}")
+        journal.sort(key=lambda r: r["elapsed"])
+        rows = [r for r in leaderboard(journal, "max") if r["status"] == "ok"]
+        best = rows[0]
+        fidelity = config.get("fidelity")
+        best_config = dict(best["params"])
+        if fidelity:
+            best_config[fidelity["field"]] = fidelity["max"]
+        first = {r["trial"]: r["score"] for r in journal if r["rung"] == 0}
+        top = max(r["rung"] for r in journal)
+        full = {r["trial"]: r["score"] for r in journal if r["rung"] == top and top > 0}
+        shared = sorted(set(first) & set(full))
+        corr = spearman([first[t] for t in shared], [full[t] for t in shared])
+        out = {
+            "best_score": best["score"],
+            "best_config": best_config,
+            "trials": len({r["trial"] for r in journal}),
+            "failed_trials": sum(r["status"] != "ok" for r in leaderboard(journal, "max")),
+            "optimizer_used": config["optimizer"],
+            "rank_correlation": None if corr is None else round(corr, 4),
+        }
+        return {"out": out, "journal": journal, "wall": journal[-1]["elapsed"]}
 
     def retrain(self, config: dict[str, Any]) -> list[float]:
         """Test accuracy of ``config`` trained with seeds 0..retrains-1 (selection never saw

@@ -72,7 +72,9 @@ def run_in_process(
     """
     parent, child = _SPAWN.Pipe(duplex=False)
     payload = {"context": context, "node_type": node_type, "config": config, "inputs": inputs}
-    process = _SPAWN.Process(target=_worker_main, args=(child, payload), daemon=True)
+    # not a daemon: a node may start worker processes of its own (a tuner's trial pool); the
+    # engine kills this process itself on timeout, cancellation or return
+    process = _SPAWN.Process(target=_worker_main, args=(child, payload), daemon=False)
     process.start()
     child.close()
     deadline = None if timeout is None else time.monotonic() + timeout

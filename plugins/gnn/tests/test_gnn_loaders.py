@@ -32,6 +32,17 @@ def test_cora_matches_the_data_readme(planetoid_root, tmp_path):
     assert profile["isolated_nodes"] == 0 and 0.80 < profile["edge_homophily"] < 0.82
 
 
+def test_planetoid_root_input_overrides_the_config(planetoid_root, tmp_path):
+    """A run input can pick the data folder: the `root` input wins over config.root."""
+    out = run_node(
+        PlanetoidNode,
+        {"root": str(tmp_path / "nowhere")},
+        {"root": str(planetoid_root)},
+        home=tmp_path,
+    )
+    assert out.profile["nodes"] == 2708
+
+
 def test_cora_equals_dgl_own_loader(planetoid_root, tmp_path):
     """DGL's CoraGraphDataset reads the same raw files (copied into a scratch folder)."""
     import dgl.data

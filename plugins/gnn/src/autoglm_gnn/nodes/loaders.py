@@ -28,11 +28,11 @@ class _Loader(NodeType):
 
         self._save, self._profile = graphs.save_graph, profiler.profile_graph
 
-    def build(self, context: NodeContext):
+    def build(self, context: NodeContext, inputs: Any = None):
         raise NotImplementedError
 
     def execute(self, inputs, context: NodeContext) -> LoaderOutputs:
-        g = self.build(context)
+        g = self.build(context, inputs)
         path = self._save(context.artifacts_dir / GRAPH_FILE, g)
         profile = self._profile(g)
         context.log.info("graph written", path=path, nodes=profile["nodes"], edges=profile["edges"])
@@ -62,7 +62,7 @@ class SyntheticNode(_Loader):
     description = "Seeded synthetic graph (contextual SBM): communities, homophily, feature signal"
     Config = SyntheticConfig
 
-    def build(self, context: NodeContext):
+    def build(self, context: NodeContext, inputs: Any = None):
         from autoglm_gnn.synthetic import CSBMSpec, generate_csbm
 
         return generate_csbm(CSBMSpec(**self.config.model_dump()))
@@ -76,18 +76,27 @@ class PlanetoidConfig(NodeModel):
     name: str = Field("cora", description="dataset name in the file names: cora, citeseer, pubmed")
 
 
+class PlanetoidInputs(NodeModel):
+    root: str | None = Field(
+        None,
+        description="folder of the raw files, overriding config.root (so a run input such as "
+        "$inputs.data_dir can choose it)",
+    )
+
+
 class PlanetoidNode(_Loader):
     """A Planetoid citation graph (Cora, CiteSeer, PubMed) with its public split."""
 
     name = "gnn.planetoid"
     description = "Planetoid citation graph from its raw files, public split, row-normalised"
     Config = PlanetoidConfig
+    Inputs = PlanetoidInputs
 
-    def build(self, context: NodeContext):
+    def build(self, context: NodeContext, inputs: Any = None):
         from autoglm_gnn.paths import planetoid_dir
         from autoglm_gnn.planetoid import read_planetoid
 
-        root = self.config.root or str(planetoid_dir())
+        root = (inputs.root if inputs else None) or self.config.root or str(planetoid_dir())
         return read_planetoid(root, self.config.name)
 
 
@@ -115,7 +124,7 @@ class FilesNode(_Loader):
     description = "Graph from edge list + features + labels files (masks or a seeded split)"
     Config = FilesConfig
 
-    def build(self, context: NodeContext):
+    def build(self, context: NodeContext, inputs: Any = None):
         from autoglm_gnn.files import FilesSpec, read_files
 
         return read_files(FilesSpec(**self.config.model_dump()))

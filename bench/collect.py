@@ -1,0 +1,41 @@
+"""Collect the benchmark results under ``bench/results/`` into ``docs/benchmarks.md``.
+
+Each benchmark script writes its own section (``bench/results/<name>.md``); this keeps one page
+for readers, in a fixed order, with image links rewritten to work from ``docs/``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "bench" / "results"
+ORDER = ["engine", "service_load", "gnn_models", "graph_search", "prompt_sst2", "text"]
+HEADER = """# Benchmarks
+
+Measured on this project's reference machine: 2 CPU cores (x86_64), no GPU, torch 2.2.1 (CPU),
+DGL 2.1.0. Each section is written by its script under `bench/` (the command is given in the
+section) and collected here by `python bench/collect.py`. Every figure is a ratio or comparison
+against the named baseline run side by side in the same script; several were measured while
+other jobs shared the two cores, which the sections say where it matters.
+
+"""
+
+
+def collect() -> str:
+    sections = []
+    names = ORDER + sorted(p.stem for p in RESULTS.glob("*.md") if p.stem not in ORDER)
+    for name in names:
+        path = RESULTS / f"{name}.md"
+        if not path.exists():
+            continue
+        text = path.read_text().strip()
+        text = re.sub(r"\]\((?!https?://|/|\.\./)([^)]+)\)", r"](../bench/results/\1)", text)
+        sections.append(text)
+    return HEADER + "\n\n".join(sections) + "\n"
+
+
+if __name__ == "__main__":
+    (REPO / "docs" / "benchmarks.md").write_text(collect())
+    print("wrote docs/benchmarks.md")

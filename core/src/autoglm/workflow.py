@@ -342,16 +342,9 @@ class _Validator:
         self._check_references(nodes, run_inputs)
         raw_outputs = data.get("outputs") or {}
         for name, value in outputs.items():
-            for input_ref in input_refs(value):
-                for ref in input_ref.sources:
-                    self._check_ref(
-                        ref,
-                        nodes,
-                        run_inputs,
-                        line=line_of(raw_outputs, name),
-                        node="",
-                        field=f"outputs.{name}",
-                    )
+            self._check_value_refs(
+                value, nodes, run_inputs, line=line_of(raw_outputs, name), field=f"outputs.{name}"
+            )
         order = self._order(nodes)
         if self.problems:
             raise WorkflowError(self.problems)
@@ -654,18 +647,15 @@ class _Validator:
             inputs_raw = raw.get("inputs") or {}
             target_fields = self._fields(node.type, "Inputs")
             for name, value in node.inputs.items():
-                for input_ref in input_refs(value):
-                    for ref in input_ref.sources:
-                        self._check_ref(
-                            ref,
-                            nodes,
-                            run_inputs,
-                            line=line_of(inputs_raw, name),
-                            node=node.id,
-                            field=f"inputs.{name}",
-                            # a reference nested in a structure has no field type to check
-                            target=target_fields.get(name) if value is input_ref else None,
-                        )
+                self._check_value_refs(
+                    value,
+                    nodes,
+                    run_inputs,
+                    line=line_of(inputs_raw, name),
+                    node=node.id,
+                    field=f"inputs.{name}",
+                    target=target_fields.get(name),
+                )
             if node.when is not None:
                 for ref in node.when.references:
                     self._check_ref(
@@ -676,6 +666,31 @@ class _Validator:
                         node=node.id,
                         field="when",
                     )
+
+    def _check_value_refs(
+        self,
+        value: Any,
+        nodes: dict[str, WorkflowNode],
+        run_inputs: dict[str, RunInput],
+        *,
+        line: int | None,
+        field: str,
+        node: str = "",
+        target: Any = None,
+    ) -> None:
+        """Check every reference of an input or output value; only a whole-value reference is
+        type-checked against ``target`` (a reference nested in a structure has no field type)."""
+        for input_ref in input_refs(value):
+            for ref in input_ref.sources:
+                self._check_ref(
+                    ref,
+                    nodes,
+                    run_inputs,
+                    line=line,
+                    node=node,
+                    field=field,
+                    target=target if value is input_ref else None,
+                )
 
     def _fields(self, type_name: str, model: str) -> dict[str, Any]:
         try:

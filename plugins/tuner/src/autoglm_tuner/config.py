@@ -71,6 +71,18 @@ class SearchConfig(NodeModel):
         description="how unordered choices are given to Nevergrad (see docs/tuner.md)",
     )
     grid_points: int = Field(3, ge=1, description="grid values per numeric dimension")
+    final_top_k: int = Field(
+        0,
+        ge=0,
+        description="re-evaluate the best k full-fidelity configurations on extra seeds and "
+        "select by their mean score (0: off, select the single best evaluation)",
+    )
+    final_seeds: int = Field(
+        2, ge=1, description="extra seeds per configuration in the final re-evaluation"
+    )
+    seed_field: str = Field(
+        "seed", description="objective config field that the final re-evaluation varies"
+    )
     show_top: int = Field(10, ge=1, description="rows of the text leaderboard")
 
 
@@ -80,8 +92,8 @@ class SearchInputs(NodeModel):
     )
     graph: str | None = Field(
         None,
-        description="shortcut for objective_inputs.graph: the workflow engine resolves "
-        "references ($graph.path) only in top-level inputs, not inside a mapping",
+        description="shortcut for objective_inputs.graph (kept for older workflows; "
+        "`objective_inputs: {graph: $graph.path}` works as well)",
     )
     profile: dict[str, Any] | None = Field(
         None, description="task description (graph statistics) used for warm starts"
@@ -118,5 +130,10 @@ class SearchOutputs(NodeModel):
         None, description="Spearman rank correlation of first-rung and full-fidelity scores"
     )
     warm_started_from: list[str] = Field(default_factory=list)
+    final_ranking: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="final re-evaluation (final_top_k): per configuration its scores over "
+        "seeds and their mean, best mean first; best_score is that mean",
+    )
     plot_path: str
     report_path: str

@@ -28,6 +28,8 @@ from autoglm_tuner.strategies import Candidate, GridStrategy, Strategy, make_str
 from autoglm_tuner.warmstart import SUMMARY_KIND, WARM_START_KIND, WarmStart, find_warm_start
 
 TRIAL_KIND = "trial"
+#: Journal kind of the final re-evaluation's runs (one record per configuration and seed).
+FINAL_KIND = "final"
 #: Repeated points in a row after which the optimiser is taken to have converged.
 MAX_DUPLICATES = 50
 Record = dict[str, Any]
@@ -91,7 +93,8 @@ class Search:
                 for (trial, rung), record in zip(jobs, self._evaluate(jobs, pool), strict=True):
                     self._tell(strategy, trial, rung, record)
                 self._tell_duplicates(strategy)
-        return self._finish(strategy.used, warm)
+            final = self._final_stage(pool)
+        return self._finish(strategy.used, warm, final)
 
     def _new_trials(self, strategy: Strategy, room: int) -> list[tuple[int, int]]:
         """Ask up to ``room`` new points. A point equal to one already asked is not run again
@@ -193,16 +196,8 @@ class Search:
         status, error, score = result["status"], result.get("error"), None
         outputs = result.get("outputs") if status == "ok" else None
         if status == "ok":
-            value = (outputs or {}).get(self.config.metric)
-            if (
-                isinstance(value, int | float)
-                and not isinstance(value, bool)
-                and math.isfinite(value)
-            ):
-                score = float(value)
-            else:
-                status = "failed"
-                error = f"objective output {self.config.metric!r} is {value!r}, not a finite number"
+            score, error = self._score((outputs or {}).get(self.config.metric))
+            status = "ok" if score is not None else "failed"
         return {
             "trial": trial,
             "rung": rung,
@@ -217,6 +212,108 @@ class Search:
             "elapsed": round(self.offset + time.monotonic() - self.started, 4),
             "warm": trial < self.warm_count,
         }
+
+    # ------------------------------------------------- final re-evaluation
+
+    def _final_stage(self, pool: WorkerPool) -> list[dict[str, Any]]:
+        """Re-train the best ``final_top_k`` full-fidelity configurations with
+        ``final_seeds`` extra seeds and rank them by the mean score over all their seeds.
+
+        Why: on a small validation set one training run's score is noisy, and the maximum of
+        many noisy scores is biased upwards: the single best evaluation is often a lucky seed.
+        Averaging a few seeds for a short list is cheap and selects on the same metric (never
+        on test data). Every run is journaled (kind ``final``), so a resumed search replays it.
+        """
+        cfg = self.config
+        best = self._best_rows()
+        if cfg.final_top_k == 0 or not best:
+            return []
+        top = [row for row in best if row["rung"] == best[0]["rung"]][: cfg.final_top_k]
+        base = self._base_seed()
+        seeds = [base + i for i in range(1, cfg.final_seeds + 1)]
+        recorded = {(r["trial"], r["seed"]): r for r in self.context.journal_read(FINAL_KIND)}
+        jobs = [(row, s) for row in top for s in seeds]
+        todo = [(row, s) for row, s in jobs if (row["trial"], s) not in recorded]
+        level = self.levels[-1]
+
+        def on_result(k: int, result: dict[str, Any]) -> None:
+            row, seed = todo[k]
+            record = self._final_record(row, seed, result)
+            self.context.journal_append(FINAL_KIND, record)
+            recorded[(row["trial"], seed)] = record
+            self.context.progress(
+                len(recorded), len(jobs), f"final trial {row['trial']} seed {seed}"
+            )
+
+        payloads = [
+            {
+                "objective": self.objective.name,
+                "config": {
+                    **self._objective_config(row["params"], level),
+                    cfg.seed_field: seed,
+                },
+                "inputs": self.trial_inputs,
+                "node_id": f"{self.context.node_id}.final{row['trial']:04d}.s{seed}",
+            }
+            for row, seed in todo
+        ]
+        pool.run(payloads, on_result)
+        self.final_records = [recorded[(row["trial"], s)] for row, s in jobs]
+        ranking = []
+        for row in top:
+            extra = [recorded[(row["trial"], s)] for s in seeds]
+            scores = [row["score"]] + [r["score"] for r in extra if r["status"] == "ok"]
+            ranking.append(
+                {
+                    "trial": row["trial"],
+                    "params": row["params"],
+                    "seeds": [base] + [r["seed"] for r in extra if r["status"] == "ok"],
+                    "scores": scores,
+                    "mean": sum(scores) / len(scores),
+                    "search_score": row["score"],
+                    "failed_seeds": sum(r["status"] != "ok" for r in extra),
+                }
+            )
+        ranking.sort(key=lambda r: (r["failed_seeds"] > 0, loss_of(r["mean"], cfg.mode)))
+        return ranking
+
+    def _base_seed(self) -> int:
+        """The seed every search trial ran with: base_config's, else the objective's default."""
+        field_name = self.config.seed_field
+        if field_name in self.config.base_config:
+            return int(self.config.base_config[field_name])
+        declared = self.objective.Config.model_fields.get(field_name)
+        if declared is None:
+            raise ValueError(
+                f"tuner.search: final_top_k needs objective {self.objective.name!r} to have a "
+                f"config field {field_name!r} (seed_field); it has none"
+            )
+        default = declared.default
+        return int(default) if isinstance(default, int) else 0
+
+    def _final_record(self, row: dict[str, Any], seed: int, result: dict[str, Any]) -> Record:
+        status, error, score = result["status"], result.get("error"), None
+        if status == "ok":
+            score, error = self._score((result.get("outputs") or {}).get(self.config.metric))
+            status = "ok" if score is not None else "failed"
+        return {
+            "trial": row["trial"],
+            "seed": seed,
+            "params": row["params"],
+            "status": status,
+            "score": score,
+            "error": error,
+            "outputs": result.get("outputs") if status == "ok" else None,
+            "seconds": round(float(result.get("seconds") or 0.0), 4),
+            "cpu_seconds": round(float(result.get("cpu_seconds") or 0.0), 4),
+            "elapsed": round(self.offset + time.monotonic() - self.started, 4),
+        }
+
+    def _score(self, value: Any) -> tuple[float | None, str | None]:
+        """(score, None) for a finite number, else (None, why not)."""
+        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+            return float(value), None
+        return None, f"objective output {self.config.metric!r} is {value!r}, not a finite number"
 
     def _progress(self, record: Record) -> None:
         cfg = self.config
@@ -260,7 +357,7 @@ class Search:
         rows = report.leaderboard(self.records, self.config.mode)
         return [row for row in rows if row["status"] == "ok"]
 
-    def _finish(self, used: str, warm: WarmStart) -> SearchOutputs:
+    def _finish(self, used: str, warm: WarmStart, final: list[dict[str, Any]]) -> SearchOutputs:
         cfg = self.config
         records = sorted(self.records, key=lambda r: r["elapsed"])
         rows = report.leaderboard(records, cfg.mode)
@@ -270,7 +367,8 @@ class Search:
         labels = [f"{cfg.fidelity.field}={lvl}" if cfg.fidelity else "full" for lvl in self.levels]
         out_dir = self.context.artifacts_dir
         plot_path = report.plot(records, cfg.mode, cfg.metric, labels, out_dir / "search.png")
-        best_params = best[0]["params"] if best else {}
+        best_params = (final[0] if final else best[0])["params"] if best else {}
+        best_score = (final[0]["mean"] if final else best[0]["score"]) if best else None
         best_config = self._objective_config(best_params, self.levels[-1])
         summary = {
             "objective": self.objective.name,
@@ -282,8 +380,9 @@ class Search:
             "workers": cfg.workers,
             "rungs": labels,
             "evaluations": len(records),
-            "best_score": best[0]["score"] if best else None,
+            "best_score": best_score,
             "best_config": best_config,
+            "final_ranking": final,
             "rank_correlation": correlation,
             "warm_start": warm.sources,
             "space": {name: dimension_to_dict(dim) for name, dim in self.space.items()},
@@ -295,11 +394,11 @@ class Search:
                 f"all {len(rows)} trials of {self.objective.name!r} failed ({errors}); "
                 f"report: {report_path}"
             )
-        self._journal_summary(best, top_rung)
+        self._journal_summary(best, top_rung, final)
         return SearchOutputs(
             best_config=best_config,
             best_params=best_params,
-            best_score=best[0]["score"],
+            best_score=best_score,
             leaderboard=rows,
             leaderboard_text=report.leaderboard_text(rows, cfg.metric, cfg.show_top),
             trials=len(rows),
@@ -308,6 +407,7 @@ class Search:
             optimizer_used=used,
             rank_correlation=correlation,
             warm_started_from=sorted({s["run_id"] for s in warm.sources}),
+            final_ranking=final,
             plot_path=str(plot_path),
             report_path=str(report_path),
         )
@@ -328,7 +428,9 @@ class Search:
         value = spearman([first[t] for t in shared], [full[t] for t in shared])
         return None if value is None else round(value, 4)
 
-    def _journal_summary(self, best: list[dict[str, Any]], top_rung: int) -> None:
+    def _journal_summary(
+        self, best: list[dict[str, Any]], top_rung: int, final: list[dict[str, Any]]
+    ) -> None:
         """What later searches warm-start from (written once per search node)."""
         if self.context.journal_read(SUMMARY_KIND):
             return
@@ -340,8 +442,9 @@ class Search:
                 "metric": cfg.metric,
                 "mode": cfg.mode,
                 "profile": self.inputs.profile or {},
-                "top_configs": [row["params"] for row in best if row["rung"] == top_rung][:5],
-                "best_score": best[0]["score"],
+                "top_configs": [r["params"] for r in final]
+                or [row["params"] for row in best if row["rung"] == top_rung][:5],
+                "best_score": final[0]["mean"] if final else best[0]["score"],
                 "space": {name: dimension_to_dict(dim) for name, dim in self.space.items()},
             },
         )

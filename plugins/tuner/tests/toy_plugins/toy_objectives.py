@@ -92,7 +92,38 @@ class Artefact(NodeType):
         return ArtefactOutputs(value=float(self.config.width), path=str(path))
 
 
+#: Score of each arm per seed: "lucky" wins on seed 0 only, "solid" is best on average.
+NOISY_SCORES = {
+    "lucky": (0.90, 0.50, 0.50),
+    "solid": (0.80, 0.80, 0.80),
+    "weak": (0.30, 0.30, 0.30),
+    "poor": (0.20, 0.25, 0.20),
+}
+
+
+class NoisyConfig(NodeModel):
+    arm: Annotated[str, Choice(list(NOISY_SCORES))] = "weak"
+    seed: int = 0
+
+
+class NoisyOutputs(NodeModel):
+    score: float
+
+
+class Noisy(NodeType):
+    """A seed-dependent objective: the single best evaluation is a lucky seed."""
+
+    name = "toy.noisy"
+    Config = NoisyConfig
+    Outputs = NoisyOutputs
+
+    def execute(self, inputs, context) -> NoisyOutputs:
+        scores = NOISY_SCORES[self.config.arm]
+        return NoisyOutputs(score=scores[self.config.seed % len(scores)])
+
+
 @hookimpl
 def register_nodes(register):
     register(Quadratic)
     register(Artefact)
+    register(Noisy)

@@ -208,6 +208,7 @@ def test_final_stage_selects_by_mean_over_seeds_and_journals_it(run_search, auto
         ("lucky", [0, 1, 2], [0.9, 0.5, 0.5]),
     ]
     assert out.final_ranking[1]["mean"] == pytest.approx(19 / 30)
+    assert "trial 1: mean 0.8 over seeds [0, 1, 2]" in out.leaderboard_text
     store = RunStore(autoglm_home / "runs.sqlite")
     final = store.journal_read("run-1", "search", "final")
     assert sorted((r["params"]["arm"], r["seed"], r["score"]) for r in final) == [

@@ -400,7 +400,8 @@ class Search:
             best_params=best_params,
             best_score=best_score,
             leaderboard=rows,
-            leaderboard_text=report.leaderboard_text(rows, cfg.metric, cfg.show_top),
+            leaderboard_text=report.leaderboard_text(rows, cfg.metric, cfg.show_top)
+            + _final_text(final, cfg.metric),
             trials=len(rows),
             failed_trials=sum(row["status"] != "ok" for row in rows),
             evaluations=len(records),
@@ -448,6 +449,19 @@ class Search:
                 "space": {name: dimension_to_dict(dim) for name, dim in self.space.items()},
             },
         )
+
+
+def _final_text(final: list[dict[str, Any]], metric: str) -> str:
+    """The final re-evaluation in one line per finalist (empty without one)."""
+    if not final:
+        return ""
+    lines = [f"\nfinal re-evaluation (mean {metric} over seeds; the first is selected):"]
+    lines += [
+        f"  trial {r['trial']}: mean {r['mean']:.4g} over seeds {r['seeds']} "
+        f"(scores {', '.join(f'{x:.4g}' for x in r['scores'])})"
+        for r in final
+    ]
+    return "\n".join(lines)
 
 
 def _key(params: dict[str, Any]) -> str:

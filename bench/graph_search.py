@@ -194,7 +194,14 @@ class Bench:
         )
         store = RunStore(self.home / "runs.sqlite")
         journal = sorted(store.journal_read(run_id, "search", "trial"), key=lambda r: r["elapsed"])
-        final = store.journal_read(run_id, "search", "final")
+        # only the re-evaluations of this selection's finalists (a journal reused with other
+        # final_top_k / final_seeds settings may hold more)
+        used = {(r["trial"], seed) for r in out.final_ranking for seed in r["seeds"]}
+        final = [
+            r
+            for r in store.journal_read(run_id, "search", "final")
+            if (r["trial"], r["seed"]) in used
+        ]
         wall = max(r["elapsed"] for r in [*journal, *final])
         cpu = sum(r.get("cpu_seconds") or 0.0 for r in [*journal, *final])
         print(

@@ -187,38 +187,39 @@ def test_bad_config_fails_at_init_naming_the_field(run_search, overrides, messag
         run_search(overrides)
 
 
-NOISY_GRID = {"objective": "toy.noisy", "optimizer": "grid", "budget": 4}
+NOISY_GRID = {"objective": "toy.noisy", "optimizer": "grid", "budget": 5}
 
 
 def test_without_final_stage_the_lucky_seed_wins(run_search):
     out = run_search(NOISY_GRID)
-    assert out.best_params == {"arm": "lucky"} and out.best_score == 0.9
+    assert out.best_params["arm"] in ("lucky", "twin") and out.best_score == 0.9
     assert out.final_ranking == []
 
 
 def test_final_stage_selects_by_mean_over_seeds_and_journals_it(run_search, autoglm_home):
+    # the top two single-seed scores are lucky and its twin (identical outputs): the final
+    # stage keeps one of them and re-evaluates the next distinct model, solid, instead
     config = {**NOISY_GRID, "final_top_k": 2, "final_seeds": 2}
     out = run_search(config)
     assert out.best_params == {"arm": "solid"}
     assert out.best_config == {"arm": "solid"}
     assert out.best_score == pytest.approx(0.8)
     ranking = [(r["params"]["arm"], r["seeds"], r["scores"]) for r in out.final_ranking]
+    lucky = ranking[1][0]
+    assert lucky in ("lucky", "twin")
     assert ranking == [
         ("solid", [0, 1, 2], [0.8, 0.8, 0.8]),
-        ("lucky", [0, 1, 2], [0.9, 0.5, 0.5]),
+        (lucky, [0, 1, 2], [0.9, 0.5, 0.5]),
     ]
     assert out.final_ranking[1]["mean"] == pytest.approx(19 / 30)
-    assert "trial 1: mean 0.8 over seeds [0, 1, 2]" in out.leaderboard_text
+    assert "mean 0.8 over seeds [0, 1, 2]" in out.leaderboard_text
     store = RunStore(autoglm_home / "runs.sqlite")
     final = store.journal_read("run-1", "search", "final")
-    assert sorted((r["params"]["arm"], r["seed"], r["score"]) for r in final) == [
-        ("lucky", 1, 0.5),
-        ("lucky", 2, 0.5),
-        ("solid", 1, 0.8),
-        ("solid", 2, 0.8),
-    ]
+    assert sorted((r["params"]["arm"], r["seed"], r["score"]) for r in final) == sorted(
+        [(lucky, 1, 0.5), (lucky, 2, 0.5), ("solid", 1, 0.8), ("solid", 2, 0.8)]
+    )
     # the leaderboard still lists the search's own (seed 0) evaluations
-    assert out.leaderboard[0]["params"] == {"arm": "lucky"}
+    assert out.leaderboard[0]["params"]["arm"] in ("lucky", "twin")
     # a resumed search replays the recorded final runs instead of training them again
     again = run_search(config)
     assert again.best_params == {"arm": "solid"}

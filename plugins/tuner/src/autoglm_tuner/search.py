@@ -228,7 +228,8 @@ class Search:
         best = self._best_rows()
         if cfg.final_top_k == 0 or not best:
             return []
-        top = [row for row in best if row["rung"] == best[0]["rung"]][: cfg.final_top_k]
+        top = _distinct_outcomes([row for row in best if row["rung"] == best[0]["rung"]])
+        top = top[: cfg.final_top_k]
         base = self._base_seed()
         seeds = [base + i for i in range(1, cfg.final_seeds + 1)]
         recorded = {(r["trial"], r["seed"]): r for r in self.context.journal_read(FINAL_KIND)}
@@ -449,6 +450,37 @@ class Search:
                 "space": {name: dimension_to_dict(dim) for name, dim in self.space.items()},
             },
         )
+
+
+def _distinct_outcomes(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` without the ones whose objective outputs repeat an earlier row's exactly
+    (run-time measurements and strings such as paths aside).
+
+    Why: objectives often ignore some searched fields in part of the space (gnn.train's ``k``
+    and ``alpha`` for a GCN), so an optimiser that mutates such a field produces the same model
+    under several configurations. Spending the final re-evaluation on copies of one model wastes
+    it; a seeded objective that returns identical outputs has, for selection, trained the same
+    model. Rows without outputs are all kept."""
+    seen: set[str] = set()
+    kept = []
+    for row in rows:
+        outputs = row.get("outputs")
+        if outputs:
+            key = json.dumps(
+                {k: v for k, v in outputs.items() if not _volatile(k, v)},
+                sort_keys=True,
+                default=str,
+            )
+            if key in seen:
+                continue
+            seen.add(key)
+        kept.append(row)
+    return kept
+
+
+def _volatile(name: str, value: Any) -> bool:
+    """Outputs that differ between runs of the same model: timings, paths, ids."""
+    return isinstance(value, str) or "second" in name or "time" in name
 
 
 def _final_text(final: list[dict[str, Any]], metric: str) -> str:

@@ -92,9 +92,11 @@ class Artefact(NodeType):
         return ArtefactOutputs(value=float(self.config.width), path=str(path))
 
 
-#: Score of each arm per seed: "lucky" wins on seed 0 only, "solid" is best on average.
+#: Score of each arm per seed: "lucky" wins on seed 0 only, "solid" is best on average;
+#: "twin" is the same model as "lucky" under another name (its outputs are identical).
 NOISY_SCORES = {
     "lucky": (0.90, 0.50, 0.50),
+    "twin": (0.90, 0.50, 0.50),
     "solid": (0.80, 0.80, 0.80),
     "weak": (0.30, 0.30, 0.30),
     "poor": (0.20, 0.25, 0.20),
@@ -108,6 +110,7 @@ class NoisyConfig(NodeModel):
 
 class NoisyOutputs(NodeModel):
     score: float
+    seconds: float
 
 
 class Noisy(NodeType):
@@ -119,7 +122,8 @@ class Noisy(NodeType):
 
     def execute(self, inputs, context) -> NoisyOutputs:
         scores = NOISY_SCORES[self.config.arm]
-        return NoisyOutputs(score=scores[self.config.seed % len(scores)])
+        seconds = time.perf_counter() % 1.0  # a timing: differs between runs of one model
+        return NoisyOutputs(score=scores[self.config.seed % len(scores)], seconds=seconds)
 
 
 @hookimpl

@@ -415,7 +415,9 @@ def main() -> None:
         "",
         f"`python bench/graph_search.py --budget {args.budget} --seeds {args.seeds} "
         f"--final-top-k {k} --final-seeds {extra} --correlation-budget "
-        f"{args.correlation_budget}`. Cora, public split (140/500/1000), {args.workers} worker "
+        f"{args.correlation_budget}"
+        + (f" --extra-optimizers {args.extra_optimizers}" if args.extra_optimizers else "")
+        + "`. Cora, public split (140/500/1000), {args.workers} worker "
         f"processes with 1 torch thread each on a 2-core machine, trial timeout "
         f"{args.trial_timeout:g} s. Whole benchmark: {total / 60:.1f} min wall.",
         "",

@@ -215,3 +215,13 @@ def test_help_and_plugins_listing_import_no_heavy_code():
     result = python(code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[] []"
+
+
+def test_node_types_report_every_config_value_as_effective_by_default():
+    """``NodeType.effective_config`` is a copy of the config unless a node says otherwise
+    (tuners rely on it to skip configs that compute the same thing)."""
+    from autoglm.nodes import NodeType
+
+    config = {"a": 1, "b": [2]}
+    effective = NodeType.effective_config(config)
+    assert effective == config and effective is not config

@@ -80,6 +80,17 @@ class NodeType:
         raise NotImplementedError(f"node type {self.name!r} does not implement execute()")
 
     @classmethod
+    def effective_config(cls, config: dict[str, Any]) -> dict[str, Any]:
+        """The config values that decide what ``execute`` computes; by default all of them.
+
+        Why: some fields matter only for some settings (``gnn.train`` ignores ``k`` for a GCN).
+        A node that says so here lets a tuner treat configs that differ only in ignored fields
+        as one point, so it neither trains the same model twice nor counts it as a new trial.
+        ``config`` may be partial (a tuner passes the searched and fixed values); return a dict
+        that is equal for configs that compute the same thing."""
+        return dict(config)
+
+    @classmethod
     def summary(cls) -> str:
         """The one-line description (cheap: builds no schema)."""
         return cls.description or (cls.__doc__ or "").strip().split("\n")[0]

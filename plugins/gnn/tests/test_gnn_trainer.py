@@ -135,3 +135,23 @@ def test_random_points_of_the_whole_space_build_and_train(small_graph_file):
         point.update(layer=layer, max_epochs=3, patience=3)
         result = train_config(small_graph_file, point)
         assert result.epochs == 3 and 0.0 <= result.val_acc <= 1.0, point
+
+
+def test_effective_config_leaves_out_exactly_what_the_layer_ignores(small_graph_file):
+    """Two configs with the same effective config train the same model (so a tuner may skip
+    the second); a field the layer reads changes the effective config."""
+    gcn = {"layer": "gcn", "k": 2, "alpha": 0.3, "max_epochs": 15}
+    effective = TrainNode.effective_config(gcn)
+    assert "k" not in effective and "alpha" not in effective and "heads" not in effective
+    assert effective["max_epochs"] == 15 and effective["hidden"] == 64  # defaults filled in
+    other = {**gcn, "k": 16, "alpha": 0.1}
+    assert TrainNode.effective_config(other) == effective
+    first, second = train_config(small_graph_file, gcn), train_config(small_graph_file, other)
+    assert (first.val_acc, first.train_acc, first.best_epoch) == (
+        second.val_acc,
+        second.train_acc,
+        second.best_epoch,
+    )
+    appnp = {"layer": "appnp", "k": 2, "max_epochs": 15}
+    assert TrainNode.effective_config(appnp) != TrainNode.effective_config({**appnp, "k": 4})
+    assert TrainNode.effective_config({"layer": "nope"}) == {"layer": "nope"}  # left to validation

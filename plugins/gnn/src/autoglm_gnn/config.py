@@ -124,3 +124,9 @@ def effective_config(config: TrainConfig | dict[str, Any]) -> dict[str, Any]:
     cfg = config if isinstance(config, TrainConfig) else TrainConfig.model_validate(config)
     used = COMMON_FIELDS | LAYER_FIELDS[cfg.layer]
     return {k: v for k, v in cfg.model_dump().items() if k in used}
+
+
+def ignored_fields(layer: str) -> set[str]:
+    """Layer-specific fields that ``layer`` does not read (``k`` and ``alpha`` for a GCN)."""
+    every = set().union(*LAYER_FIELDS.values())
+    return every - LAYER_FIELDS[layer]

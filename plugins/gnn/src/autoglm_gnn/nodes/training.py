@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from autoglm import NodeContext, NodeModel, NodeType
-from autoglm_gnn.config import TrainConfig
+from autoglm_gnn.config import TrainConfig, ignored_fields
 
 CHECKPOINT_FILE = "model.pt"
 
@@ -50,6 +50,17 @@ class TrainNode(NodeType):
     Config = TrainConfig
     Inputs = GraphInput
     Outputs = TrainOutputs
+
+    @classmethod
+    def effective_config(cls, config: dict[str, Any]) -> dict[str, Any]:
+        """Every field but the layer-specific ones this layer ignores, defaults filled in, so
+        a tuner sees two GCNs that differ only in ``k`` as the same model."""
+        try:
+            cfg = TrainConfig.model_validate(config)
+        except ValueError:
+            return dict(config)
+        ignored = ignored_fields(cfg.layer)
+        return {k: v for k, v in cfg.model_dump().items() if k not in ignored}
 
     def init(self, config: TrainConfig, context: NodeContext) -> None:
         super().init(config, context)

@@ -59,6 +59,19 @@ class SearchConfig(NodeModel):
         None, gt=0, description="seconds one evaluation may take before its worker is killed"
     )
     seed: int = 0
+    per_choice: str | None = Field(
+        None,
+        description="an unordered choice of the space (e.g. layer): search each option with "
+        "its own optimiser over the fields that option uses, and share the budget between "
+        "options by successive halving (see docs/tuner.md)",
+    )
+    initial_design: Literal["none", "default", "options", "star"] = Field(
+        "default",
+        description="first trials, one field changed at a time from the objective's defaults "
+        "(base_config applied): 'default' = the defaults; 'options' = also each other option "
+        "of every unordered choice; 'star' = also both ends of every range; Nevergrad then "
+        "starts from the best of them ('none': no design, Nevergrad starts mid-range)",
+    )
     warm_start: bool = True
     warm_start_configs: int = Field(
         3, ge=0, description="at most this many earlier best configs are tried first"
@@ -134,6 +147,11 @@ class SearchOutputs(NodeModel):
         default_factory=list,
         description="final re-evaluation (final_top_k): per configuration its scores over "
         "seeds and their mean, best mean first; best_score is that mean",
+    )
+    choice_rounds: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="with per_choice: each round's option scores (mean of the best three "
+        "losses) and the options kept for the next round",
     )
     plot_path: str
     report_path: str

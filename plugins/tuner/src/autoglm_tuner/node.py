@@ -61,7 +61,23 @@ class SearchNode(NodeType):
                 f"{config.metric!r}; its outputs are {', '.join(outputs)}"
             )
         check_optimizer_name(config.optimizer)
+        self._check_per_choice()
         self._check_sample()
+
+    def _check_per_choice(self) -> None:
+        from autoglm.space import Choice
+
+        name = self.config.per_choice
+        if name is None:
+            return
+        dim = self.space.get(name)
+        if not isinstance(dim, Choice) or dim.ordered or len(dim.values) < 2:
+            searched = [n for n, d in self.space.items() if isinstance(d, Choice) and not d.ordered]
+            raise ValueError(
+                f"tuner.search config field 'per_choice': {name!r} is not an unordered choice "
+                f"with two or more options in the searched space; unordered choices searched: "
+                f"{', '.join(searched) or 'none'}"
+            )
 
     def _check_sample(self) -> None:
         """One random point must make a valid objective config (catches a space override

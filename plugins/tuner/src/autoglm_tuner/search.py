@@ -20,10 +20,12 @@ from autoglm.context import NodeContext
 from autoglm.nodes import NodeType
 from autoglm.space import Dimension, dimension_to_dict
 from autoglm_tuner import report
+from autoglm_tuner.arms import ChoiceArms, build_arms
 from autoglm_tuner.config import SearchConfig, SearchInputs, SearchOutputs
 from autoglm_tuner.fidelity import Scheduler, promotion_fraction, rungs, spearman
 from autoglm_tuner.pool import WorkerPool
 from autoglm_tuner.report import loss_of
+from autoglm_tuner.spaces import default_point, middle, start_points
 from autoglm_tuner.strategies import Candidate, GridStrategy, Strategy, make_strategy
 from autoglm_tuner.warmstart import SUMMARY_KIND, WARM_START_KIND, WarmStart, find_warm_start
 
@@ -63,23 +65,23 @@ class Search:
         self.seen: dict[str, int] = {}
         self.told: dict[int, float | None] = {}
         self.duplicates: list[tuple[Candidate, int]] = []
+        self.arms: ChoiceArms | None = None
 
     # ------------------------------------------------------------ main loop
 
     def run(self) -> SearchOutputs:
         cfg = self.config
         warm = self._warm_start()
-        strategy = make_strategy(
-            cfg.optimizer,
-            self.space,
-            budget=cfg.budget,
-            workers=cfg.workers,
-            seed=cfg.seed,
-            categorical=cfg.categorical,
-            grid_points=cfg.grid_points,
-        )
+        start = default_point(self.objective.Config, self.space, cfg.base_config)
+        design = cfg.initial_design
+        strategy = self._strategy(start)
         self.warm_count = 0 if isinstance(strategy, GridStrategy) else len(warm.configs)
         for params in warm.configs:
+            strategy.suggest(params)
+        options = [start]
+        if self.arms is not None:  # a design around each option's own defaults
+            options = [{**start, self.arms.choice: arm.value} for arm in self.arms.arms]
+        for params in [p for option in options for p in start_points(option, self.space, design)]:
             strategy.suggest(params)
         self.started = time.monotonic()
         with WorkerPool(cfg.workers, self.context, cfg.trial_timeout) as pool:
@@ -96,6 +98,42 @@ class Search:
             final = self._final_stage(pool)
         return self._finish(strategy.used, warm, final)
 
+    def _strategy(self, start: dict[str, Any]) -> Strategy:
+        """The configured optimiser, or one per option of ``per_choice`` (see arms.py)."""
+        cfg = self.config
+
+        def make(fields: list[str], seed: int) -> Strategy:
+            if not fields:  # nothing left to search: the one point, then done
+                return GridStrategy({}, seed, 1, 1)
+            return make_strategy(
+                cfg.optimizer,
+                {name: self.space[name] for name in fields},
+                budget=cfg.budget,
+                workers=cfg.workers,
+                seed=seed,
+                categorical=cfg.categorical,
+                grid_points=cfg.grid_points,
+                start=None
+                if cfg.initial_design == "none"
+                else {n: start[n] for n in fields if n in start},
+            )
+
+        if cfg.per_choice is None or cfg.optimizer == "grid":
+            return make(list(self.space), cfg.seed)
+        choice = cfg.per_choice
+
+        def fields_of(value: Any) -> list[str]:
+            used = self.objective.effective_config({**cfg.base_config, **start, choice: value})
+            return [name for name in self.space if name != choice and name in used]
+
+        values = list(getattr(self.space[choice], "values", []))
+        arms = build_arms(
+            choice, values, fields_of, lambda value, fields, i: make(fields, cfg.seed * 101 + i)
+        )
+        fill = {name: start.get(name, middle(dim)) for name, dim in self.space.items()}
+        self.arms = ChoiceArms(choice, arms, budget=cfg.budget, fill=fill)
+        return self.arms
+
     def _new_trials(self, strategy: Strategy, room: int) -> list[tuple[int, int]]:
         """Ask up to ``room`` new points. A point equal to one already asked is not run again
         (objectives are seeded, so it would score the same): it is told the earlier loss and
@@ -108,7 +146,7 @@ class Search:
             if candidate is None:
                 self.asked_all = True
                 break
-            key = _key(candidate.params)
+            key = self._effective_key(candidate.params)
             if key in self.seen:
                 self.duplicates.append((candidate, self.seen[key]))
                 streak += 1
@@ -123,6 +161,15 @@ class Search:
             jobs.append((trial, 0))
             self.asked_all = len(self.candidates) >= self.config.budget
         return jobs
+
+    def _effective_key(self, params: dict[str, Any]) -> str:
+        """Points that the objective computes identically (``NodeType.effective_config``:
+        a GCN under two values of APPNP's ``k``) share a key, so the second is a duplicate."""
+        config = {**self.config.base_config, **params}
+        try:
+            return _key(self.objective.effective_config(config))
+        except Exception:  # a plugin's helper must not break the search: compare raw values
+            return _key(config)
 
     def _tell(self, strategy: Strategy, trial: int, rung: int, record: Record) -> None:
         loss = None if record["status"] != "ok" else loss_of(record["score"], self.config.mode)
@@ -386,6 +433,7 @@ class Search:
             "final_ranking": final,
             "rank_correlation": correlation,
             "warm_start": warm.sources,
+            "choice_rounds": self._choice_rounds(),
             "space": {name: dimension_to_dict(dim) for name, dim in self.space.items()},
         }
         report_path = report.html_report(summary, rows, plot_path.name, out_dir / "report.html")
@@ -410,9 +458,13 @@ class Search:
             rank_correlation=correlation,
             warm_started_from=sorted({s["run_id"] for s in warm.sources}),
             final_ranking=final,
+            choice_rounds=self._choice_rounds(),
             plot_path=str(plot_path),
             report_path=str(report_path),
         )
+
+    def _choice_rounds(self) -> list[dict[str, Any]]:
+        return self.arms.history if self.arms is not None else []
 
     def _rank_correlation(self, records: list[Record]) -> float | None:
         """Do first-rung scores rank trials like full-fidelity scores? (Over promoted trials

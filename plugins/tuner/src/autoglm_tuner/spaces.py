@@ -87,6 +87,89 @@ def in_space(space: dict[str, Dimension], params: dict[str, Any]) -> bool:
     return set(params) == set(space) and all(contains(space[k], params[k]) for k in space)
 
 
+def default_point(
+    objective_config: type[BaseModel], space: dict[str, Dimension], base: dict[str, Any]
+) -> dict[str, Any]:
+    """The objective's own defaults (``base`` values first) for the searched dimensions that
+    contain them. A dimension whose range leaves the default out, or whose field has no
+    default, is missing from the result (the optimiser starts it where it likes)."""
+    point: dict[str, Any] = {}
+    for name, dim in space.items():
+        if name in base:
+            value = base[name]
+        else:
+            info = objective_config.model_fields[name]
+            if info.is_required() or info.default_factory is not None:
+                continue
+            value = info.default
+        if contains(dim, value):
+            point[name] = value
+    return point
+
+
+def start_points(
+    start: dict[str, Any], space: dict[str, Dimension], design: str = "default"
+) -> list[dict[str, Any]]:
+    """The first points of a search, one field changed at a time from ``start`` (the
+    objective's defaults). ``design``: ``none`` (no point), ``default`` (``start`` itself),
+    ``options`` (also every other option of each unordered choice), ``star`` (also the two
+    ends of every range and ordered choice).
+
+    Why: an unordered choice (layer type, aggregator) switches between models that a local
+    optimiser cannot reach by small steps, and which option wins at the defaults says where to
+    start climbing. The star adds the classic one-factor-at-a-time screen: good values often
+    sit at the end of a declared range (strong input dropout, a high learning rate), where
+    samplers and mutations rarely land, and each end tried once shows the optimiser which way
+    to go. Empty when ``start`` does not cover the space."""
+    if design == "none" or set(start) != set(space):
+        return []
+    points = [dict(start)]
+    if design in ("options", "star"):
+        for name, dim in space.items():
+            if isinstance(dim, Choice) and not dim.ordered:
+                points += [{**start, name: v} for v in dim.values if v != start[name]]
+    if design == "star":
+        for name, dim in space.items():
+            if isinstance(dim, Choice) and not dim.ordered:
+                continue
+            values = dim.values if isinstance(dim, Choice) else [dim.low, dim.high]
+            ends = [values[0], values[-1]]
+            points += [{**start, name: v} for v in dict.fromkeys(ends) if v != start[name]]
+    return points
+
+
+def combine_main_effects(results: list[tuple[dict[str, Any], float]]) -> dict[str, Any] | None:
+    """The point that takes, for every field, the value that beat the first result when that
+    field alone was changed (``results``: (params, loss) of a one-field-at-a-time design, its
+    centre first). None unless two or more fields improved (one is a point already tried).
+
+    Why: the classic follow-up of a one-factor-at-a-time screen. Two changes that each helped
+    (strong input dropout; a high learning rate) are often needed together, and a local
+    optimiser that mutates one or two fields at a time rarely finds the pair under noise."""
+    if not results:
+        return None
+    centre, centre_loss = results[0]
+    best: dict[str, tuple[Any, float]] = {}
+    for params, loss in results[1:]:
+        changed = [k for k in centre if params.get(k) != centre[k]]
+        if len(changed) == 1 and loss < centre_loss:
+            name = changed[0]
+            if name not in best or loss < best[name][1]:
+                best[name] = (params[name], loss)
+    if len(best) < 2:
+        return None
+    return {**centre, **{name: value for name, (value, _) in best.items()}}
+
+
+def middle(dim: Dimension) -> Any:
+    """A fixed stand-in value: the first option, or the middle of a range (geometric on a log
+    scale). Used for fields a point does not search because its objective ignores them."""
+    if isinstance(dim, Choice):
+        return dim.values[0]
+    value = math.sqrt(dim.low * dim.high) if dim.log else (dim.low + dim.high) / 2
+    return round(value) if isinstance(dim, IntRange) else value
+
+
 def sample(space: dict[str, Dimension], rng: random.Random) -> dict[str, Any]:
     """One uniform random point (log-uniform on log scales): the random-search baseline."""
     return {name: _sample_one(dim, rng) for name, dim in space.items()}

@@ -16,8 +16,10 @@ from typing import Any
 
 from autoglm.space import Choice, Dimension, IntRange
 from autoglm_tuner import spaces
+from autoglm_tuner.spaces import combine_main_effects
 
 BASELINES = ("random", "grid")
+_UNSET: Any = object()
 
 
 @dataclass
@@ -96,7 +98,14 @@ class GridStrategy(Strategy):
 
 
 class NevergradStrategy(Strategy):
-    """A Nevergrad optimiser from its registry, on a parametrization built from the space."""
+    """A Nevergrad optimiser from its registry, on a parametrization built from the space.
+
+    Suggested points (the initial design, warm starts) are asked first, as they are. The
+    optimiser itself is built at the first ask after them, starting from the best suggested
+    point told by then (else from ``start``), and is told every suggested result. Why: most
+    Nevergrad optimisers do not move their search to a good point that is only *told* to them
+    (a (1+1) keeps mutating its own parent, CMA its own mean), so a design that found a better
+    region than the defaults would be wasted."""
 
     def __init__(
         self,
@@ -107,35 +116,67 @@ class NevergradStrategy(Strategy):
         workers: int,
         seed: int,
         categorical: str = "deterministic",
+        start: dict[str, Any] | None = None,
     ) -> None:
+        """``start``: values the optimiser starts from (the objective's defaults); the other
+        dimensions start at the middle of their range, Nevergrad's own choice."""
         super().__init__()
+        self.ng = _nevergrad()
+        self.name, self.space, self.seed = name, space, seed
+        self.settings = {"budget": budget, "num_workers": workers}
+        self.categorical = categorical
+        self.start = start or {}
+        self.optimizer: Any = None
+        self.suggested_results: list[tuple[dict[str, Any], float]] = []
+        self.combined_asked = False
+        self.used = describe_optimizer(self._build(self.start), name)
+
+    def _build(self, start: dict[str, Any]) -> Any:
         import numpy as np
 
-        self.ng = _nevergrad()
         parametrization = self.ng.p.Instrumentation(
-            **{field: to_parameter(self.ng, dim, categorical) for field, dim in space.items()}
+            **{
+                field: to_parameter(self.ng, dim, self.categorical, start.get(field, _UNSET))
+                for field, dim in self.space.items()
+            }
         )
-        parametrization.random_state = np.random.RandomState(seed)
-        self.optimizer = self.ng.optimizers.registry[name](
-            parametrization=parametrization, budget=budget, num_workers=workers
+        parametrization.random_state = np.random.RandomState(self.seed)
+        return self.ng.optimizers.registry[self.name](
+            parametrization=parametrization, **self.settings
         )
-        self.used = describe_optimizer(self.optimizer, name)
-
-    def _ask_suggested(self, params: dict[str, Any]) -> Candidate:
-        self.optimizer.suggest(**params)
-        return self._ask()
 
     def _ask(self) -> Candidate:
+        if self.optimizer is None and not self.combined_asked:
+            self.combined_asked = True
+            combined = combine_main_effects(self.suggested_results)
+            if combined is not None:
+                return Candidate(combined)
+        if self.optimizer is None:
+            told = sorted(self.suggested_results, key=lambda item: item[1])
+            self.optimizer = self._build(told[0][0] if told else self.start)
+            for params, loss in self.suggested_results:
+                self._tell_not_asked(params, loss)
         candidate = self.optimizer.ask()
         _, kwargs = candidate.value
         return Candidate({k: _plain(v) for k, v in kwargs.items()}, candidate)
 
     def tell(self, candidate: Candidate, loss: float) -> None:
-        self.optimizer.tell(candidate.handle, loss)
+        if candidate.handle is not None:
+            self.optimizer.tell(candidate.handle, loss)
+        elif self.optimizer is None:
+            self.suggested_results.append((candidate.params, loss))
+        else:
+            self._tell_not_asked(candidate.params, loss)
+
+    def _tell_not_asked(self, params: dict[str, Any], loss: float) -> None:
+        point = self.optimizer.parametrization.spawn_child(new_value=((), params))
+        self.optimizer.tell(point, loss)
 
 
-def to_parameter(ng: Any, dim: Dimension, categorical: str = "deterministic") -> Any:
-    """One Nevergrad parameter per dimension.
+def to_parameter(
+    ng: Any, dim: Dimension, categorical: str = "deterministic", init: Any = _UNSET
+) -> Any:
+    """One Nevergrad parameter per dimension, starting at ``init`` when given.
 
     Ordered choices become ``TransitionChoice`` (mutations step to neighbouring values).
     Unordered ones become ``Choice(deterministic=True)`` by default: a plain softmax ``Choice``
@@ -143,12 +184,16 @@ def to_parameter(ng: Any, dim: Dimension, categorical: str = "deterministic") ->
     NGOpt then switches to a noise-handling optimiser (see docs/tuner.md)."""
     if isinstance(dim, Choice):
         if dim.ordered:
-            return ng.p.TransitionChoice(list(dim.values))
-        return ng.p.Choice(list(dim.values), deterministic=categorical == "deterministic")
-    if dim.log:
-        param = ng.p.Log(lower=dim.low, upper=dim.high)
-    else:
-        param = ng.p.Scalar(lower=dim.low, upper=dim.high)
+            param = ng.p.TransitionChoice(list(dim.values))
+        else:
+            param = ng.p.Choice(list(dim.values), deterministic=categorical == "deterministic")
+        if init is not _UNSET:
+            param.value = init
+        return param
+    bounds: dict[str, Any] = {"lower": dim.low, "upper": dim.high}
+    if init is not _UNSET:
+        bounds["init"] = init
+    param = ng.p.Log(**bounds) if dim.log else ng.p.Scalar(**bounds)
     if isinstance(dim, IntRange):
         param = param.set_integer_casting()
     return param
@@ -182,6 +227,7 @@ def make_strategy(
     seed: int,
     categorical: str = "deterministic",
     grid_points: int = 3,
+    start: dict[str, Any] | None = None,
 ) -> Strategy:
     if name == "random":
         return RandomStrategy(space, seed)
@@ -190,7 +236,7 @@ def make_strategy(
     if name in EXTRA_STRATEGIES:
         return EXTRA_STRATEGIES[name](space, budget=budget, workers=workers, seed=seed)
     return NevergradStrategy(
-        name, space, budget=budget, workers=workers, seed=seed, categorical=categorical
+        name, space, budget=budget, workers=workers, seed=seed, categorical=categorical, start=start
     )
 
 
@@ -218,5 +264,8 @@ def _nevergrad() -> Any:
 
 
 def _plain(value: Any) -> Any:
-    """numpy scalars to Python ones, so configs are JSON and pydantic friendly."""
-    return value.item() if hasattr(value, "item") and not isinstance(value, list) else value
+    """numpy scalars to Python ones, so configs are JSON and pydantic friendly; floats to 12
+    significant digits, so a start of 5e-4 comes back as 5e-4, not 0.0005000000000000002
+    (the log transform's rounding), and is recognised as the point already evaluated."""
+    value = value.item() if hasattr(value, "item") and not isinstance(value, list) else value
+    return float(f"{value:.12g}") if isinstance(value, float) else value

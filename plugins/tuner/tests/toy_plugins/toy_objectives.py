@@ -126,8 +126,44 @@ class Noisy(NodeType):
         return NoisyOutputs(score=scores[self.config.seed % len(scores)], seconds=seconds)
 
 
+class ModelsConfig(NodeModel):
+    model: Annotated[str, Choice(["quick", "slow", "broken"])] = "quick"
+    x: Annotated[float, FloatRange(0.0, 1.0)] = 0.5
+    depth: Annotated[float, FloatRange(0.0, 1.0)] = 0.5
+
+
+class ModelsOutputs(NodeModel):
+    score: float
+
+
+class Models(NodeType):
+    """Options with their own good regions, like layer types: "quick" peaks at the defaults
+    (0.7); "slow" is worse there (0.5) but reaches 1.0 at x = depth = 1, the ends of both
+    ranges; "broken" always fails. Only "slow" reads ``depth``."""
+
+    name = "toy.models"
+    Config = ModelsConfig
+    Outputs = ModelsOutputs
+
+    @classmethod
+    def effective_config(cls, config):
+        values = ModelsConfig.model_validate(config).model_dump()
+        if values["model"] != "slow":
+            values.pop("depth")
+        return values
+
+    def execute(self, inputs, context) -> ModelsOutputs:
+        c = self.config
+        if c.model == "broken":
+            raise RuntimeError("this model never trains")
+        if c.model == "quick":
+            return ModelsOutputs(score=0.7 - (c.x - 0.5) ** 2)
+        return ModelsOutputs(score=1.0 - 0.5 * (1.0 - c.x) - 0.5 * (1.0 - c.depth))
+
+
 @hookimpl
 def register_nodes(register):
     register(Quadratic)
     register(Artefact)
     register(Noisy)
+    register(Models)

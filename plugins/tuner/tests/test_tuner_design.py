@@ -10,7 +10,7 @@ from typing import Annotated
 
 import pytest
 
-from autoglm import Choice, FloatRange, IntRange, NodeModel
+from autoglm import Choice, FloatRange, NodeModel
 from autoglm.store import RunStore
 from autoglm_tuner import spaces
 from autoglm_tuner.arms import Arm, ChoiceArms
@@ -20,7 +20,6 @@ from autoglm_tuner.strategies import NevergradStrategy, RandomStrategy
 class Cfg(NodeModel):
     layer: Annotated[str, Choice(["gcn", "gat", "sage"])] = "gcn"
     hidden: Annotated[int, Choice([16, 32, 64], ordered=True)] = 32
-    depth: Annotated[int, IntRange(1, 4)] = 2
     lr: Annotated[float, FloatRange(1e-3, 1e-1, log=True)] = 0.01
     dropout: Annotated[float, FloatRange(0.0, 0.8)] = 0.5
 
@@ -39,10 +38,9 @@ def trials_in_order(home: Path, run_id: str = "run-1") -> list[dict]:
 
 def test_default_point_takes_base_values_and_skips_defaults_outside_the_range():
     narrowed = {**SPACE, "lr": FloatRange(0.05, 0.1, log=True)}
-    assert spaces.default_point(Cfg, narrowed, {"depth": 3}) == {
+    assert spaces.default_point(Cfg, narrowed, {"hidden": 64}) == {
         "layer": "gcn",
-        "hidden": 32,
-        "depth": 3,
+        "hidden": 64,
         "dropout": 0.5,
     }
 
@@ -57,8 +55,6 @@ def test_start_points_change_one_field_at_a_time():
     assert star[3:] == [
         {**start, "hidden": 16},
         {**start, "hidden": 64},
-        {**start, "depth": 1},
-        {**start, "depth": 4},
         {**start, "lr": 1e-3},
         {**start, "lr": 1e-1},
         {**start, "dropout": 0.0},

@@ -20,7 +20,6 @@ search with synchronous batches stays reproducible.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,18 +132,3 @@ class ChoiceArms(Strategy):
 
     def _arm_of(self, value: Any) -> Arm | None:
         return next((a for a in self.arms if a.value == value), None)
-
-
-def build_arms(
-    choice: str,
-    values: list[Any],
-    fields_of: Callable[[Any], list[str]],
-    make: Callable[[Any, list[str], int], Strategy],
-) -> list[Arm]:
-    """One :class:`Arm` per option: ``fields_of(value)`` are the fields it searches,
-    ``make(value, fields, index)`` its optimiser."""
-    arms = []
-    for index, value in enumerate(values):
-        fields = fields_of(value)
-        arms.append(Arm(value, make(value, fields, index), fields))
-    return arms

@@ -65,14 +65,14 @@ class SearchNode(NodeType):
         self._check_sample()
 
     def _check_per_choice(self) -> None:
-        from autoglm.space import Choice
+        from autoglm_tuner.spaces import unordered
 
         name = self.config.per_choice
         if name is None:
             return
         dim = self.space.get(name)
-        if not isinstance(dim, Choice) or dim.ordered or len(dim.values) < 2:
-            searched = [n for n, d in self.space.items() if isinstance(d, Choice) and not d.ordered]
+        if dim is None or not unordered(dim) or len(dim.values) < 2:
+            searched = [n for n, d in self.space.items() if unordered(d)]
             raise ValueError(
                 f"tuner.search config field 'per_choice': {name!r} is not an unordered choice "
                 f"with two or more options in the searched space; unordered choices searched: "

@@ -20,7 +20,7 @@ from autoglm.context import NodeContext
 from autoglm.nodes import NodeType
 from autoglm.space import Dimension, dimension_to_dict
 from autoglm_tuner import report
-from autoglm_tuner.arms import ChoiceArms, build_arms
+from autoglm_tuner.arms import Arm, ChoiceArms
 from autoglm_tuner.config import SearchConfig, SearchInputs, SearchOutputs
 from autoglm_tuner.fidelity import Scheduler, promotion_fraction, rungs, spearman
 from autoglm_tuner.pool import WorkerPool
@@ -126,10 +126,10 @@ class Search:
             used = self.objective.effective_config({**cfg.base_config, **start, choice: value})
             return [name for name in self.space if name != choice and name in used]
 
-        values = list(getattr(self.space[choice], "values", []))
-        arms = build_arms(
-            choice, values, fields_of, lambda value, fields, i: make(fields, cfg.seed * 101 + i)
-        )
+        arms = []
+        for index, value in enumerate(getattr(self.space[choice], "values", [])):
+            fields = fields_of(value)
+            arms.append(Arm(value, make(fields, cfg.seed * 101 + index), fields))
         fill = {name: start.get(name, middle(dim)) for name, dim in self.space.items()}
         self.arms = ChoiceArms(choice, arms, budget=cfg.budget, fill=fill)
         return self.arms

@@ -126,16 +126,21 @@ def start_points(
     points = [dict(start)]
     if design in ("options", "star"):
         for name, dim in space.items():
-            if isinstance(dim, Choice) and not dim.ordered:
+            if unordered(dim):
                 points += [{**start, name: v} for v in dim.values if v != start[name]]
     if design == "star":
         for name, dim in space.items():
-            if isinstance(dim, Choice) and not dim.ordered:
+            if unordered(dim):
                 continue
             values = dim.values if isinstance(dim, Choice) else [dim.low, dim.high]
             ends = [values[0], values[-1]]
             points += [{**start, name: v} for v in dict.fromkeys(ends) if v != start[name]]
     return points
+
+
+def unordered(dim: Dimension) -> bool:
+    """An unordered choice (layer type, aggregator): its options are not neighbours."""
+    return isinstance(dim, Choice) and not dim.ordered
 
 
 def combine_main_effects(results: list[tuple[dict[str, Any], float]]) -> dict[str, Any] | None:

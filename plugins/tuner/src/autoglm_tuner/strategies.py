@@ -129,7 +129,9 @@ class NevergradStrategy(Strategy):
         self.optimizer: Any = None
         self.suggested_results: list[tuple[dict[str, Any], float]] = []
         self.combined_asked = False
-        self.used = describe_optimizer(self._build(self.start), name)
+        #: built here to name what runs; used as is unless suggested results move the start
+        self._at_start = self._build(self.start)
+        self.used = describe_optimizer(self._at_start, name)
 
     def _build(self, start: dict[str, Any]) -> Any:
         import numpy as np
@@ -153,7 +155,8 @@ class NevergradStrategy(Strategy):
                 return Candidate(combined)
         if self.optimizer is None:
             told = sorted(self.suggested_results, key=lambda item: item[1])
-            self.optimizer = self._build(told[0][0] if told else self.start)
+            self.optimizer = self._build(told[0][0]) if told else self._at_start
+            self._at_start = None
             for params, loss in self.suggested_results:
                 self._tell_not_asked(params, loss)
         candidate = self.optimizer.ask()

@@ -13,14 +13,17 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from autoglm.store import RunStore
 
 TOY_DIR = Path(__file__).parent / "toy_plugins"
 BUDGET = 10
 
 
-def config(log_file: Path) -> dict:
+def config(log_file: Path, design: str) -> dict:
     return {
+        "initial_design": design,
         "objective": "toy.quadratic",
         "metric": "score",
         "budget": BUDGET,
@@ -54,9 +57,11 @@ def executed(log_file: Path) -> Counter:
     return Counter(word for word in lines if word.startswith("search."))
 
 
+@pytest.mark.parametrize("design", ["default", "greedy"])
 def test_killed_search_resumes_without_rerunning_recorded_trials(
-    run_search, autoglm_home: Path, tmp_path: Path
+    run_search, autoglm_home: Path, tmp_path: Path, design: str
 ):
+    """The greedy design waits between its stages, and a resumed search replays them too."""
     log_file = tmp_path / "executions.log"
     script = tmp_path / "search_script.py"
     script.write_text(SCRIPT)
@@ -66,7 +71,7 @@ def test_killed_search_resumes_without_rerunning_recorded_trials(
             str(script),
             str(autoglm_home),
             str(TOY_DIR),
-            json.dumps(config(log_file)),
+            json.dumps(config(log_file, design)),
         ],
     )
     store = RunStore(autoglm_home / "runs.sqlite")
@@ -84,7 +89,7 @@ def test_killed_search_resumes_without_rerunning_recorded_trials(
     time.sleep(1.0)
     assert executed(log_file) == before_resume, "orphaned workers kept running trials"
 
-    resumed = run_search(config(log_file), run_id="killed")
+    resumed = run_search(config(log_file, design), run_id="killed")
     runs = executed(log_file)
     for trial in recorded:
         assert runs[f"search.trial{trial:04d}.r0"] == 1, f"recorded trial {trial} ran again"
@@ -93,7 +98,7 @@ def test_killed_search_resumes_without_rerunning_recorded_trials(
     assert len(store.journal_read("killed", "search", "trial")) == BUDGET
 
     fresh_log = tmp_path / "fresh.log"
-    fresh = run_search(config(fresh_log), run_id="uninterrupted")
+    fresh = run_search(config(fresh_log, design), run_id="uninterrupted")
     assert resumed.best_params == fresh.best_params
     assert [(r["trial"], r["params"]) for r in resumed.leaderboard] == [
         (r["trial"], r["params"]) for r in fresh.leaderboard

@@ -100,6 +100,17 @@ class ChoiceArms(Strategy):
         arm.losses.append(loss)
         arm.strategy.tell(inner, loss)
 
+    def fail(self, candidate: Candidate) -> None:
+        arm, inner = candidate.handle
+        arm.strategy.fail(inner)
+
+    def absorb(self, params: dict[str, Any], loss: float) -> None:
+        """A design result goes to the optimiser of its option, and counts in its score."""
+        arm = self._arm_of(params.get(self.choice))
+        if arm is not None:
+            arm.losses.append(loss)
+            arm.strategy.absorb({name: params[name] for name in arm.fields}, loss)
+
     # ------------------------------------------------------------ schedule
 
     def _next_arm(self) -> Arm:

@@ -65,12 +65,14 @@ class SearchConfig(NodeModel):
         "its own optimiser over the fields that option uses, and share the budget between "
         "options by successive halving (see docs/tuner.md)",
     )
-    initial_design: Literal["none", "default", "options", "star"] = Field(
+    initial_design: Literal["none", "default", "options", "star", "greedy"] = Field(
         "default",
         description="first trials, one field changed at a time from the objective's defaults "
         "(base_config applied): 'default' = the defaults; 'options' = also each other option "
-        "of every unordered choice; 'star' = also both ends of every range; Nevergrad then "
-        "starts from the best of them ('none': no design, Nevergrad starts mid-range)",
+        "of every unordered choice; 'star' = also both ends of every range; 'greedy' = a "
+        "sweep over the fields that moves to every change that helps before trying the next "
+        "field; Nevergrad then starts from the best of them ('none': no design, Nevergrad "
+        "starts mid-range)",
     )
     warm_start: bool = True
     warm_start_configs: int = Field(
@@ -152,6 +154,11 @@ class SearchOutputs(NodeModel):
         default_factory=list,
         description="with per_choice: each round's option scores (mean of the best three "
         "losses) and the options kept for the next round",
+    )
+    design_moves: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="with initial_design greedy: every move of the design's centre, in order "
+        "(stage: centre, screen, combine or switch; the point; its score)",
     )
     plot_path: str
     report_path: str

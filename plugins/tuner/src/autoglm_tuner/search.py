@@ -26,7 +26,8 @@ from autoglm_tuner.fidelity import Scheduler, promotion_fraction, rungs, spearma
 from autoglm_tuner.pool import WorkerPool
 from autoglm_tuner.report import loss_of
 from autoglm_tuner.spaces import default_point, middle, start_points
-from autoglm_tuner.strategies import Candidate, GridStrategy, Strategy, make_strategy
+from autoglm_tuner.strategies import WAIT, Candidate, GridStrategy, Strategy, make_strategy
+from autoglm_tuner.sweep import GreedySweep
 from autoglm_tuner.warmstart import SUMMARY_KIND, WARM_START_KIND, WarmStart, find_warm_start
 
 TRIAL_KIND = "trial"
@@ -66,6 +67,7 @@ class Search:
         self.told: dict[int, float | None] = {}
         self.duplicates: list[tuple[Candidate, int]] = []
         self.arms: ChoiceArms | None = None
+        self.sweep: GreedySweep | None = None
 
     # ------------------------------------------------------------ main loop
 
@@ -78,8 +80,8 @@ class Search:
         self.warm_count = 0 if isinstance(strategy, GridStrategy) else len(warm.configs)
         for params in warm.configs:
             strategy.suggest(params)
-        options = [start]
-        if self.arms is not None:  # a design around each option's own defaults
+        options = [] if design == "greedy" else [start]
+        if self.arms is not None and options:  # a design around each option's own defaults
             options = [{**start, self.arms.choice: arm.value} for arm in self.arms.arms]
         for params in [p for option in options for p in start_points(option, self.space, design)]:
             strategy.suggest(params)
@@ -119,7 +121,7 @@ class Search:
             )
 
         if cfg.per_choice is None or cfg.optimizer == "grid":
-            return make(list(self.space), cfg.seed)
+            return self._sweep(make(list(self.space), cfg.seed), start)
         choice = cfg.per_choice
 
         def fields_of(value: Any) -> list[str]:
@@ -132,7 +134,18 @@ class Search:
             arms.append(Arm(value, make(fields, cfg.seed * 101 + index), fields))
         fill = {name: start.get(name, middle(dim)) for name, dim in self.space.items()}
         self.arms = ChoiceArms(choice, arms, budget=cfg.budget, fill=fill)
-        return self.arms
+        return self._sweep(self.arms, start)
+
+    def _sweep(self, strategy: Strategy, start: dict[str, Any]) -> Strategy:
+        """``strategy`` behind the greedy sweep when the design asks for it (see sweep.py)."""
+        if self.config.initial_design != "greedy" or isinstance(strategy, GridStrategy):
+            return strategy
+        self.sweep = GreedySweep(strategy, self.space, start, self._fields_read)
+        return self.sweep
+
+    def _fields_read(self, params: dict[str, Any]) -> set[str]:
+        """The searched fields the objective's model reads at ``params``."""
+        return {name for name in self.space if name in self._effective(params)}
 
     def _new_trials(self, strategy: Strategy, room: int) -> list[tuple[int, int]]:
         """Ask up to ``room`` new points. A point equal to one already asked is not run again
@@ -143,6 +156,10 @@ class Search:
         streak = 0
         while len(jobs) < room and not self.asked_all:
             candidate = strategy.ask()
+            if candidate is WAIT:  # a design stage is running; its repeats may answer now
+                if self._tell_duplicates(strategy):
+                    continue
+                break
             if candidate is None:
                 self.asked_all = True
                 break
@@ -165,11 +182,14 @@ class Search:
     def _effective_key(self, params: dict[str, Any]) -> str:
         """Points that the objective computes identically (``NodeType.effective_config``:
         a GCN under two values of APPNP's ``k``) share a key, so the second is a duplicate."""
+        return _key(self._effective(params))
+
+    def _effective(self, params: dict[str, Any]) -> dict[str, Any]:
         config = {**self.config.base_config, **params}
         try:
-            return _key(self.objective.effective_config(config))
-        except Exception:  # a plugin's helper must not break the search: compare raw values
-            return _key(config)
+            return self.objective.effective_config(config)
+        except Exception:  # a plugin's helper must not break the search: all raw values
+            return config
 
     def _tell(self, strategy: Strategy, trial: int, rung: int, record: Record) -> None:
         loss = None if record["status"] != "ok" else loss_of(record["score"], self.config.mode)
@@ -182,17 +202,25 @@ class Search:
         else:
             self.worst_loss = loss if self.worst_loss is None else max(self.worst_loss, loss)
         self.told[trial] = loss
-        if loss is not None:  # a failure before any success is left untold
+        if loss is None:  # a failure before any success: no loss can stand for it
+            strategy.fail(self.candidates[trial])
+        else:
             strategy.tell(self.candidates[trial], loss)
 
-    def _tell_duplicates(self, strategy: Strategy) -> None:
+    def _tell_duplicates(self, strategy: Strategy) -> int:
+        """Tell each repeated point the result of its original, once that is in; returns how
+        many were told."""
         waiting = []
         for candidate, trial in self.duplicates:
             if trial not in self.told:
                 waiting.append((candidate, trial))
-            elif self.told[trial] is not None:
+            elif self.told[trial] is None:
+                strategy.fail(candidate)
+            else:
                 strategy.tell(candidate, self.told[trial])
+        told = len(self.duplicates) - len(waiting)
         self.duplicates = waiting
+        return told
 
     # ---------------------------------------------------------- evaluation
 
@@ -434,6 +462,7 @@ class Search:
             "rank_correlation": correlation,
             "warm_start": warm.sources,
             "choice_rounds": self._choice_rounds(),
+            "design_moves": self._design_moves(),
             "space": {name: dimension_to_dict(dim) for name, dim in self.space.items()},
         }
         report_path = report.html_report(summary, rows, plot_path.name, out_dir / "report.html")
@@ -459,12 +488,22 @@ class Search:
             warm_started_from=sorted({s["run_id"] for s in warm.sources}),
             final_ranking=final,
             choice_rounds=self._choice_rounds(),
+            design_moves=self._design_moves(),
             plot_path=str(plot_path),
             report_path=str(report_path),
         )
 
     def _choice_rounds(self) -> list[dict[str, Any]]:
         return self.arms.history if self.arms is not None else []
+
+    def _design_moves(self) -> list[dict[str, Any]]:
+        if self.sweep is None:
+            return []
+        mode = self.config.mode
+        return [
+            {"stage": stage, "params": params, "score": loss_of(loss, mode)}
+            for stage, params, loss in self.sweep.moves
+        ]
 
     def _rank_correlation(self, records: list[Record]) -> float | None:
         """Do first-rung scores rank trials like full-fidelity scores? (Over promoted trials

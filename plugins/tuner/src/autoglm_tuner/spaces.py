@@ -154,16 +154,24 @@ def combine_main_effects(results: list[tuple[dict[str, Any], float]]) -> dict[st
     if not results:
         return None
     centre, centre_loss = results[0]
+    winners = winning_changes(centre, centre_loss, results[1:])
+    return {**centre, **dict(winners)} if len(winners) >= 2 else None
+
+
+def winning_changes(
+    base: dict[str, Any], base_loss: float, results: list[tuple[dict[str, Any], float]]
+) -> list[tuple[str, Any]]:
+    """(field, value) of each one-field change that beat ``base``, best first; per field only
+    its better end."""
     best: dict[str, tuple[Any, float]] = {}
-    for params, loss in results[1:]:
-        changed = [k for k in centre if params.get(k) != centre[k]]
-        if len(changed) == 1 and loss < centre_loss:
+    for params, loss in results:
+        changed = [k for k in base if params.get(k) != base[k]]
+        if len(changed) == 1 and loss < base_loss:
             name = changed[0]
             if name not in best or loss < best[name][1]:
                 best[name] = (params[name], loss)
-    if len(best) < 2:
-        return None
-    return {**centre, **{name: value for name, (value, _) in best.items()}}
+    ranked = sorted(best.items(), key=lambda item: item[1][1])
+    return [(name, value) for name, (value, _) in ranked]
 
 
 def middle(dim: Dimension) -> Any:

@@ -22,6 +22,17 @@ BASELINES = ("random", "grid")
 _UNSET: Any = object()
 
 
+class _Wait:
+    """What ``ask`` answers when a strategy needs results still running before its next
+    point (the greedy sweep between two fields): the search runs what it has, then asks again."""
+
+    def __repr__(self) -> str:
+        return "WAIT"
+
+
+WAIT: Any = _Wait()
+
+
 @dataclass
 class Candidate:
     """A point handed out by ``ask``: the config values, and the strategy's own handle."""
@@ -56,6 +67,14 @@ class Strategy:
 
     def tell(self, candidate: Candidate, loss: float) -> None:
         """Baselines do not learn."""
+
+    def fail(self, candidate: Candidate) -> None:
+        """``candidate`` failed before any trial succeeded, so no loss can stand for it.
+        Strategies that wait for every answer (the greedy sweep) count it as answered."""
+
+    def absorb(self, params: dict[str, Any], loss: float) -> None:
+        """A result this strategy did not ask for (another stage's design point): learn from
+        it where the strategy can. Baselines do not learn."""
 
 
 class RandomStrategy(Strategy):
@@ -170,6 +189,16 @@ class NevergradStrategy(Strategy):
             self.suggested_results.append((candidate.params, loss))
         else:
             self._tell_not_asked(candidate.params, loss)
+
+    def absorb(self, params: dict[str, Any], loss: float) -> None:
+        """Results of a design that ran in front of this optimiser (the greedy sweep): the
+        optimiser starts from the best of them. No main-effects point is added: the sweep
+        combined its changes as it went."""
+        self.combined_asked = True
+        if self.optimizer is None:
+            self.suggested_results.append((params, loss))
+        else:
+            self._tell_not_asked(params, loss)
 
     def _tell_not_asked(self, params: dict[str, Any], loss: float) -> None:
         point = self.optimizer.parametrization.spawn_child(new_value=((), params))

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from autoglm import Choice, FloatRange, NodeModel
 from autoglm_tuner import spaces
 from autoglm_tuner.strategies import WAIT, NevergradStrategy, RandomStrategy
-from autoglm_tuner.sweep import GreedySweep, combinations, sweep_values
+from autoglm_tuner.sweep import GreedySweep, combinations
 
 from .test_tuner_design import MODELS, trials_in_order
 
@@ -70,11 +70,11 @@ def asked_points(batches: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
     return [point for batch in batches for point in batch]
 
 
-def test_sweep_values_are_the_ends_or_the_other_options():
-    assert sweep_values(SPACE["lr"], 0.01) == [1e-3, 1e-1]
-    assert sweep_values(SPACE["lr"], 1e-3) == [1e-1]
-    assert sweep_values(SPACE["hidden"], 32) == [16, 64]
-    assert sweep_values(SPACE["layer"], "gcn") == ["appnp"]
+def test_one_field_values_are_the_ends_or_the_other_options():
+    assert spaces.one_field_values(SPACE["lr"], 0.01) == [1e-3, 1e-1]
+    assert spaces.one_field_values(SPACE["lr"], 1e-3) == [1e-1]
+    assert spaces.one_field_values(SPACE["hidden"], 32) == [16, 64]
+    assert spaces.one_field_values(SPACE["layer"], "gcn") == ["appnp"]
 
 
 def test_combinations_add_the_winners_best_first():

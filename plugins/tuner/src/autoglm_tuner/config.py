@@ -69,10 +69,10 @@ class SearchConfig(NodeModel):
         "default",
         description="first trials, one field changed at a time from the objective's defaults "
         "(base_config applied): 'default' = the defaults; 'options' = also each other option "
-        "of every unordered choice; 'star' = also both ends of every range; 'greedy' = a "
-        "sweep over the fields that moves to every change that helps before trying the next "
-        "field; Nevergrad then starts from the best of them ('none': no design, Nevergrad "
-        "starts mid-range)",
+        "of every unordered choice; 'star' = also both ends of every range; 'greedy' = both "
+        "ends of every range, then the changes that helped combined, then the other options "
+        "of each unordered choice there, moving to every improvement; Nevergrad then starts "
+        "from the best of them ('none': no design, Nevergrad starts mid-range)",
     )
     warm_start: bool = True
     warm_start_configs: int = Field(

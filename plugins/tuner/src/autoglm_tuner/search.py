@@ -80,11 +80,13 @@ class Search:
         self.warm_count = 0 if isinstance(strategy, GridStrategy) else len(warm.configs)
         for params in warm.configs:
             strategy.suggest(params)
-        options = [] if design == "greedy" else [start]
-        if self.arms is not None and options:  # a design around each option's own defaults
-            options = [{**start, self.arms.choice: arm.value} for arm in self.arms.arms]
-        for params in [p for option in options for p in start_points(option, self.space, design)]:
-            strategy.suggest(params)
+        if design != "greedy":  # the greedy design runs inside the strategy (sweep.py)
+            options = [start]
+            if self.arms is not None:  # a design around each option's own defaults
+                options = [{**start, self.arms.choice: arm.value} for arm in self.arms.arms]
+            for option in options:
+                for params in start_points(option, self.space, design):
+                    strategy.suggest(params)
         self.started = time.monotonic()
         with WorkerPool(cfg.workers, self.context, cfg.trial_timeout) as pool:
             while True:
@@ -125,7 +127,7 @@ class Search:
         choice = cfg.per_choice
 
         def fields_of(value: Any) -> list[str]:
-            used = self.objective.effective_config({**cfg.base_config, **start, choice: value})
+            used = self._effective({**start, choice: value})
             return [name for name in self.space if name != choice and name in used]
 
         arms = []

@@ -125,17 +125,28 @@ def start_points(
         return []
     points = [dict(start)]
     if design in ("options", "star"):
-        for name, dim in space.items():
-            if unordered(dim):
-                points += [{**start, name: v} for v in dim.values if v != start[name]]
+        points += one_field_changes(start, space, [n for n, d in space.items() if unordered(d)])
     if design == "star":
-        for name, dim in space.items():
-            if unordered(dim):
-                continue
-            values = dim.values if isinstance(dim, Choice) else [dim.low, dim.high]
-            ends = [values[0], values[-1]]
-            points += [{**start, name: v} for v in dict.fromkeys(ends) if v != start[name]]
+        points += one_field_changes(start, space, [n for n, d in space.items() if not unordered(d)])
     return points
+
+
+def one_field_changes(
+    centre: dict[str, Any], space: dict[str, Dimension], fields: list[str]
+) -> list[dict[str, Any]]:
+    """``centre`` with one of ``fields`` changed at a time, to each of its
+    ``one_field_values``, field by field in the order given."""
+    return [{**centre, n: v} for n in fields for v in one_field_values(space[n], centre[n])]
+
+
+def one_field_values(dim: Dimension, centre: Any) -> list[Any]:
+    """What a one-factor-at-a-time design tries for one field: every other option of an
+    unordered choice, else the two ends of the range (or ordered choice) that differ from
+    ``centre``."""
+    if unordered(dim):
+        return [v for v in dim.values if v != centre]
+    values = list(dim.values) if isinstance(dim, Choice) else [dim.low, dim.high]
+    return [v for v in dict.fromkeys([values[0], values[-1]]) if v != centre]
 
 
 def unordered(dim: Dimension) -> bool:

@@ -32,8 +32,8 @@ import math
 from collections.abc import Callable, Generator
 from typing import Any
 
-from autoglm.space import Choice, Dimension
-from autoglm_tuner.spaces import unordered, winning_changes
+from autoglm.space import Dimension
+from autoglm_tuner.spaces import one_field_changes, unordered, winning_changes
 from autoglm_tuner.strategies import WAIT, Candidate, Strategy
 
 #: ``relevant(params)``: the searched fields the objective reads at ``params``.
@@ -149,19 +149,13 @@ class GreedySweep(Strategy):
             if ranges:
                 screened.update(ranges)
                 base, base_loss = self.centre, self.centre_loss
-                results = yield [
-                    {**base, n: v} for n in ranges for v in sweep_values(self.space[n], base[n])
-                ]
+                results = yield one_field_changes(base, self.space, ranges)
                 self._move("screen", results)
                 winners = winning_changes(base, base_loss, results)
                 self._move("combine", (yield combinations(base, winners)))
             elif choices:
                 screened.update(choices)
-                base = self.centre
-                results = yield [
-                    {**base, n: v} for n in choices for v in sweep_values(self.space[n], base[n])
-                ]
-                self._move("switch", results)
+                self._move("switch", (yield one_field_changes(self.centre, self.space, choices)))
             else:
                 return
 
@@ -175,12 +169,3 @@ class GreedySweep(Strategy):
 def combinations(base: dict[str, Any], winners: list[tuple[str, Any]]) -> list[dict[str, Any]]:
     """``base`` with the best two winning changes, the best three, ... all of them."""
     return [{**base, **dict(winners[:count])} for count in range(2, len(winners) + 1)]
-
-
-def sweep_values(dim: Dimension, centre: Any) -> list[Any]:
-    """What the design tries for one field: every other option of an unordered choice, else
-    the two ends of the range (or ordered choice) that differ from the centre."""
-    if unordered(dim):
-        return [v for v in dim.values if v != centre]
-    values = list(dim.values) if isinstance(dim, Choice) else [dim.low, dim.high]
-    return [v for v in dict.fromkeys([values[0], values[-1]]) if v != centre]

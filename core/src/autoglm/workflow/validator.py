@@ -1,298 +1,44 @@
-"""Workflow files: parsing, the workflow model, and validation before anything runs.
+"""The validator: located YAML data in, a ``Workflow`` or every problem found out.
 
-``load_workflow(path, host)`` returns a validated ``Workflow`` or raises ``WorkflowError`` with
-*every* problem found, each naming the file, line, node id and field, what was expected and what
-was found: unknown node types, unknown keys, bad configs, dangling references, missing required
-inputs, type mismatches between connected outputs and inputs, invalid conditions and cycles.
+It never stops at the first problem: each one is collected with its file, line, node id and
+field, so a user fixes a workflow in one pass instead of one error per run.
 """
 
 from __future__ import annotations
 
-import contextlib
-import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from autoglm.errors import PluginError, WorkflowError, WorkflowProblem
-from autoglm.expressions import Condition, ExpressionError, Reference, parse_condition
+from autoglm.expressions import ExpressionError, Reference, parse_condition
 from autoglm.plugins import Host
-from autoglm.yamlsafe import LocatedDict, line_of, load_located
-
-NODE_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
-REF = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_-]*)(?:\.([A-Za-z0-9_.-]+))?$")
-TOP_KEYS = {"name", "description", "version", "inputs", "defaults", "nodes", "outputs"}
-NODE_KEYS = {
-    "id",
-    "type",
-    "description",
-    "config",
-    "inputs",
-    "when",
-    "retry",
-    "timeout",
-    "cache",
-    "isolation",
-}
-SETTING_KEYS = {"retry", "timeout", "cache", "isolation"}
-INPUT_TYPES: dict[str, Any] = {
-    "any": Any,
-    "str": str,
-    "int": int,
-    "float": float,
-    "bool": bool,
-    "list": list,
-    "dict": dict,
-}
-RUN_INPUTS = "inputs"
-#: ``$workflow.dir`` (folder of the workflow file), ``$workflow.file``, ``$workflow.name``: lets
-#: a workflow name files beside itself wherever it is run from.
-WORKFLOW_REF = "workflow"
-WORKFLOW_FIELDS = ("dir", "file", "name")
-RESERVED_ROOTS = frozenset({RUN_INPUTS, WORKFLOW_REF})
-_MISSING = object()
-
-
-class RetryPolicy(BaseModel):
-    """Attempts with exponential backoff. Defaults follow LangGraph's: 0.5 s, x2, at most
-    128 s, with jitter; ``attempts`` counts the first try (1 = no retry)."""
-
-    attempts: int = 1
-    initial_delay: float = 0.5
-    backoff: float = 2.0
-    max_delay: float = 128.0
-    jitter: bool = True
-
-    def delay(self, attempt: int, rand: float) -> float:
-        """Seconds to wait after failed ``attempt`` (1-based); ``rand`` in [0, 1)."""
-        base = min(self.max_delay, self.initial_delay * self.backoff ** (attempt - 1))
-        return base * (0.5 + rand) if self.jitter else base
-
-
-class NodeSettings(BaseModel):
-    """Execution settings of a node; workflow-level ``defaults`` fill what a node leaves out."""
-
-    retry: RetryPolicy = RetryPolicy()
-    timeout: float | None = None
-    cache: bool = True
-    isolation: str = "auto"  # auto: a process when a timeout is set, else a thread
-
-
-@dataclass(frozen=True)
-class InputRef:
-    """Where a node input comes from: a node output, a run input, or the first branch that ran."""
-
-    sources: tuple[Reference, ...]
-    first_of: bool = False
-
-    @property
-    def nodes(self) -> set[str]:
-        return {ref.root for ref in self.sources if ref.root not in RESERVED_ROOTS}
-
-
-@dataclass(frozen=True)
-class InputStruct:
-    """A dict or list literal with references inside (``{graph: $load.path, seed: 3}``): the
-    references are resolved and the structure rebuilt when the node runs."""
-
-    value: Any
-
-    @property
-    def refs(self) -> list[InputRef]:
-        found: list[InputRef] = []
-
-        def walk(item: Any) -> None:
-            if isinstance(item, InputRef):
-                found.append(item)
-            elif isinstance(item, dict):
-                for child in item.values():
-                    walk(child)
-            elif isinstance(item, list):
-                for child in item:
-                    walk(child)
-
-        walk(self.value)
-        return found
-
-    @property
-    def nodes(self) -> set[str]:
-        return set().union(*(ref.nodes for ref in self.refs))
-
-
-def input_refs(value: Any) -> list[InputRef]:
-    """The references of a node input value: none for a literal, one, or those in a structure."""
-    if isinstance(value, InputRef):
-        return [value]
-    if isinstance(value, InputStruct):
-        return value.refs
-    return []
-
-
-@dataclass
-class WorkflowNode:
-    id: str
-    type: str
-    config: dict[str, Any]
-    inputs: dict[str, Any]  # literal values, InputRef or InputStruct
-    settings: NodeSettings
-    when: Condition | None = None
-    description: str = ""
-    line: int | None = None
-
-    @property
-    def depends_on(self) -> set[str]:
-        deps: set[str] = set()
-        for value in self.inputs.values():
-            for ref in input_refs(value):
-                deps |= ref.nodes
-        if self.when is not None:
-            deps |= {ref.root for ref in self.when.references if ref.root not in RESERVED_ROOTS}
-        return deps
-
-
-@dataclass
-class RunInput:
-    type: str = "any"
-    default: Any = _MISSING
-    description: str = ""
-
-    @property
-    def required(self) -> bool:
-        return self.default is _MISSING
-
-
-@dataclass
-class Workflow:
-    name: str
-    description: str
-    source: str
-    path: str | None
-    inputs: dict[str, RunInput]
-    nodes: dict[str, WorkflowNode]
-    outputs: dict[str, InputRef | Any]
-    order: list[str] = field(default_factory=list)
-
-    @property
-    def children(self) -> dict[str, list[str]]:
-        result: dict[str, list[str]] = {node_id: [] for node_id in self.nodes}
-        for node in self.nodes.values():
-            for dep in node.depends_on:
-                result[dep].append(node.id)
-        return result
-
-    def reference_values(self) -> dict[str, str | None]:
-        """Values of ``$workflow.dir``, ``$workflow.file`` and ``$workflow.name``."""
-        file = str(Path(self.path).resolve()) if self.path else None
-        folder = str(Path(file).parent) if file else str(Path.cwd())
-        return {"dir": folder, "file": file, "name": self.name}
-
-    def resolve_inputs(self, given: dict[str, Any]) -> dict[str, Any]:
-        """Run inputs with defaults filled in and types checked; raises ``WorkflowError``."""
-        problems: list[WorkflowProblem] = []
-        values: dict[str, Any] = {}
-        for name in given:
-            if name not in self.inputs:
-                declared = ", ".join(sorted(self.inputs)) or "(none)"
-                problems.append(
-                    WorkflowProblem(
-                        f"unknown run input {name!r}; the workflow declares: {declared}",
-                        file=self.path,
-                        field=f"inputs.{name}",
-                    )
-                )
-        for name, spec in self.inputs.items():
-            if name in given:
-                value = given[name]
-            elif not spec.required:
-                value = spec.default
-            else:
-                problems.append(
-                    WorkflowProblem(
-                        f"run input {name!r} ({spec.type}) is required and was not given",
-                        file=self.path,
-                        field=f"inputs.{name}",
-                    )
-                )
-                continue
-            try:
-                values[name] = TypeAdapter(INPUT_TYPES[spec.type]).validate_python(value)
-            except ValidationError as exc:
-                problems.append(
-                    WorkflowProblem(
-                        f"expected {spec.type}, found {value!r}: {_first_error(exc)}",
-                        file=self.path,
-                        field=f"inputs.{name}",
-                    )
-                )
-        if problems:
-            raise WorkflowError(problems)
-        return values
-
-
-def load_workflow(path: str | Path, host: Host) -> Workflow:
-    """Read and validate a workflow file."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise WorkflowError(
-            [WorkflowProblem(f"cannot read workflow: {exc}", file=str(path))]
-        ) from None
-    return parse_workflow(text, host, path=str(path))
-
-
-def parse_workflow(text: str, host: Host, *, path: str | None = None) -> Workflow:
-    """Parse and validate workflow YAML text; ``path`` is used in error messages."""
-    return _Validator(text, host, path).run()
-
-
-def _first_error(exc: ValidationError) -> str:
-    return exc.errors()[0]["msg"] if exc.errors() else str(exc)
-
-
-_JSON_TYPES: dict[Any, frozenset[str]] = {}
-
-
-def _json_types(annotation: Any) -> frozenset[str]:
-    """The JSON types a value of ``annotation`` may have (empty = anything). Memoised: building
-    a schema costs far more than a lookup, and big workflows repeat the same few types."""
-    try:
-        return _JSON_TYPES[annotation]
-    except (KeyError, TypeError):
-        pass
-    try:
-        types = frozenset(_schema_types(TypeAdapter(annotation).json_schema()))
-    except Exception:
-        types = frozenset()
-    with contextlib.suppress(TypeError):  # unhashable annotations are simply not memoised
-        _JSON_TYPES[annotation] = types
-    return types
-
-
-def _schema_types(schema: dict[str, Any]) -> set[str]:
-    if "anyOf" in schema:
-        parts = [_schema_types(s) for s in schema["anyOf"]]
-        if any(not p for p in parts):
-            return set()
-        return set().union(*parts) - {"null"}
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        return set(kind) - {"null"}
-    return {kind} if isinstance(kind, str) else set()
-
-
-def types_compatible(source: Any, target: Any) -> bool:
-    """Can an output annotated ``source`` feed an input annotated ``target``? Lenient: only
-    clear mismatches (a string into an integer) are refused."""
-    src, dst = _json_types(source), _json_types(target)
-    if not src or not dst:
-        return True
-    if "number" in dst:
-        dst = dst | {"integer"}
-    return bool(src & dst)
+from autoglm.workflow.graph import _find_cycle
+from autoglm.workflow.model import (
+    _MISSING,
+    INPUT_TYPES,
+    NODE_ID,
+    NODE_KEYS,
+    REF,
+    RESERVED_ROOTS,
+    RUN_INPUTS,
+    SETTING_KEYS,
+    TOP_KEYS,
+    WORKFLOW_FIELDS,
+    WORKFLOW_REF,
+    InputRef,
+    InputStruct,
+    NodeSettings,
+    RunInput,
+    Workflow,
+    WorkflowNode,
+    _first_error,
+    input_refs,
+)
+from autoglm.workflow.parser import parse_yaml
+from autoglm.workflow.typecheck import _type_name, types_compatible
+from autoglm.yamlsafe import LocatedDict, line_of
 
 
 class _Validator:
@@ -317,14 +63,7 @@ class _Validator:
         )
 
     def run(self) -> Workflow:
-        try:
-            data = load_located(self.text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = mark.line + 1 if mark is not None else None
-            problem = getattr(exc, "problem", None) or str(exc)
-            self.problem(f"invalid YAML: {problem}", line=line)
-            raise WorkflowError(self.problems) from None
+        data = parse_yaml(self.text, self.path)
         if not isinstance(data, dict):
             self.problem(f"a workflow must be a mapping with 'nodes', found {type(data).__name__}")
             raise WorkflowError(self.problems)
@@ -805,34 +544,3 @@ def _unwrap(value: Any) -> Any:
     if isinstance(value, list):
         return [_unwrap(v) for v in value]
     return value
-
-
-def _find_cycle(deps: dict[str, set[str]]) -> list[str]:
-    """One cycle as a path ``a -> b -> a`` (depth-first search over dependencies)."""
-    state: dict[str, int] = {}
-    stack: list[str] = []
-
-    def visit(node: str) -> list[str] | None:
-        state[node] = 1
-        stack.append(node)
-        for dep in sorted(deps[node]):
-            if state.get(dep) == 1:
-                return [*stack[stack.index(dep) :], dep]
-            if dep not in state:
-                found = visit(dep)
-                if found:
-                    return found
-        stack.pop()
-        state[node] = 2
-        return None
-
-    for node in sorted(deps):
-        if node not in state:
-            found = visit(node)
-            if found:
-                return list(reversed(found))
-    return []
-
-
-def _type_name(annotation: Any) -> str:
-    return getattr(annotation, "__name__", None) or str(annotation).replace("typing.", "")

@@ -1,0 +1,230 @@
+"""The workflow model: what a validated workflow is, independent of how it was written.
+
+These classes are what the engine, the service and the diagram maker consume; they hold no YAML
+and no line numbers, so that nothing downstream depends on the parser or the validator.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from autoglm.errors import WorkflowError, WorkflowProblem
+from autoglm.expressions import Condition, Reference
+
+NODE_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+REF = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_-]*)(?:\.([A-Za-z0-9_.-]+))?$")
+TOP_KEYS = {"name", "description", "version", "inputs", "defaults", "nodes", "outputs"}
+NODE_KEYS = {
+    "id",
+    "type",
+    "description",
+    "config",
+    "inputs",
+    "when",
+    "retry",
+    "timeout",
+    "cache",
+    "isolation",
+}
+SETTING_KEYS = {"retry", "timeout", "cache", "isolation"}
+INPUT_TYPES: dict[str, Any] = {
+    "any": Any,
+    "str": str,
+    "int": int,
+    "float": float,
+    "bool": bool,
+    "list": list,
+    "dict": dict,
+}
+RUN_INPUTS = "inputs"
+#: ``$workflow.dir`` (folder of the workflow file), ``$workflow.file``, ``$workflow.name``: lets
+#: a workflow name files beside itself wherever it is run from.
+WORKFLOW_REF = "workflow"
+WORKFLOW_FIELDS = ("dir", "file", "name")
+RESERVED_ROOTS = frozenset({RUN_INPUTS, WORKFLOW_REF})
+_MISSING = object()
+
+
+class RetryPolicy(BaseModel):
+    """Attempts with exponential backoff. Defaults follow LangGraph's: 0.5 s, x2, at most
+    128 s, with jitter; ``attempts`` counts the first try (1 = no retry)."""
+
+    attempts: int = 1
+    initial_delay: float = 0.5
+    backoff: float = 2.0
+    max_delay: float = 128.0
+    jitter: bool = True
+
+    def delay(self, attempt: int, rand: float) -> float:
+        """Seconds to wait after failed ``attempt`` (1-based); ``rand`` in [0, 1)."""
+        base = min(self.max_delay, self.initial_delay * self.backoff ** (attempt - 1))
+        return base * (0.5 + rand) if self.jitter else base
+
+
+class NodeSettings(BaseModel):
+    """Execution settings of a node; workflow-level ``defaults`` fill what a node leaves out."""
+
+    retry: RetryPolicy = RetryPolicy()
+    timeout: float | None = None
+    cache: bool = True
+    isolation: str = "auto"  # auto: a process when a timeout is set, else a thread
+
+
+@dataclass(frozen=True)
+class InputRef:
+    """Where a node input comes from: a node output, a run input, or the first branch that ran."""
+
+    sources: tuple[Reference, ...]
+    first_of: bool = False
+
+    @property
+    def nodes(self) -> set[str]:
+        return {ref.root for ref in self.sources if ref.root not in RESERVED_ROOTS}
+
+
+@dataclass(frozen=True)
+class InputStruct:
+    """A dict or list literal with references inside (``{graph: $load.path, seed: 3}``): the
+    references are resolved and the structure rebuilt when the node runs."""
+
+    value: Any
+
+    @property
+    def refs(self) -> list[InputRef]:
+        found: list[InputRef] = []
+
+        def walk(item: Any) -> None:
+            if isinstance(item, InputRef):
+                found.append(item)
+            elif isinstance(item, dict):
+                for child in item.values():
+                    walk(child)
+            elif isinstance(item, list):
+                for child in item:
+                    walk(child)
+
+        walk(self.value)
+        return found
+
+    @property
+    def nodes(self) -> set[str]:
+        return set().union(*(ref.nodes for ref in self.refs))
+
+
+def input_refs(value: Any) -> list[InputRef]:
+    """The references of a node input value: none for a literal, one, or those in a structure."""
+    if isinstance(value, InputRef):
+        return [value]
+    if isinstance(value, InputStruct):
+        return value.refs
+    return []
+
+
+@dataclass
+class WorkflowNode:
+    id: str
+    type: str
+    config: dict[str, Any]
+    inputs: dict[str, Any]  # literal values, InputRef or InputStruct
+    settings: NodeSettings
+    when: Condition | None = None
+    description: str = ""
+    line: int | None = None
+
+    @property
+    def depends_on(self) -> set[str]:
+        deps: set[str] = set()
+        for value in self.inputs.values():
+            for ref in input_refs(value):
+                deps |= ref.nodes
+        if self.when is not None:
+            deps |= {ref.root for ref in self.when.references if ref.root not in RESERVED_ROOTS}
+        return deps
+
+
+@dataclass
+class RunInput:
+    type: str = "any"
+    default: Any = _MISSING
+    description: str = ""
+
+    @property
+    def required(self) -> bool:
+        return self.default is _MISSING
+
+
+@dataclass
+class Workflow:
+    name: str
+    description: str
+    source: str
+    path: str | None
+    inputs: dict[str, RunInput]
+    nodes: dict[str, WorkflowNode]
+    outputs: dict[str, InputRef | Any]
+    order: list[str] = field(default_factory=list)
+
+    @property
+    def children(self) -> dict[str, list[str]]:
+        result: dict[str, list[str]] = {node_id: [] for node_id in self.nodes}
+        for node in self.nodes.values():
+            for dep in node.depends_on:
+                result[dep].append(node.id)
+        return result
+
+    def reference_values(self) -> dict[str, str | None]:
+        """Values of ``$workflow.dir``, ``$workflow.file`` and ``$workflow.name``."""
+        file = str(Path(self.path).resolve()) if self.path else None
+        folder = str(Path(file).parent) if file else str(Path.cwd())
+        return {"dir": folder, "file": file, "name": self.name}
+
+    def resolve_inputs(self, given: dict[str, Any]) -> dict[str, Any]:
+        """Run inputs with defaults filled in and types checked; raises ``WorkflowError``."""
+        problems: list[WorkflowProblem] = []
+        values: dict[str, Any] = {}
+        for name in given:
+            if name not in self.inputs:
+                declared = ", ".join(sorted(self.inputs)) or "(none)"
+                problems.append(
+                    WorkflowProblem(
+                        f"unknown run input {name!r}; the workflow declares: {declared}",
+                        file=self.path,
+                        field=f"inputs.{name}",
+                    )
+                )
+        for name, spec in self.inputs.items():
+            if name in given:
+                value = given[name]
+            elif not spec.required:
+                value = spec.default
+            else:
+                problems.append(
+                    WorkflowProblem(
+                        f"run input {name!r} ({spec.type}) is required and was not given",
+                        file=self.path,
+                        field=f"inputs.{name}",
+                    )
+                )
+                continue
+            try:
+                values[name] = TypeAdapter(INPUT_TYPES[spec.type]).validate_python(value)
+            except ValidationError as exc:
+                problems.append(
+                    WorkflowProblem(
+                        f"expected {spec.type}, found {value!r}: {_first_error(exc)}",
+                        file=self.path,
+                        field=f"inputs.{name}",
+                    )
+                )
+        if problems:
+            raise WorkflowError(problems)
+        return values
+
+
+def _first_error(exc: ValidationError) -> str:
+    return exc.errors()[0]["msg"] if exc.errors() else str(exc)

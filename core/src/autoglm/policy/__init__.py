@@ -1,0 +1,84 @@
+"""The trust policy: what a workflow's nodes may read, write, contact and load.
+
+Declaring fields (plugin authors)
+---------------------------------
+A Config or Inputs field that names a file, a folder, a URL or a secret, or that makes the node
+load code, is typed with one of these aliases (``Annotated[<type>, Trust(<kind>)]``)::
+
+    from autoglm import NodeModel
+    from autoglm.policy import InputDir, LoadsCode, OutputDir, SecretName, Url
+
+    class Config(NodeModel):
+        folder: InputDir                          # a folder the node reads
+        index_dir: OutputDir | None = None        # a folder it writes into
+        extra_files: list[InputPath] = []         # each item is checked
+        base_url: Url | None = None               # scheme://host[:port] on the allowed list
+        api_key_env: SecretName | None = None     # environment variable name on the allowed list
+        trust_remote_code: LoadsCode = False      # true is refused unless code loading is allowed
+
+======================  ==============  =====================================================
+alias                   kind            what the policy checks
+======================  ==============  =====================================================
+``InputPath``           input_path      a file read: inside an input root or the run's home
+``InputDir``            input_dir       a folder read: same
+``OutputPath``          output_path     a file written: inside the output root
+``OutputDir``           output_dir      a folder written into: inside the output root
+``Url``                 url             scheme, host and port on the allowed URL list
+``SecretName``          secret_name     the environment variable name on the allowed list
+``LoadsCode``           loads_code      ``True`` refused unless code loading is allowed
+``UnpickleFrom``        unpickle_from   inside an unpickle root, or unpickling allowed
+``ModelSource``         model_source    an existing local folder: like ``InputDir``; else a
+                                        hub id: refused unless hub models are allowed
+``Glob``                glob            relative, no ``..`` (patterns inside a read folder)
+======================  ==============  =====================================================
+
+The markers work inside ``X | None``, ``list[X]``, ``dict[str, X]``, tuples and nested models,
+and appear in JSON schemas as ``"x-autoglm-trust": "<kind>"``. ``Trust("<kind>")`` can be put
+on any type directly (``Annotated[list[str], Trust("input_path")]`` checks every item).
+``declared_trust(Model)`` lists a model's marked fields; ``marked_values(instance)`` yields the
+marked values a submission set (fields left at their defaults are the author's choice and are
+not checked).
+
+This package imports pydantic and the standard library only, so plugins can import it from
+their light modules.
+"""
+
+from __future__ import annotations
+
+from autoglm.policy.fields import (
+    KIND_DESCRIPTIONS,
+    SCHEMA_KEY,
+    Glob,
+    InputDir,
+    InputPath,
+    LoadsCode,
+    ModelSource,
+    OutputDir,
+    OutputPath,
+    SecretName,
+    Trust,
+    TrustKind,
+    UnpickleFrom,
+    Url,
+)
+from autoglm.policy.walk import MarkedValue, declared_trust, marked_values
+
+__all__ = [
+    "KIND_DESCRIPTIONS",
+    "SCHEMA_KEY",
+    "Glob",
+    "InputDir",
+    "InputPath",
+    "LoadsCode",
+    "MarkedValue",
+    "ModelSource",
+    "OutputDir",
+    "OutputPath",
+    "SecretName",
+    "Trust",
+    "TrustKind",
+    "UnpickleFrom",
+    "Url",
+    "declared_trust",
+    "marked_values",
+]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -59,13 +61,23 @@ def test_rules_vote_or_abstain():
     [
         ({"kind": "vibes"}, r"rules\[0\].kind: expected one of"),
         ({"kind": "keyword", "keywords": ["x"]}, r"rules\[0\].label"),
-        ({"kind": "regex", "label": 1, "pattern": "("}, "invalid regular expression"),
+        ({"kind": "regex", "label": 1, "pattern": "("}, r"rules\[0\].pattern: regular expression"),
+        ({"kind": "regex", "label": 1, "pattern": "(?<!not )good"}, "look-around"),
         ({"kind": "feedback", "sauce": "user"}, r"unknown field\(s\) \['sauce'\]"),
     ],
 )
 def test_bad_rules_are_named(spec, message):
     with pytest.raises(ValueError, match=message):
         rule_from_dict(spec)
+
+
+def test_catastrophic_regex_rule_votes_at_once():
+    """``(a+)+$`` backtracks for seconds in ``re`` (issue 11); rules match in linear time."""
+    rule = rule_from_dict({"kind": "regex", "label": "0", "pattern": "(a+)+$"})
+    started = time.perf_counter()
+    assert rule.vote(LabelItem(text="a" * 26 + "!" + "a" * 5000 + "!"), CLASSES) is None
+    assert rule.vote(LabelItem(text="AAAA"), CLASSES) == "0"  # still case-insensitive
+    assert time.perf_counter() - started < 0.1
 
 
 def test_majority_vote_ties_and_empty_rows_abstain():

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from pydantic import ValidationError
 
-from autoglm.testing import run_node
-from autoglm_text.node_task import TaskTypeNode
+from autoglm.errors import WorkflowError
+from autoglm.testing import isolated_host, run_node
+from autoglm.workflow import parse_workflow
+from autoglm_text.node_task import TaskTypeNode, match_rules
 
 
 @pytest.mark.parametrize(
@@ -59,5 +63,35 @@ def test_rules_only_never_loads_an_encoder(autoglm_home):
 
 
 def test_bad_regex_is_named(autoglm_home):
-    with pytest.raises(ValidationError, match=r"rules.qa: bad regex '\('"):
+    with pytest.raises(ValidationError, match=r"rules\.qa\.0\n.*regular expression '\('"):
         run_node(TaskTypeNode, {"rules": {"qa": ["("]}}, {"text": "x"}, home=autoglm_home)
+
+
+def test_catastrophic_rule_answers_at_once(autoglm_home):
+    """``(a+)+$`` on 27 characters took 19.4 s with ``re`` (issue 11); RE2 is linear time."""
+    rules = {"bomb": ["(a+)+$", "(a|aa)+$", "(x+x+)+y"]}
+    text = "a" * 26 + "!" + "a" * 5000 + "!"
+    started = time.perf_counter()
+    assert match_rules(text, rules) is None
+    assert time.perf_counter() - started < 0.1
+    out = run_node(
+        TaskTypeNode, {"strategy": "rules", "rules": rules}, {"text": text}, home=autoglm_home
+    )
+    assert (out.task, out.method) == ("qa", "default")
+
+
+def test_rule_the_linear_engine_refuses_is_a_located_workflow_error(autoglm_home):
+    host = isolated_host(["text"])
+    with pytest.raises(WorkflowError) as info:
+        parse_workflow(
+            "nodes:\n"
+            "  - id: route\n"
+            "    type: text.task_type\n"
+            "    config: {strategy: rules, rules: {qa: ['ok', '(a)\\1']}}\n"
+            "    inputs: {text: hi}\n",
+            host,
+            path="wf.yaml",
+        )
+    [problem] = [str(p) for p in info.value.problems]
+    assert "node 'route': field 'config.rules.qa.1'" in problem
+    assert "backreferences" in problem

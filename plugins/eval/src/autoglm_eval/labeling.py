@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from autoglm.regexsafe import UnsafePatternError, compile_pattern
+
 ABSTAIN = -1
 RULE_KINDS = ("feedback", "confirm", "keyword", "regex", "prediction")
 DEFAULT_YES = ("yes", "correct", "true", "up", "+1", "good", "👍")
@@ -114,15 +116,17 @@ def rule_from_dict(spec: dict[str, Any], index: int = 0) -> Rule:
             words = [str(w) for w in spec.get("keywords") or []]
             if not words:
                 raise ValueError(f"{where}.keywords: expected a non-empty list of words")
+            # Escaped literals cannot backtrack catastrophically, and ``re`` knows Unicode words.
             pattern = r"\b(" + "|".join(re.escape(w) for w in words) + r")\b"
+            regex = re.compile(pattern, re.IGNORECASE)
         else:
             pattern = str(spec.get("pattern") or "")
             if not pattern:
                 raise ValueError(f"{where}.pattern: expected a regular expression")
-        try:
-            regex = re.compile(pattern, re.IGNORECASE)
-        except re.error as exc:
-            raise ValueError(f"{where}.pattern: invalid regular expression ({exc})") from exc
+            try:  # a request's pattern: the linear-time engine, never a backtracking one
+                regex = compile_pattern(pattern, ignorecase=True)
+            except UnsafePatternError as exc:
+                raise ValueError(f"{where}.pattern: {exc}") from None
     lower = lambda key, default: tuple(str(v).lower() for v in spec.get(key, default))  # noqa: E731
     return Rule(
         kind=kind,

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from autoglm import NodeContext, NodeModel, NodeType
 
@@ -197,6 +197,17 @@ class WeakLabelsConfig(NodeModel):
     method: Literal["label_model", "majority"] = "label_model"
     text_field: str = Field("text", description="Field of a mapping input that holds the text")
     after_id: int = Field(0, ge=0, description="Use only feedback newer than this id")
+
+    @field_validator("rules")
+    @classmethod
+    def _rules_build(cls, rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Build every rule when the workflow is validated, so a bad rule (a regex pattern the
+        linear-time engine refuses) is a located error before anything runs, not at init."""
+        from autoglm_eval.labeling import rule_from_dict
+
+        for i, spec in enumerate(rules):
+            rule_from_dict(spec, i)
+        return rules
 
 
 class WeakLabelsOutputs(NodeModel):

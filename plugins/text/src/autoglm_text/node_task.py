@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from autoglm import NodeContext, NodeModel, NodeType
+from autoglm.regexsafe import SafeRegex, search
 from autoglm_hf.node_embed import EncoderFields
 from autoglm_text.task_defaults import DEFAULT_EXAMPLES, DEFAULT_RULES
 
@@ -16,9 +16,12 @@ class TaskTypeConfig(EncoderFields):
     strategy: Literal["rules+examples", "rules", "examples"] = Field(
         "rules+examples", description="Rules first, then nearest examples; or one of them."
     )
-    rules: dict[str, list[str]] = Field(
+    rules: dict[str, list[SafeRegex]] = Field(
         default_factory=lambda: {k: list(v) for k, v in DEFAULT_RULES.items()},
-        description="Task type -> regexes (case-insensitive), in order; first match wins.",
+        description=(
+            "Task type -> regexes (case-insensitive, RE2 syntax: matched in linear time, so no "
+            "backreferences or look-around), in order; first match wins."
+        ),
     )
     examples: dict[str, list[str]] = Field(
         default_factory=lambda: {k: list(v) for k, v in DEFAULT_EXAMPLES.items()},
@@ -29,17 +32,6 @@ class TaskTypeConfig(EncoderFields):
         0.25, ge=-1, le=1, description="Below this cosine to the nearest example: default."
     )
     default: str = Field("qa", description="Task type when nothing decides.")
-
-    @field_validator("rules")
-    @classmethod
-    def _compiles(cls, rules: dict[str, list[str]]) -> dict[str, list[str]]:
-        for task, patterns in rules.items():
-            for pattern in patterns:
-                try:
-                    re.compile(pattern)
-                except re.error as exc:
-                    raise ValueError(f"rules.{task}: bad regex {pattern!r}: {exc}") from exc
-        return rules
 
 
 class TaskTypeInputs(NodeModel):
@@ -54,10 +46,14 @@ class TaskTypeOutputs(NodeModel):
 
 
 def match_rules(text: str, rules: dict[str, list[str]]) -> tuple[str, str] | None:
-    """(task, pattern) of the first matching rule, in the order written."""
+    """(task, pattern) of the first matching rule, in the order written.
+
+    Rules come from requests, so they are matched by the linear-time engine: a catastrophic
+    pattern cannot stall the process (see ``autoglm.regexsafe``).
+    """
     for task, patterns in rules.items():
         for pattern in patterns:
-            if re.search(pattern, text, re.IGNORECASE | re.MULTILINE):
+            if search(pattern, text, ignorecase=True, multiline=True):
                 return task, pattern
     return None
 

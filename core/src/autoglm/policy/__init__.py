@@ -39,12 +39,31 @@ on any type directly (``Annotated[list[str], Trust("input_path")]`` checks every
 marked values a submission set (fields left at their defaults are the author's choice and are
 not checked).
 
+Applying a policy (the host)
+----------------------------
+``TrustPolicy`` says what a run may touch (input roots, output roots, URLs, secret names, code
+loading, unpickling, hub models, private plugins); ``TrustPolicy()`` is the restricted default
+of the service's non-admin keys and ``autoglm run --sandbox``, ``TrustPolicy.unrestricted()``
+the trusted one. ``check_node(node_id, config, inputs, policy, Places.of(policy, home))``
+returns the ``Violation`` list (node, dotted field, rule, kind of value); ``enforce`` raises
+``PolicyViolation`` with the same message. The engine enforces the run's policy (stored in its
+options) right before each node executes; the service also checks at submission.
+
 This package imports pydantic and the standard library only, so plugins can import it from
 their light modules.
 """
 
 from __future__ import annotations
 
+from autoglm.policy.check import (
+    RULES,
+    Places,
+    PolicyViolation,
+    Violation,
+    check_node,
+    enforce,
+    url_rule,
+)
 from autoglm.policy.fields import (
     KIND_DESCRIPTIONS,
     SCHEMA_KEY,
@@ -61,10 +80,12 @@ from autoglm.policy.fields import (
     UnpickleFrom,
     Url,
 )
+from autoglm.policy.model import TrustPolicy, load_policy_file
 from autoglm.policy.walk import MarkedValue, declared_trust, marked_values
 
 __all__ = [
     "KIND_DESCRIPTIONS",
+    "RULES",
     "SCHEMA_KEY",
     "Glob",
     "InputDir",
@@ -74,11 +95,19 @@ __all__ = [
     "ModelSource",
     "OutputDir",
     "OutputPath",
+    "Places",
+    "PolicyViolation",
     "SecretName",
     "Trust",
     "TrustKind",
+    "TrustPolicy",
     "UnpickleFrom",
     "Url",
+    "Violation",
+    "check_node",
     "declared_trust",
+    "enforce",
+    "load_policy_file",
     "marked_values",
+    "url_rule",
 ]

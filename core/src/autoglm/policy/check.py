@@ -1,0 +1,248 @@
+"""Check a node's validated Config and Inputs against a ``TrustPolicy``.
+
+``check_node`` finds the trust-marked values (``autoglm.policy.walk``) and checks each by its
+kind. Paths are resolved before they are compared with a root: relative ones against a stated
+base (the folder the node will open them from), then ``..`` and symbolic links are followed
+(``os.path.realpath``), so ``root/../etc`` and a link inside a root pointing out of it are both
+outside. Each violation names the node, the field's dotted path, the rule and the kind of the
+offending value; messages never say whether a path exists, nor anything of a file's content.
+
+The check runs twice: when a run is submitted (config, literal inputs and run inputs are known
+then) and in the engine right before a node executes (values from other nodes are known only
+then, and a link could have been swapped since submission).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel
+
+from autoglm.errors import AutoGLMError
+from autoglm.policy.fields import KIND_DESCRIPTIONS
+from autoglm.policy.model import TrustPolicy
+from autoglm.policy.walk import MarkedValue, marked_values
+
+#: Rule names, as they appear in violations (and in docs/security.md).
+RULES = {
+    "input_outside_roots": "reads only inside the input roots, the run's artefacts and caches",
+    "output_outside_roots": "writes only inside <home>/artifacts and the output roots",
+    "url_not_allowed": "connects only to the allowed URLs",
+    "secret_not_allowed": "reads only the allowed secret environment variables",
+    "code_loading_refused": "loads no code",
+    "unpickling_refused": "unpickles only inside the unpickle roots",
+    "hub_model_refused": "loads only local model folders",
+    "glob_escapes_folder": "file patterns stay inside their folder",
+    "invalid_value": "trust-marked values have the expected form",
+    "private_plugins_refused": "requests name no plugin folders or plugin modules",
+}
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_SHOWN = 200
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One refused value: where it is, which rule it broke, what kind of value it was."""
+
+    node: str
+    field: str
+    rule: str
+    kind: str
+    value: str
+
+    @property
+    def message(self) -> str:
+        shown = self.value if len(self.value) <= _SHOWN else self.value[:_SHOWN] + "..."
+        what = KIND_DESCRIPTIONS.get(self.kind, self.kind)
+        return (
+            f"node {self.node!r} field {self.field!r} ({what} {shown!r}): refused by trust "
+            f"policy rule {self.rule!r}: a run {RULES[self.rule]}"
+        )
+
+
+class PolicyViolation(AutoGLMError):
+    """A node's config or inputs break the run's trust policy."""
+
+    def __init__(self, violations: list[Violation]) -> None:
+        self.violations = violations
+        first = violations[0].message
+        more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
+        super().__init__(first + more)
+
+
+@dataclass(frozen=True)
+class Places:
+    """The resolved folders a policy allows for one run (computed once per run)."""
+
+    reads: tuple[Path, ...] | None
+    writes: tuple[Path, ...] | None
+    unpickles: tuple[Path, ...] | None
+    base: Path
+
+    @classmethod
+    def of(cls, policy: TrustPolicy, home: Path | None, base: Path | None = None) -> Places:
+        """The places of ``policy`` for a run whose home is ``home``; relative values are
+        resolved against ``base`` (default: the current directory, where nodes open them)."""
+        own: list[Path] = []
+        home_reads: list[Path] = []
+        if home is not None:
+            home = _real(Path(home))
+            own = [home / "artifacts"]
+            home_reads = [home / "artifacts", home / "cache"]
+        writes = None if policy.output_roots is None else (*own, *_reals(policy.output_roots))
+        reads = (
+            None
+            if policy.input_roots is None
+            else (*home_reads, *_reals(policy.input_roots), *(writes or ()))
+        )
+        unpickles = None if policy.unpickle_roots is None else _reals(policy.unpickle_roots)
+        return cls(reads, writes, unpickles, _real(base or Path.cwd()))
+
+
+def check_node(
+    node_id: str,
+    config: BaseModel | None,
+    inputs: BaseModel | None,
+    policy: TrustPolicy,
+    places: Places,
+) -> list[Violation]:
+    """The violations of ``policy`` by one node's validated config and inputs."""
+    found: list[Violation] = []
+    for prefix, model in (("config.", config), ("inputs.", inputs)):
+        if model is None:
+            continue
+        for marked in marked_values(model, prefix):
+            rule = _rule_broken(marked, policy, places)
+            if rule is not None:
+                found.append(Violation(node_id, marked.path, rule, marked.kind, str(marked.value)))
+    return found
+
+
+def enforce(
+    node_id: str,
+    config: BaseModel | None,
+    inputs: BaseModel | None,
+    policy: TrustPolicy | None,
+    places: Places | None,
+) -> None:
+    """Raise ``PolicyViolation`` if the node breaks ``policy`` (no-op without a policy)."""
+    if policy is None or places is None or policy.is_unrestricted:
+        return
+    violations = check_node(node_id, config, inputs, policy, places)
+    if violations:
+        raise PolicyViolation(violations)
+
+
+# ------------------------------------------------------------------ rules
+
+
+def _rule_broken(marked: MarkedValue, policy: TrustPolicy, places: Places) -> str | None:
+    kind, value = marked.kind, marked.value
+    if kind == "loads_code":
+        return None if (not value or policy.allow_code_loading) else "code_loading_refused"
+    if not isinstance(value, str):
+        return "invalid_value"
+    if kind in ("input_path", "input_dir"):
+        return _path_rule(value, places.reads, places.base, "input_outside_roots")
+    if kind in ("output_path", "output_dir"):
+        return _path_rule(value, places.writes, places.base, "output_outside_roots")
+    if kind == "unpickle_from":
+        return _path_rule(value, places.unpickles, places.base, "unpickling_refused")
+    if kind == "url":
+        return url_rule(value, policy.allowed_urls)
+    if kind == "secret_name":
+        allowed = policy.allowed_secrets
+        return None if allowed is None or value in allowed else "secret_not_allowed"
+    if kind == "model_source":
+        if _looks_like_path(value, places.base):
+            return _path_rule(value, places.reads, places.base, "input_outside_roots")
+        return None if policy.allow_hub_models else "hub_model_refused"
+    if kind == "glob":
+        return _glob_rule(value, places.reads is None)
+    return "invalid_value"
+
+
+def _path_rule(value: str, roots: tuple[Path, ...] | None, base: Path, rule: str) -> str | None:
+    if roots is None:
+        return None
+    candidates = [value]
+    if value.startswith("~"):
+        candidates.append(os.path.expanduser(value))
+    for candidate in candidates:
+        try:
+            resolved = _real(base / candidate)
+        except (ValueError, OSError):
+            return "invalid_value"
+        if not any(resolved == root or resolved.is_relative_to(root) for root in roots):
+            return rule
+    return None
+
+
+def _looks_like_path(value: str, base: Path) -> bool:
+    """A model value is a local folder when it is written as a path or names one under
+    ``base``; otherwise it is a hub id (or a served model's name)."""
+    if value.startswith(("/", ".", "~")) or "\\" in value or os.path.isabs(value):
+        return True
+    try:
+        return (base / value).exists()
+    except (ValueError, OSError):
+        return True
+
+
+def _glob_rule(value: str, unrestricted: bool) -> str | None:
+    if unrestricted:
+        return None
+    parts = value.replace("\\", "/").split("/")
+    if value.startswith(("/", "~")) or os.path.isabs(value) or ".." in parts:
+        return "glob_escapes_folder"
+    return None
+
+
+def url_rule(value: str, allowed: list[str] | None) -> str | None:
+    """``url_not_allowed`` unless ``value`` is under one of the ``allowed`` entries."""
+    if allowed is None:
+        return None
+    target = _origin_and_path(value)
+    if target is None:
+        return "url_not_allowed"
+    for entry in allowed:
+        spec = _origin_and_path(entry)
+        if spec is None:
+            continue
+        origin, path = spec
+        if target[0] != origin:
+            continue
+        prefix = path.rstrip("/")
+        if not prefix or target[1] == prefix or target[1].startswith(prefix + "/"):
+            return None
+    return "url_not_allowed"
+
+
+def _origin_and_path(url: str) -> tuple[tuple[str, str, int], str] | None:
+    """``((scheme, host, port), path)`` of an http(s) URL; None for anything else (other
+    schemes, user info, a missing host, a bad port), which no entry then matches."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower().rstrip(".")
+    if scheme not in _DEFAULT_PORTS or not host or parts.username or parts.password:
+        return None
+    return (scheme, host, port or _DEFAULT_PORTS[scheme]), parts.path or ""
+
+
+def _real(path: Path) -> Path:
+    # realpath, not abspath first: abspath drops "link/.." lexically, while the OS follows the
+    # link and then goes up from its target.
+    return Path(os.path.realpath(path))
+
+
+def _reals(paths: Iterable[str]) -> tuple[Path, ...]:
+    return tuple(_real(Path(p).expanduser()) for p in paths)

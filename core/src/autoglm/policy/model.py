@@ -1,0 +1,117 @@
+"""``TrustPolicy``: the places, hosts, secrets and code a run's nodes may use.
+
+A policy is plain data, stored with each run (``options["policy"]`` in the run store), so
+whatever process executes the run (the service's worker, a supervised child, ``autoglm
+resume``) applies the same rules. Every rule is a list of what is allowed; ``None`` means
+"anything" (the unrestricted policy of trusted use: the CLI by default, admin keys).
+
+The restricted defaults (``TrustPolicy()``) allow a run to read and write its home's
+``artifacts`` folder (where nodes put what they make) and read its ``cache`` folder, and
+nothing else: no other folders, no URLs, no secrets, no code loading, no unpickling, no hub
+downloads, no private plugins. The run store and key databases beside them stay out of reach.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class TrustPolicy(BaseModel):
+    """What the nodes of a run may touch. ``None`` in a list field allows anything."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input_roots: list[str] | None = Field(
+        default_factory=list,
+        description="Folders whose files nodes may read, besides the run's home artefacts "
+        "and caches and the output roots. None: any path.",
+    )
+    output_roots: list[str] | None = Field(
+        default_factory=list,
+        description="Folders nodes may write into, besides <home>/artifacts. None: any path.",
+    )
+    allowed_urls: list[str] | None = Field(
+        default_factory=list,
+        description="URLs nodes may contact: 'scheme://host[:port]' allows that origin, an "
+        "entry with a path allows URLs under that path. None: any URL.",
+    )
+    allowed_secrets: list[str] | None = Field(
+        default_factory=list,
+        description="Environment variables nodes may read secrets from. None: any.",
+    )
+    allow_code_loading: bool = Field(
+        default=False, description="Allow fields that make a node run code it loads."
+    )
+    unpickle_roots: list[str] | None = Field(
+        default_factory=list,
+        description="Folders whose files nodes may unpickle (pickle runs code). None: any.",
+    )
+    allow_hub_models: bool = Field(
+        default=False,
+        description="Allow model names that are not local folders (a hub download, or the "
+        "model name of an OpenAI-compatible server).",
+    )
+    allow_private_plugins: bool = Field(
+        default=False, description="Allow plugin folders and plugin modules in a request."
+    )
+
+    @classmethod
+    def unrestricted(cls) -> TrustPolicy:
+        """Everything allowed: trusted use (the CLI without ``--sandbox``, admin keys)."""
+        return cls(
+            input_roots=None,
+            output_roots=None,
+            allowed_urls=None,
+            allowed_secrets=None,
+            allow_code_loading=True,
+            unpickle_roots=None,
+            allow_hub_models=True,
+            allow_private_plugins=True,
+        )
+
+    @property
+    def is_unrestricted(self) -> bool:
+        return self == TrustPolicy.unrestricted()
+
+    def to_options(self) -> dict[str, Any]:
+        """The JSON stored with a run (absolute roots, so any process reads them alike)."""
+        data = self.model_dump(mode="json")
+        for name in ("input_roots", "output_roots", "unpickle_roots"):
+            if data[name] is not None:
+                data[name] = [str(Path(p).expanduser().resolve()) for p in data[name]]
+        return data
+
+
+def load_policy_file(path: str | Path) -> TrustPolicy:
+    """A policy from a YAML file of ``TrustPolicy`` fields (``autoglm run --policy FILE``).
+
+    Relative roots are taken relative to the file's folder, so a policy file kept beside its
+    data means the same thing from any working directory."""
+    import yaml
+
+    from autoglm.errors import AutoGLMError
+
+    file = Path(path)
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise AutoGLMError(f"{path}: cannot read the policy file: {exc}") from None
+    if not isinstance(data, dict):
+        raise AutoGLMError(f"{path}: expected a mapping of policy fields")
+    from pydantic import ValidationError
+
+    try:
+        policy = TrustPolicy.model_validate(data)
+    except ValidationError as exc:
+        lines = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+        raise AutoGLMError(f"{path}: invalid policy:\n  " + "\n  ".join(lines)) from None
+    base = file.resolve().parent
+    updates = {
+        name: [str((base / Path(p).expanduser()).resolve()) for p in roots]
+        for name in ("input_roots", "output_roots", "unpickle_roots")
+        if (roots := getattr(policy, name)) is not None
+    }
+    return policy.model_copy(update=updates)

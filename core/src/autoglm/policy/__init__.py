@@ -80,7 +80,12 @@ from autoglm.policy.fields import (
     UnpickleFrom,
     Url,
 )
-from autoglm.policy.model import TrustPolicy, load_policy_file
+from autoglm.policy.model import (
+    TrustPolicy,
+    load_policy_file,
+    policy_options,
+    run_policy,
+)
 from autoglm.policy.walk import MarkedValue, declared_trust, marked_values
 
 __all__ = [
@@ -109,5 +114,7 @@ __all__ = [
     "enforce",
     "load_policy_file",
     "marked_values",
+    "policy_options",
+    "run_policy",
     "url_rule",
 ]

@@ -115,3 +115,25 @@ def load_policy_file(path: str | Path) -> TrustPolicy:
         if (roots := getattr(policy, name)) is not None
     }
     return policy.model_copy(update=updates)
+
+
+#: The key of a run's options under which its policy is stored.
+OPTIONS_KEY = "policy"
+
+
+def policy_options(policy: TrustPolicy | None) -> dict[str, Any]:
+    """What a run's ``options`` carry for ``policy``: nothing for trusted (unrestricted) use,
+    so runs without a policy stay as they were."""
+    if policy is None or policy.is_unrestricted:
+        return {}
+    return {OPTIONS_KEY: policy.to_options()}
+
+
+def run_policy(options: dict[str, Any] | None, default: TrustPolicy | None) -> TrustPolicy | None:
+    """The policy a run executes under: the one stored with it, else ``default`` (the
+    executing engine's). A stored policy always wins, so resuming a sandboxed run from a
+    trusted command does not lift its restrictions."""
+    stored = (options or {}).get(OPTIONS_KEY)
+    if stored is not None:
+        return TrustPolicy.model_validate(stored)
+    return default

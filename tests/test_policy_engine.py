@@ -1,0 +1,103 @@
+"""The trust policy in the engine: a node whose resolved values break the run's policy fails
+before it runs, with a message naming node, field and rule; the policy travels with the run."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from autoglm.engine import Engine
+from autoglm.plugins import Host, PluginSelection
+from autoglm.policy import TrustPolicy
+from autoglm.store import RunStore
+from autoglm.workflow import parse_workflow
+
+POLICY_PLUGINS = Path(__file__).parent / "fixtures" / "policy_plugins"
+SECRET = "root:TOP-SECRET-CONTENT"
+
+
+@pytest.fixture
+def host(autoglm_home: Path) -> Host:
+    return Host.load(PluginSelection(allow=("trustnodes",), plugin_dirs=(str(POLICY_PLUGINS),)))
+
+
+@pytest.fixture
+def secret_file(tmp_path: Path) -> Path:
+    path = tmp_path / "outside" / "shadow"
+    path.parent.mkdir()
+    path.write_text(SECRET)
+    return path
+
+
+def workflow(host: Host, text: str):
+    return parse_workflow(textwrap.dedent(text), host, path="test.yaml")
+
+
+def relay(path: Path | str) -> str:
+    """A path passed on through another node: only the run-time check sees it."""
+    return f"""
+        nodes:
+          - id: emit
+            type: trustnodes.emit
+            config: {{value: "{path}"}}
+          - id: reader
+            type: trustnodes.read
+            inputs: {{path: $emit.text}}
+        outputs:
+          text: $reader.text
+        """
+
+
+def test_sandboxed_run_fails_the_node_naming_the_rule(host, autoglm_home, secret_file):
+    store = RunStore(autoglm_home / "runs.sqlite")
+    result = Engine(host, store, policy=TrustPolicy()).run(workflow(host, relay(secret_file)))
+    assert result.status == "failed"
+    node = result.nodes["reader"]
+    assert node.status == "failed"
+    assert "node 'reader' field 'inputs.path'" in node.error
+    assert "'input_outside_roots'" in node.error
+    assert SECRET not in (result.error or "") + node.error
+    assert result.nodes["emit"].status == "succeeded"
+
+
+def test_trusted_engine_reads_and_sandbox_allows_the_artefacts(host, autoglm_home, secret_file):
+    store = RunStore(autoglm_home / "runs.sqlite")
+    trusted = Engine(host, store).run(workflow(host, relay(secret_file)))
+    assert trusted.outputs == {"text": SECRET}
+    inside = autoglm_home / "artifacts" / "shared.txt"
+    inside.parent.mkdir(parents=True, exist_ok=True)
+    inside.write_text("fine")
+    sandboxed = Engine(host, store, policy=TrustPolicy()).run(workflow(host, relay(inside)))
+    assert sandboxed.status == "succeeded", sandboxed.error
+    widened = TrustPolicy(input_roots=[str(secret_file.parent)])
+    assert Engine(host, store, policy=widened).run(workflow(host, relay(secret_file))).outputs
+
+
+def test_the_stored_policy_wins_on_resume(host, autoglm_home, secret_file):
+    """A run submitted under a policy keeps it, whatever engine executes it later."""
+    store = RunStore(autoglm_home / "runs.sqlite")
+    wf = workflow(host, relay(secret_file))
+    run_id = Engine(host, store, policy=TrustPolicy()).submit(wf)
+    assert store.get_run(run_id).options["policy"]["allowed_urls"] == []
+    result = Engine(host, store).execute(run_id, wf)
+    assert result.status == "failed"
+    assert "input_outside_roots" in result.nodes["reader"].error
+
+
+def test_writes_outside_artifacts_are_refused(host, autoglm_home, tmp_path):
+    store = RunStore(autoglm_home / "runs.sqlite")
+    target = autoglm_home / "keys.sqlite"
+    wf = workflow(
+        host,
+        f"""
+        nodes:
+          - id: writer
+            type: trustnodes.write
+            config: {{out: "{target}"}}
+        """,
+    )
+    result = Engine(host, store, policy=TrustPolicy()).run(wf)
+    assert "'output_outside_roots'" in result.nodes["writer"].error
+    assert not target.exists()

@@ -40,6 +40,14 @@ from autoglm.isolation import RemoteError, run_in_process
 from autoglm.logsetup import ensure_logging
 from autoglm.nodes import NodeType
 from autoglm.plugins import Host
+from autoglm.policy import (
+    Places,
+    PolicyViolation,
+    TrustPolicy,
+    enforce,
+    policy_options,
+    run_policy,
+)
 from autoglm.store import FINISHED_NODE_STATES, NodeRecord, RunStore
 from autoglm.workflow import (
     RESERVED_ROOTS,
@@ -119,6 +127,7 @@ class Engine:
         workers: int | None = None,
         use_cache: bool = True,
         reporter: ProgressReporter | None = None,
+        policy: TrustPolicy | None = None,
     ) -> None:
         ensure_logging()
         self.host = host
@@ -126,6 +135,9 @@ class Engine:
         self.workers = workers or min(4, os.cpu_count() or 1)
         self.use_cache = use_cache
         self.reporter = reporter
+        #: the trust policy of runs this engine submits, and of stored runs that carry none
+        #: (None: trusted use, nothing checked)
+        self.policy = policy
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
         self._lock = threading.Lock()
         self._cancel: dict[str, threading.Event] = {}
@@ -150,7 +162,7 @@ class Engine:
             workflow_path=workflow.path,
             inputs=values,
             selection=self.host.selection.to_dict(),
-            options={"use_cache": self.use_cache},
+            options={"use_cache": self.use_cache, **policy_options(self.policy)},
             labels=labels,
             run_id=run_id,
         )
@@ -252,6 +264,9 @@ class _Run:
         self.errors: dict[str, str] = {}
         self.node_events: dict[str, threading.Event] = {}
         self._last_cancel_check = 0.0
+        record = self.store.get_run(run_id)
+        self.policy = run_policy(record.options if record else None, engine.policy)
+        self._places: Places | None = None
 
     # ---------------------------------------------------------- main loop
 
@@ -468,6 +483,11 @@ class _Run:
         except ValidationError as exc:
             self._error(node, exc, 1, True)
             return self._fail(node, f"invalid inputs: {exc}")
+        try:
+            self._enforce_policy(node_id, config, inputs)
+        except PolicyViolation as exc:
+            self._error(node, exc, 1, True)
+            return self._fail(node, str(exc))
         config_json = config.model_dump(mode="json")
         inputs_json = inputs.model_dump(mode="json")
         key = cache_key(node_type, config_json, inputs_json)
@@ -631,6 +651,16 @@ class _Run:
         finally:
             if timer is not None:
                 timer.cancel()
+
+    def _enforce_policy(self, node_id: str, config: BaseModel, inputs: BaseModel) -> None:
+        """Check the node against the run's trust policy right before it runs (and before the
+        cache: a cached result of a refused read must not be handed out either). Values from
+        other nodes are known only now, and a link may have been swapped since submission."""
+        if self.policy is None or self.policy.is_unrestricted:
+            return
+        if self._places is None:
+            self._places = Places.of(self.policy, self.store.home)
+        enforce(node_id, config, inputs, self.policy, self._places)
 
     def _fail(self, node: WorkflowNode, error: str) -> str:
         self.errors[node.id] = error

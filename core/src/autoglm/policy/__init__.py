@@ -47,7 +47,8 @@ of the service's non-admin keys and ``autoglm run --sandbox``, ``TrustPolicy.unr
 the trusted one. ``check_node(node_id, config, inputs, policy, Places.of(policy, home))``
 returns the ``Violation`` list (node, dotted field, rule, kind of value); ``enforce`` raises
 ``PolicyViolation`` with the same message. The engine enforces the run's policy (stored in its
-options) right before each node executes; the service also checks at submission.
+options) right before each node executes; the service also checks at submission
+(``autoglm.policy.submission.check_workflow``, imported on its own: it needs the engine).
 
 This package imports pydantic and the standard library only, so plugins can import it from
 their light modules.
@@ -63,6 +64,7 @@ from autoglm.policy.check import (
     check_node,
     enforce,
     url_rule,
+    violation_of,
 )
 from autoglm.policy.fields import (
     KIND_DESCRIPTIONS,
@@ -86,7 +88,7 @@ from autoglm.policy.model import (
     policy_options,
     run_policy,
 )
-from autoglm.policy.walk import MarkedValue, declared_trust, marked_values
+from autoglm.policy.walk import MarkedValue, declared_trust, marked_in_data, marked_values
 
 __all__ = [
     "KIND_DESCRIPTIONS",
@@ -113,8 +115,10 @@ __all__ = [
     "declared_trust",
     "enforce",
     "load_policy_file",
+    "marked_in_data",
     "marked_values",
     "policy_options",
     "run_policy",
     "url_rule",
+    "violation_of",
 ]

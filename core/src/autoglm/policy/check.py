@@ -117,10 +117,20 @@ def check_node(
         if model is None:
             continue
         for marked in marked_values(model, prefix):
-            rule = _rule_broken(marked, policy, places)
-            if rule is not None:
-                found.append(Violation(node_id, marked.path, rule, marked.kind, str(marked.value)))
+            violation = violation_of(node_id, marked, policy, places)
+            if violation is not None:
+                found.append(violation)
     return found
+
+
+def violation_of(
+    node_id: str, marked: MarkedValue, policy: TrustPolicy, places: Places
+) -> Violation | None:
+    """The violation of ``policy`` by one marked value of node ``node_id``, or None."""
+    rule = _rule_broken(marked, policy, places)
+    if rule is None:
+        return None
+    return Violation(node_id, marked.path, rule, marked.kind, str(marked.value))
 
 
 def enforce(

@@ -14,9 +14,10 @@ from __future__ import annotations
 import types
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Union, get_args, get_origin
+from functools import lru_cache
+from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from autoglm.policy.fields import annotated_trust, strip_annotated, trust_of
 
@@ -39,6 +40,40 @@ def marked_values(model: BaseModel, prefix: str = "") -> Iterator[MarkedValue]:
         value = getattr(model, name, None)
         trust = trust_of(info.metadata)
         yield from _walk(info.annotation, trust.kind if trust else None, value, prefix + name)
+
+
+def marked_in_data(
+    model: type[BaseModel], data: dict[str, Any], prefix: str = ""
+) -> Iterator[MarkedValue]:
+    """Trust-marked values among some fields of ``model`` given as raw ``data`` (the inputs
+    known when a run is submitted, while others still wait for upstream nodes). Each field
+    holding a marker is validated on its own; one that does not validate is left to the
+    engine, which validates and checks all inputs before the node runs."""
+    marked = _marked_fields(model)
+    for name, value in data.items():
+        if name not in marked:
+            continue
+        try:
+            typed = _field_adapter(model, name).validate_python(value)
+        except ValidationError:
+            continue
+        info = model.model_fields[name]
+        trust = trust_of(info.metadata)
+        yield from _walk(info.annotation, trust.kind if trust else None, typed, prefix + name)
+
+
+@lru_cache(maxsize=1024)
+def _marked_fields(model: type[BaseModel]) -> frozenset[str]:
+    """Names of the fields of ``model`` with a trust marker somewhere inside."""
+    return frozenset(path.split(".")[0].split("[")[0] for path in declared_trust(model))
+
+
+@lru_cache(maxsize=1024)
+def _field_adapter(model: type[BaseModel], name: str) -> TypeAdapter[Any]:
+    info = model.model_fields[name]
+    if info.metadata:
+        return TypeAdapter(Annotated[(info.annotation, *info.metadata)])  # type: ignore[misc]
+    return TypeAdapter(info.annotation)
 
 
 def _walk(annotation: Any, kind: str | None, value: Any, path: str) -> Iterator[MarkedValue]:

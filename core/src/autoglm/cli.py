@@ -221,6 +221,18 @@ def _parse_inputs(pairs: tuple[str, ...], inputs_file: str | None) -> dict[str, 
     "--progress/--no-progress", default=None, help="Progress display (default: on a terminal)."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option(
+    "--sandbox",
+    is_flag=True,
+    help="Apply the restricted trust policy: nodes read and write only the run's artefacts; "
+    "no URLs, secrets, code loading or unpickling (docs/security.md).",
+)
+@click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Apply the trust policy in this YAML file (TrustPolicy fields; implies --sandbox).",
+)
 @_home_option
 @_plugin_options
 @_logging_options
@@ -233,10 +245,15 @@ def run(
     no_cache: bool,
     progress: bool | None,
     as_json: bool,
+    sandbox: bool,
+    policy_file: str | None,
     home: str | None,
     **plugin_args: Any,
 ) -> None:
-    """Run WORKFLOW (a YAML file) and print its outputs."""
+    """Run WORKFLOW (a YAML file) and print its outputs.
+
+    With --sandbox or --policy, a workflow you did not write is held to a trust policy: what it
+    fixes up front is checked before the run starts, every node again right before it runs."""
     from autoglm.engine import Engine
     from autoglm.workflow import load_workflow
 
@@ -244,8 +261,14 @@ def run(
     wf = load_workflow(workflow, host)
     inputs = _parse_inputs(pairs, inputs_file)
     store = _store(home)
+    policy = _policy(sandbox, policy_file, wf, host, inputs, store.home)
     engine = Engine(
-        host, store, workers=workers, use_cache=not no_cache, reporter=_reporter(progress)
+        host,
+        store,
+        workers=workers,
+        use_cache=not no_cache,
+        reporter=_reporter(progress),
+        policy=policy,
     )
     run_id = engine.submit(wf, inputs)
     click.echo(f"run {run_id} ({wf.name}) started; store {store.path}", err=True)
@@ -256,6 +279,29 @@ def run(
         click.echo(f"\ninterrupted; continue with: autoglm resume {run_id}", err=True)
         sys.exit(130)
     _print_result(result, as_json)
+
+
+def _policy(
+    sandbox: bool, policy_file: str | None, wf: Any, host: Any, inputs: Any, home: Path
+) -> Any:
+    """The trust policy of ``autoglm run`` (None: trusted use); refuses, before any run is
+    recorded, a workflow whose config or static inputs already break it."""
+    if not sandbox and policy_file is None:
+        return None
+    from autoglm.errors import AutoGLMError
+    from autoglm.policy import Places, TrustPolicy, load_policy_file
+    from autoglm.policy.submission import check_workflow
+
+    try:
+        policy = load_policy_file(policy_file) if policy_file else TrustPolicy()
+    except AutoGLMError as exc:
+        raise click.ClickException(str(exc)) from None
+    values = wf.resolve_inputs(inputs)
+    violations = check_workflow(wf, host, values, policy, Places.of(policy, home))
+    if violations:
+        lines = "\n  ".join(v.message for v in violations)
+        raise click.ClickException(f"refused by the trust policy:\n  {lines}")
+    return policy
 
 
 def _reporter(progress: bool | None) -> Any:

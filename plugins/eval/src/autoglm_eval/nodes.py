@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from autoglm import NodeContext, NodeModel, NodeType
+from autoglm.policy import OutputPath
 
 Label = str | int | bool | None
 
@@ -128,7 +129,9 @@ class CompareNode(NodeType):
 
 
 class GateConfig(NodeModel):
-    store: str | None = Field(None, description="Feedback database; default <home>/feedback.sqlite")
+    store: OutputPath | None = Field(
+        None, description="Feedback database (read and written); default <home>/feedback.sqlite"
+    )
     task: str = Field("default", description="Which champion slot this decision is about")
     test: Literal["bootstrap", "mcnemar"] = "bootstrap"
     alpha: float = Field(0.05, gt=0, lt=1)
@@ -191,7 +194,11 @@ class GateNode(NodeType):
 
 
 class WeakLabelsConfig(NodeModel):
-    store: str | None = Field(None, description="Feedback database; default <home>/feedback.sqlite")
+    store: OutputPath | None = Field(
+        None,
+        description="Feedback database (opened for writing: it may create tables); "
+        "default <home>/feedback.sqlite",
+    )
     rules: list[dict[str, Any]] = Field(description="Labelling rules (see docs/eval.md)")
     classes: list[str] = Field(min_length=2)
     method: Literal["label_model", "majority"] = "label_model"

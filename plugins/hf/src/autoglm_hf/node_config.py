@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from autoglm import FloatRange, IntRange, NodeModel
+from autoglm.policy import LoadsCode, ModelSource, SecretName, Url
 
 Device = Literal["auto", "cpu", "cuda", "mps"]
 DType = Literal["auto", "float32", "float16", "bfloat16"]
@@ -22,16 +23,20 @@ DType = Literal["auto", "float32", "float16", "bfloat16"]
 class ModelFields(NodeModel):
     """Where a model lives and how to load it."""
 
-    model: str = Field(description="Local folder or hub id (or the served name with base_url).")
+    model: ModelSource = Field(
+        description="Local folder or hub id (or the served name with base_url)."
+    )
     device: Device = Field("auto", description="auto = cuda, else mps, else cpu.")
     dtype: DType = Field("auto", description="auto = bfloat16/float16 on GPU, float32 on CPU.")
-    trust_remote_code: bool = Field(
+    trust_remote_code: LoadsCode = Field(
         False, description="Allow custom modelling code from the model folder or hub repo."
     )
-    base_url: str | None = Field(
+    base_url: Url | None = Field(
         None, description="OpenAI-compatible server (e.g. http://host:8000/v1) instead of local."
     )
-    api_key_env: str | None = Field(None, description="Environment variable with the API key.")
+    api_key_env: SecretName | None = Field(
+        None, description="Environment variable with the API key (sent to base_url)."
+    )
     timeout: float = Field(60.0, gt=0, description="Seconds per server request.")
     retries: int = Field(2, ge=0, description="Extra attempts on server errors and timeouts.")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from autoglm import NodeContext, NodeModel, NodeType
+from autoglm.policy import LoadsCode, ModelSource
 from autoglm_hf.node_config import Device, DType
 
 #: ``model: default`` means the all-MiniLM-L6-v2 encoder shipped as a package.
@@ -14,12 +15,14 @@ DEFAULT_ENCODER = "default"
 class EncoderFields(NodeModel):
     """Which encoder and how to run it; shared with the ``text.*`` nodes that embed."""
 
-    encoder: str = Field(
+    encoder: ModelSource = Field(
         DEFAULT_ENCODER, description="Encoder folder or hub id; 'default' = all-MiniLM-L6-v2."
     )
     device: Device = "auto"
     dtype: DType = "float32"
-    trust_remote_code: bool = False
+    trust_remote_code: LoadsCode = Field(
+        False, description="Allow custom modelling code from the encoder folder or hub repo."
+    )
     batch_size: int = Field(32, ge=1)
     cache: bool = Field(True, description="Keep embeddings in the shared on-disk cache.")
 

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import Field
 
 from autoglm import NodeContext, NodeModel, NodeType
+from autoglm.policy import InputPath
 from autoglm_prompt.config import ModelConfig, SearchConfig
 from autoglm_prompt.reoptimise import ReoptimiseConfig
 
@@ -15,7 +16,7 @@ from autoglm_prompt.reoptimise import ReoptimiseConfig
 
 
 class LoadConfig(NodeModel):
-    path: str = Field(
+    path: InputPath = Field(
         description="A .tsv/.csv/.jsonl file; relative paths also resolve in the "
         "shared data folder ($AUTOGLM_DATA_DIR, default ../shared/data)"
     )
@@ -36,6 +37,16 @@ class LoadNode(NodeType):
     name = "prompt.load"
     Config = LoadConfig
     Outputs = DataOutputs
+
+    @classmethod
+    def state_fingerprint(
+        cls, config: LoadConfig, inputs: NodeModel, context: NodeContext
+    ) -> str | None:
+        """The data file's size and modification time: an edited file is read again."""
+        from autoglm.fingerprints import files_fingerprint
+        from autoglm_prompt.data import resolve_path
+
+        return files_fingerprint([resolve_path(config.path)])
 
     def execute(self, inputs: NodeModel, context: NodeContext) -> DataOutputs:
         from autoglm_prompt.data import labels_of, load_examples, write_jsonl
@@ -285,6 +296,16 @@ class ReoptimiseNode(NodeType):
     Config = ReoptimiseConfig
     Inputs = ReoptimiseInputs
     Outputs = ReoptimiseOutputs
+
+    @classmethod
+    def state_fingerprint(
+        cls, config: ReoptimiseConfig, inputs: ReoptimiseInputs, context: NodeContext
+    ) -> str | None:
+        """The feedback store (rows, champion, watermark) and the champion file: new feedback
+        recomputes the step; a rerun with nothing new is a cache hit."""
+        from autoglm_prompt.reoptimise import state_fingerprint
+
+        return state_fingerprint(config, inputs.champion, context)
 
     def execute(self, inputs: ReoptimiseInputs, context: NodeContext) -> ReoptimiseOutputs:
         from autoglm_prompt.reoptimise import reoptimise

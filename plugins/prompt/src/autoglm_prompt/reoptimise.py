@@ -19,11 +19,14 @@ from typing import Any, Literal
 from pydantic import Field
 
 from autoglm import NodeContext
+from autoglm.policy import OutputPath
 from autoglm_prompt.config import SearchConfig
 
 
 class ReoptimiseConfig(SearchConfig):
-    store: str | None = Field(None, description="Feedback database; default <home>/feedback.sqlite")
+    store: OutputPath | None = Field(
+        None, description="Feedback database (read and written); default <home>/feedback.sqlite"
+    )
     task: str = Field("default", description="Champion slot in the store")
     threshold: int = Field(50, ge=1, description="New feedback rows needed to re-optimise")
     rules: list[dict[str, Any]] = Field(

@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import Field
 
 from autoglm import NodeContext, NodeModel, NodeType
+from autoglm.policy import ModelSource
 from autoglm_hf.node_config import GenerationFields, ModelFields, causal_spec
 from autoglm_hf.node_embed import EncoderFields
 from autoglm_hf.node_generate import as_chat
@@ -23,7 +24,7 @@ EXTRACTIVE = "extractive"
 
 
 class TextGenerateConfig(ModelFields, GenerationFields, EncoderFields):
-    model: str = Field(
+    model: ModelSource = Field(
         EXTRACTIVE, description="'extractive' (offline, encoder only) or a causal LM."
     )
     chat: bool = Field(True, description="Send the prompt through the chat template.")
@@ -36,7 +37,7 @@ class TextGenerateInputs(NodeModel):
     passages: list[str] = Field(default_factory=list, description="Extractive mode: sources.")
     question: str | None = Field(None, description="Extractive mode: rank sentences by it.")
     task: str | None = Field(None, description="'summary' makes extractive mode summarise.")
-    model: str | None = Field(None, description="Overrides config.model when given.")
+    model: ModelSource | None = Field(None, description="Overrides config.model when given.")
 
 
 class TextGenerateOutputs(NodeModel):

@@ -5,18 +5,19 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from autoglm import NodeContext, NodeModel, NodeType
+from autoglm.policy import Glob, InputDir, OutputDir
 from autoglm_hf.node_embed import EncoderFields
 from autoglm_text.chunking import check_window
 from autoglm_text.kb_index import build_index
 
 
 class IndexConfig(EncoderFields):
-    patterns: list[str] = Field(
+    patterns: list[Glob] = Field(
         default_factory=lambda: ["*.md", "*.txt"], description="File globs, searched recursively."
     )
     chunk_tokens: int = Field(96, ge=1, description="Passage length in encoder tokens.")
     overlap: int = Field(16, ge=0, description="Tokens shared by consecutive passages.")
-    index_dir: str | None = Field(
+    index_dir: OutputDir | None = Field(
         None, description="Where indexes are kept; default: the shared autoglm cache."
     )
 
@@ -27,7 +28,9 @@ class IndexConfig(EncoderFields):
 
 
 class IndexInputs(NodeModel):
-    folder: str = Field(description="Knowledge-base folder (relative to the current directory).")
+    folder: InputDir = Field(
+        description="Knowledge-base folder (relative to the current directory)."
+    )
 
 
 class IndexOutputs(NodeModel):
@@ -44,6 +47,16 @@ class IndexNode(NodeType):
     Config = IndexConfig
     Inputs = IndexInputs
     Outputs = IndexOutputs
+
+    @classmethod
+    def state_fingerprint(
+        cls, config: IndexConfig, inputs: IndexInputs, context: NodeContext
+    ) -> str | None:
+        """The knowledge-base folder's matching files (names, sizes, modification times): a
+        document added, removed or edited makes a rerun build (or find) the index again."""
+        from autoglm.fingerprints import folder_fingerprint
+
+        return folder_fingerprint(inputs.folder, config.patterns)
 
     def init(self, config: IndexConfig, context: NodeContext) -> None:
         from autoglm_hf.adapters import from_spec

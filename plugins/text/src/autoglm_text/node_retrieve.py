@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field
 
 from autoglm import NodeContext, NodeModel, NodeType
+from autoglm.policy import InputDir
 from autoglm_hf.node_config import Device
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ class RetrieveConfig(NodeModel):
 
 class RetrieveInputs(NodeModel):
     query: str
-    index: str = Field(description="Index folder from text.index.")
+    index: InputDir = Field(description="Index folder from text.index.")
 
 
 class RetrieveOutputs(NodeModel):

@@ -5,11 +5,14 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from autoglm import NodeContext, NodeModel, NodeType
+from autoglm.policy import ModelSource
 from autoglm_text.chunking import check_window, load_tokenizer, split_tokens
 
 
 class SplitConfig(NodeModel):
-    tokenizer: str = Field("default", description="Tokenizer folder or hub id; default MiniLM.")
+    tokenizer: ModelSource = Field(
+        "default", description="Tokenizer folder or hub id; default MiniLM."
+    )
     chunk_tokens: int = Field(128, ge=1, description="Tokens per chunk.")
     overlap: int = Field(16, ge=0, description="Tokens shared by consecutive chunks.")
 

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import Field
 
 from autoglm import NodeContext, NodeModel, NodeType
+from autoglm.policy import UnpickleFrom
 
 GRAPH_FILE = "graph.bin"
 
@@ -69,18 +70,19 @@ class SyntheticNode(_Loader):
 
 
 class PlanetoidConfig(NodeModel):
-    root: str = Field(
+    root: UnpickleFrom = Field(
         "",
-        description="folder with the raw ind.<name>.* files; empty: $AUTOGLM_DATA_DIR/planetoid",
+        description="folder with the raw ind.<name>.* files (Python pickles, so a folder the "
+        "policy must trust for unpickling); empty: $AUTOGLM_DATA_DIR/planetoid",
     )
     name: str = Field("cora", description="dataset name in the file names: cora, citeseer, pubmed")
 
 
 class PlanetoidInputs(NodeModel):
-    root: str | None = Field(
+    root: UnpickleFrom | None = Field(
         None,
-        description="folder of the raw files, overriding config.root (so a run input such as "
-        "$inputs.data_dir can choose it)",
+        description="folder of the raw (pickled) files, overriding config.root (so a run input "
+        "such as $inputs.data_dir can choose it)",
     )
 
 
@@ -91,6 +93,17 @@ class PlanetoidNode(_Loader):
     description = "Planetoid citation graph from its raw files, public split, row-normalised"
     Config = PlanetoidConfig
     Inputs = PlanetoidInputs
+
+    @classmethod
+    def state_fingerprint(
+        cls, config: PlanetoidConfig, inputs: PlanetoidInputs, context: NodeContext
+    ) -> str:
+        """The raw files it reads (a user may point ``root`` at a folder of their own)."""
+        from autoglm.fingerprints import folder_fingerprint
+        from autoglm_gnn.paths import planetoid_dir
+
+        root = inputs.root or config.root or str(planetoid_dir())
+        return folder_fingerprint(root, [f"ind.{config.name}.*"])
 
     def build(self, context: NodeContext, inputs: Any = None):
         from autoglm_gnn.paths import planetoid_dir
@@ -123,6 +136,14 @@ class FilesNode(_Loader):
     name = "gnn.files"
     description = "Graph from edge list + features + labels files (masks or a seeded split)"
     Config = FilesConfig
+
+    @classmethod
+    def state_fingerprint(cls, config: FilesConfig, inputs: Any, context: NodeContext) -> str:
+        """The user's files (sizes, modification times): an edited file is read again."""
+        from autoglm.fingerprints import files_fingerprint
+
+        named = (config.edges, config.features, config.labels, config.masks)
+        return files_fingerprint(p for p in named if p)
 
     def build(self, context: NodeContext, inputs: Any = None):
         from autoglm_gnn.files import FilesSpec, read_files

@@ -170,3 +170,19 @@ def test_policy_file_roots_are_relative_to_the_file(tree: dict[str, Path]) -> No
     file.write_text("input_root: [data]\n")
     with pytest.raises(Exception, match="input_root"):
         load_policy_file(file)
+
+
+def test_relative_paths_fall_back_to_the_data_folder_as_loaders_do(
+    tree: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tree["data"] / "kb" / "dev.tsv").write_text("x")
+    monkeypatch.setenv("AUTOGLM_DATA_DIR", str(tree["data"]))
+    policy = TrustPolicy(input_roots=[str(tree["data"])])
+    base = tree["home"] / "artifacts"  # "kb/dev.tsv" is not there: the data folder's is read
+    places = Places.of(policy, tree["home"], base=base)
+    config = Config.model_validate({"folder": "kb/dev.tsv"})
+    assert check_node("n", config, None, policy, places) == []
+    config = Config.model_validate({"folder": "kb/escape/passwd"})  # a link out of the data
+    assert [v.rule for v in check_node("n", config, None, policy, places)] == [
+        "input_outside_roots"
+    ]

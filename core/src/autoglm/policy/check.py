@@ -4,8 +4,11 @@
 kind. Paths are resolved before they are compared with a root: relative ones against a stated
 base (the folder the node will open them from), then ``..`` and symbolic links are followed
 (``os.path.realpath``), so ``root/../etc`` and a link inside a root pointing out of it are both
-outside. Each violation names the node, the field's dotted path, the rule and the kind of the
-offending value; messages never say whether a path exists, nor anything of a file's content.
+outside. A relative path that does not exist under the base but does under the shared data
+folder is checked there, since loaders fall back to it (``sst2/dev.tsv``); a node that does not
+fall back then opens a missing file, never one outside the roots. Each violation names the
+node, the field's dotted path, the rule and the kind of the offending value; messages never
+say anything of a file's content.
 
 The check runs twice: when a run is submitted (config, literal inputs and run inputs are known
 then) and in the engine right before a node executes (values from other nodes are known only
@@ -83,6 +86,7 @@ class Places:
     writes: tuple[Path, ...] | None
     unpickles: tuple[Path, ...] | None
     base: Path
+    fallback: Path | None = None
 
     @classmethod
     def of(cls, policy: TrustPolicy, home: Path | None, base: Path | None = None) -> Places:
@@ -101,7 +105,9 @@ class Places:
             else (*home_reads, *_reals(policy.input_roots), *(writes or ()))
         )
         unpickles = None if policy.unpickle_roots is None else _reals(policy.unpickle_roots)
-        return cls(reads, writes, unpickles, _real(base or Path.cwd()))
+        from autoglm.paths import data_dir
+
+        return cls(reads, writes, unpickles, _real(base or Path.cwd()), _real(data_dir()))
 
 
 def check_node(
@@ -158,11 +164,11 @@ def _rule_broken(marked: MarkedValue, policy: TrustPolicy, places: Places) -> st
     if not isinstance(value, str):
         return "invalid_value"
     if kind in ("input_path", "input_dir"):
-        return _path_rule(value, places.reads, places.base, "input_outside_roots")
+        return _path_rule(value, places.reads, places, "input_outside_roots")
     if kind in ("output_path", "output_dir"):
-        return _path_rule(value, places.writes, places.base, "output_outside_roots")
+        return _path_rule(value, places.writes, places, "output_outside_roots")
     if kind == "unpickle_from":
-        return _path_rule(value, places.unpickles, places.base, "unpickling_refused")
+        return _path_rule(value, places.unpickles, places, "unpickling_refused")
     if kind == "url":
         return url_rule(value, policy.allowed_urls)
     if kind == "secret_name":
@@ -170,14 +176,14 @@ def _rule_broken(marked: MarkedValue, policy: TrustPolicy, places: Places) -> st
         return None if allowed is None or value in allowed else "secret_not_allowed"
     if kind == "model_source":
         if _looks_like_path(value, places.base):
-            return _path_rule(value, places.reads, places.base, "input_outside_roots")
+            return _path_rule(value, places.reads, places, "input_outside_roots")
         return None if policy.allow_hub_models else "hub_model_refused"
     if kind == "glob":
         return _glob_rule(value, places.reads is None)
     return "invalid_value"
 
 
-def _path_rule(value: str, roots: tuple[Path, ...] | None, base: Path, rule: str) -> str | None:
+def _path_rule(value: str, roots: tuple[Path, ...] | None, places: Places, rule: str) -> str | None:
     if roots is None:
         return None
     candidates = [value]
@@ -185,12 +191,23 @@ def _path_rule(value: str, roots: tuple[Path, ...] | None, base: Path, rule: str
         candidates.append(os.path.expanduser(value))
     for candidate in candidates:
         try:
-            resolved = _real(base / candidate)
+            resolved = _opened(candidate, places)
         except (ValueError, OSError):
             return "invalid_value"
         if not any(resolved == root or resolved.is_relative_to(root) for root in roots):
             return rule
     return None
+
+
+def _opened(value: str, places: Places) -> Path:
+    """The real path a node opens for ``value``: under the base, or under the shared data
+    folder when only that one exists (the loaders' fallback)."""
+    first = places.base / value
+    if places.fallback is not None and not os.path.isabs(value) and not first.exists():
+        second = places.fallback / value
+        if second.exists():
+            return _real(second)
+    return _real(first)
 
 
 def _looks_like_path(value: str, base: Path) -> bool:

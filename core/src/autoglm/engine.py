@@ -5,7 +5,8 @@
 * Every state change is committed to the run store before the engine moves on, so a run killed
   at any point resumes (``Engine.execute(run_id)`` on an existing run) without re-running the
   nodes that finished, and replays the routing decisions (skips) that were recorded.
-* Results are cached by node type, version, config and inputs: a re-run skips unchanged nodes.
+* Results are cached by node type, version, config and inputs, plus a fingerprint of any outside
+  state the node declares (``NodeType.state_fingerprint``): a re-run skips unchanged nodes.
 * Retries back off exponentially with jitter. A ``timeout`` really stops the node: with
   ``isolation: process`` (the default when a timeout is set) the attempt runs in a worker
   process that is killed at the deadline; with ``isolation: thread`` the node is asked to stop
@@ -94,15 +95,43 @@ class _Blocked(Exception):
     """Internal: an upstream node failed, so this node cannot run now (it stays pending)."""
 
 
-def cache_key(node_type: type[NodeType], config: dict[str, Any], inputs: dict[str, Any]) -> str:
-    """Key of a node result: type name, type version, config and inputs, canonical JSON."""
-    blob = json.dumps(
-        [node_type.name, node_type.version, config, inputs],
-        sort_keys=True,
-        separators=(",", ":"),
-        default=str,
-    )
+def cache_key(
+    node_type: type[NodeType],
+    config: dict[str, Any],
+    inputs: dict[str, Any],
+    state: str | None = None,
+) -> str:
+    """Key of a node result: type name, type version, config and inputs, canonical JSON, plus
+    the fingerprint of the outside state the node declares (``NodeType.state_fingerprint``).
+    Without a fingerprint the key is what it always was, so existing caches stay valid."""
+    parts: list[Any] = [node_type.name, node_type.version, config, inputs]
+    if state is not None:
+        parts.append({"state": state})
+    blob = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def node_cache_key(
+    node_type: type[NodeType], config: BaseModel, inputs: BaseModel, context: NodeContext
+) -> str | None:
+    """The cache key of one node execution, or ``None`` when its result must not be cached:
+    the type says it is not cacheable, or its state fingerprint could not be taken (a stale
+    result is worse than a recomputed one)."""
+    if not node_type.cacheable:
+        return None
+    try:
+        state = node_type.state_fingerprint(config, inputs, context)
+    except Exception as exc:
+        log.warning(
+            "state fingerprint failed; the node runs uncached",
+            node=context.node_id,
+            node_type=node_type.name,
+            error=f"{type(exc).__name__}: {exc}",
+        )
+        return None
+    return cache_key(
+        node_type, config.model_dump(mode="json"), inputs.model_dump(mode="json"), state
+    )
 
 
 def _dig(value: Any, path: tuple[str, ...]) -> Any:
@@ -488,18 +517,7 @@ class _Run:
         except PolicyViolation as exc:
             self._error(node, exc, 1, True)
             return self._fail(node, str(exc))
-        config_json = config.model_dump(mode="json")
         inputs_json = inputs.model_dump(mode="json")
-        key = cache_key(node_type, config_json, inputs_json)
-        use_cache = node.settings.cache and self.engine.use_cache
-        if use_cache:
-            cached = self.store.cache_get(key)
-            if cached is not None:
-                self.store.node_finished(
-                    self.run_id, node_id, node.type, "cached", outputs=cached, cache_key=key
-                )
-                self._done(node, inputs_json, cached, 0.0, cached=True)
-                return "cached"
         event = threading.Event()
         self.node_events[node_id] = event
         if self.cancel.is_set():
@@ -516,6 +534,18 @@ class _Run:
             _store=self.store,
             _host=self.engine.host,
         )
+        # The key is taken before the node runs: outside state it declares is fingerprinted
+        # as the node is about to read it, not after it changed it.
+        key = node_cache_key(node_type, config, inputs, context)
+        use_cache = node.settings.cache and self.engine.use_cache and key is not None
+        if use_cache and key is not None:
+            cached = self.store.cache_get(key)
+            if cached is not None:
+                self.store.node_finished(
+                    self.run_id, node_id, node.type, "cached", outputs=cached, cache_key=key
+                )
+                self._done(node, inputs_json, cached, 0.0, cached=True)
+                return "cached"
         self.store.node_started(self.run_id, node_id, node.type, inputs_json)
         if self.engine.reporter:
             self.engine.reporter.node_started(node_id)
@@ -559,7 +589,7 @@ class _Run:
             outputs=outputs,
             cache_key=key,
             duration_s=duration,
-            cache_outputs=node.settings.cache,
+            cache_outputs=node.settings.cache and key is not None,
         )
         log.debug("node finished", run_id=self.run_id, node=node_id, seconds=round(duration, 4))
         self._done(node, inputs_json, outputs, duration, cached=False)

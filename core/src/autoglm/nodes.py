@@ -11,6 +11,8 @@ contract:
   where heavy libraries (torch, dgl, transformers) are imported and models loaded, never at
   module import time, so that listing plugins stays cheap.
 * ``execute(inputs, context)`` – called with validated inputs, returns an ``Outputs`` instance.
+* ``state_fingerprint(config, inputs, context)`` / ``cacheable`` – what a node reads besides
+  its config and inputs (a store, a folder) joins its cache key; or it is never cached.
 
 Config, inputs and outputs are pydantic models so the host can validate a workflow before
 anything runs, check that connected outputs and inputs have compatible types, and publish
@@ -67,6 +69,11 @@ class NodeType:
     Config: ClassVar[type[BaseModel]] = EmptyModel
     Inputs: ClassVar[type[BaseModel]] = EmptyModel
     Outputs: ClassVar[type[BaseModel]] = EmptyModel
+    #: False for a node whose outputs must never be reused: the engine neither looks its
+    #: result up in the cache nor stores it. For nodes whose outcome depends on state that
+    #: cannot be fingerprinted cheaply (a remote service, the clock); prefer
+    #: ``state_fingerprint`` when the state can be summarised.
+    cacheable: ClassVar[bool] = True
 
     def __init__(self) -> None:
         self.config: BaseModel | None = None
@@ -89,6 +96,23 @@ class NodeType:
         ``config`` may be partial (a tuner passes the searched and fixed values); return a dict
         that is equal for configs that compute the same thing."""
         return dict(config)
+
+    @classmethod
+    def state_fingerprint(
+        cls, config: BaseModel, inputs: BaseModel, context: NodeContext
+    ) -> str | None:
+        """A short summary of the state outside ``config`` and ``inputs`` that ``execute`` reads
+        (a database, the files of a folder); ``None`` when it reads none (the default).
+
+        Why: results are cached by type, version, config and inputs. A node that also reads a
+        store or a folder would otherwise return a stale result after that state changed (new
+        feedback rows, an edited document). The engine calls this before the cache lookup, with
+        the validated config and inputs, and makes the result part of the cache key, so any
+        change of the fingerprint recomputes the node and an unchanged one is still a hit.
+        Keep it cheap (row counts and maximum ids, file sizes and modification times, not the
+        content) and read-only. If it raises, the node runs uncached (a stale result is worse
+        than a recomputed one)."""
+        return None
 
     @classmethod
     def summary(cls) -> str:

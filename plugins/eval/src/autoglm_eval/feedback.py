@@ -123,6 +123,7 @@ class FeedbackStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
+        self._depth = 0  # nesting of transaction(): only the outermost one commits
         self._conn = sqlite3.connect(
             self.path, check_same_thread=False, timeout=30.0, isolation_level=None
         )
@@ -144,13 +145,41 @@ class FeedbackStore:
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
+            if self._depth:  # inside transaction(): part of the caller's commit
+                self._depth += 1
+                try:
+                    yield self._conn
+                finally:
+                    self._depth -= 1
+                return
+            self._depth = 1
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
                 yield self._conn
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
                 raise
+            finally:
+                self._depth = 0
+
+    def transaction(self) -> Any:
+        """Group several writes (a decision, the champion, a watermark) into one commit.
+
+        Why: a step that records an outcome *and* moves a watermark must do both or neither;
+        otherwise a crash between the two loses feedback (the watermark moved past rows whose
+        outcome was never recorded) or counts it twice. Writes made inside, by this thread,
+        commit when the block ends and roll back together if it raises. Other threads wait."""
+        return self._tx()
+
+    def fingerprint(self, *state_keys: str) -> str:
+        """What a reader of this store depends on, in a few bytes: the feedback rows (their
+        count and highest id; rows are append-only) and the values of ``state_keys``. A node
+        returns it from ``state_fingerprint`` so that new feedback recomputes it."""
+        rows = self._rows("SELECT COUNT(*), COALESCE(MAX(id), 0) FROM feedback")
+        state = {key: self.get_state(key) for key in state_keys}
+        return json.dumps([int(rows[0][0]), int(rows[0][1]), state], sort_keys=True)
 
     def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         with self._lock:
@@ -317,6 +346,15 @@ class FeedbackStore:
 
     def set_champion(self, variant: Any, task: str = "default") -> None:
         self.set_state(f"champion:{task}", variant)
+
+
+def store_fingerprint(path: str | os.PathLike[str], *state_keys: str) -> str:
+    """``FeedbackStore.fingerprint`` of the database at ``path``, without creating it when it
+    does not exist yet (a fingerprint only reads)."""
+    if not Path(path).is_file():
+        return "absent"
+    with FeedbackStore(path) as store:
+        return store.fingerprint(*state_keys)
 
 
 def _prediction(row: sqlite3.Row) -> Prediction:

@@ -14,6 +14,10 @@ from autoglm.policy import OutputPath
 
 Label = str | int | bool | None
 
+#: Most bootstrap resamples: the resampling indices (resamples x examples) are held at once,
+#: so 100,000 on 1,000 examples is already 800 MB; 10,000 is the usual choice.
+MAX_RESAMPLES = 100_000
+
 
 def store_path(configured: str | None, context: NodeContext) -> Path:
     """The feedback database: the configured path, or ``feedback.sqlite`` in the autoglm home."""
@@ -68,7 +72,7 @@ class MetricsNode(NodeType):
 class CompareConfig(NodeModel):
     test: Literal["bootstrap", "mcnemar", "both"] = "both"
     alpha: float = Field(0.05, gt=0, lt=1, description="Significance level")
-    n_resamples: int = Field(10_000, ge=100)
+    n_resamples: int = Field(10_000, ge=100, le=MAX_RESAMPLES)
     confidence: float = Field(0.95, gt=0, lt=1)
     seed: int = 0
 
@@ -137,7 +141,7 @@ class GateConfig(NodeModel):
     alpha: float = Field(0.05, gt=0, lt=1)
     min_absolute_change: float = Field(0.0, ge=0)
     min_relative_change: float = Field(0.0, ge=0)
-    n_resamples: int = Field(10_000, ge=100)
+    n_resamples: int = Field(10_000, ge=100, le=MAX_RESAMPLES)
     seed: int = 0
 
 
@@ -162,6 +166,16 @@ class GateNode(NodeType):
     Config = GateConfig
     Inputs = GateInputs
     Outputs = GateOutputs
+
+    @classmethod
+    def state_fingerprint(
+        cls, config: GateConfig, inputs: GateInputs, context: NodeContext
+    ) -> str | None:
+        """The champion slot it reads and may replace: a decision is reused only while the
+        champion it was taken against is still the one serving."""
+        from autoglm_eval.feedback import store_fingerprint
+
+        return store_fingerprint(store_path(config.store, context), f"champion:{config.task}")
 
     def execute(self, inputs: GateInputs, context: NodeContext) -> GateOutputs:
         from autoglm_eval.feedback import FeedbackStore
@@ -229,6 +243,15 @@ class WeakLabelsNode(NodeType):
     name = "eval.weak_labels"
     Config = WeakLabelsConfig
     Outputs = WeakLabelsOutputs
+
+    @classmethod
+    def state_fingerprint(
+        cls, config: WeakLabelsConfig, inputs: NodeModel, context: NodeContext
+    ) -> str | None:
+        """The feedback rows it labels: new feedback recomputes the labels."""
+        from autoglm_eval.feedback import store_fingerprint
+
+        return store_fingerprint(store_path(config.store, context))
 
     def init(self, config: WeakLabelsConfig, context: NodeContext) -> None:
         from autoglm_eval.labeling import rule_from_dict

@@ -7,8 +7,13 @@
 3. Split the labelled items: the optimiser gets one part, the gate judges on the other.
 4. Optimise, starting from the current champion (scored as a seed candidate).
 5. Champion and challenger predict the gate's part; the challenger is promoted only when it is
-   significantly better (``autoglm_eval.gate``). The decision and its evidence are recorded in
-   the feedback store, and the watermark moves on.
+   significantly better (``autoglm_eval.gate``). The decision and its evidence, the champion,
+   the moved watermark and the champion file are committed together, in one transaction of
+   the feedback store: a crash before the commit leaves the watermark where it was, so the
+   rerun sees the same feedback and redoes the step; none is skipped unseen.
+
+The node's cache key includes the store's fingerprint (feedback rows, this task's champion
+and watermark), so new feedback makes a rerun compute instead of returning the old outcome.
 """
 
 from __future__ import annotations
@@ -43,6 +48,19 @@ class ReoptimiseConfig(SearchConfig):
 
 def watermark_key(task: str) -> str:
     return f"reoptimise:{task}:watermark"
+
+
+def state_fingerprint(cfg: ReoptimiseConfig, champion_file: str | None, context: Any) -> str:
+    """What the step reads besides its config: the feedback rows, this task's champion and
+    watermark in the store, and the champion file it falls back on."""
+    from autoglm.fingerprints import digest, files_fingerprint
+    from autoglm_eval.feedback import store_fingerprint
+    from autoglm_eval.nodes import store_path
+
+    store = store_fingerprint(
+        store_path(cfg.store, context), f"champion:{cfg.task}", watermark_key(cfg.task)
+    )
+    return digest(store, files_fingerprint([champion_file]) if champion_file else None)
 
 
 def reoptimise(
@@ -82,6 +100,7 @@ def reoptimise(
         )
         stored = store.get_champion(cfg.task) or initial_champion
         champion = PromptCandidate.model_validate(stored) if stored else None
+        path = Path(context.artifacts_dir) / "champion.json"
         result, plan = optimise(
             cfg, parts["train"], None, context, seed_candidates=[champion] if champion else []
         )
@@ -89,31 +108,34 @@ def reoptimise(
         gate_texts = [r["text"] for r in parts["gate"]]
         champion_pred = scorer.predict(champion, gate_texts)[0] if champion else None
         challenger_pred = scorer.predict(result.best, gate_texts)[0]
-        decision = champion_challenger(
-            store,
-            [r["label"] for r in parts["gate"]],
-            champion_pred,
-            challenger_pred,
-            challenger=result.best.model_dump(),
-            policy=GatePolicy(
-                test=cfg.test,
-                alpha=cfg.alpha,
-                min_absolute_change=cfg.min_absolute_change,
-                seed=cfg.seed,
-            ),
-            task=cfg.task,
-            context={
-                "run_id": context.run_id,
-                "new_feedback": new,
-                "weak_labels": labels.report,
-                "optimisation": {"plan": plan, "best_score": result.best_score},
-            },
-        )
-        store.set_state(watermark_key(cfg.task), latest)
-        current = store.get_champion(cfg.task)
-    path = Path(context.artifacts_dir) / "champion.json"
-    path.write_text(PromptCandidate.model_validate(current).model_dump_json(indent=2))
-    context.journal_append("prompt.reoptimise", {k: v for k, v in decision.items() if k != "test"})
+        with store.transaction():  # outcome, champion, watermark and file: all or nothing
+            decision = champion_challenger(
+                store,
+                [r["label"] for r in parts["gate"]],
+                champion_pred,
+                challenger_pred,
+                challenger=result.best.model_dump(),
+                policy=GatePolicy(
+                    test=cfg.test,
+                    alpha=cfg.alpha,
+                    min_absolute_change=cfg.min_absolute_change,
+                    seed=cfg.seed,
+                ),
+                task=cfg.task,
+                context={
+                    "run_id": context.run_id,
+                    "new_feedback": new,
+                    "weak_labels": labels.report,
+                    "optimisation": {"plan": plan, "best_score": result.best_score},
+                },
+            )
+            store.set_state(watermark_key(cfg.task), latest)
+            # A refused challenger leaves the champion of the file when the store has none.
+            current = store.get_champion(cfg.task) or initial_champion
+            path.write_text(PromptCandidate.model_validate(current).model_dump_json(indent=2))
+            context.journal_append(
+                "prompt.reoptimise", {k: v for k, v in decision.items() if k != "test"}
+            )
     return {
         **out,
         "triggered": True,

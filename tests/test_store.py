@@ -8,6 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+from autoglm.ownership import Owner
 from autoglm.store import RunStore
 
 
@@ -27,7 +28,7 @@ def test_run_and_node_round_trip(tmp_path: Path):
         inputs={"a": 1},
         selection={"allow": ["x"]},
     )
-    store.mark_run_started(run_id, "me")
+    assert store.claim_run(run_id, Owner.current()).ok
     store.node_started(run_id, "n", "core.noop", {"value": 1})
     store.node_finished(
         run_id,
@@ -69,7 +70,7 @@ def test_queue_claims_each_run_once_across_processes(tmp_path: Path):
         from autoglm.store import RunStore
         store = RunStore({str(path)!r})
         claimed = []
-        while (run_id := store.claim_queued_run(sys.argv[1])) is not None:
+        while (run_id := store.claim_queued_run()) is not None:
             store.journal_append(run_id, "n", "claim", sys.argv[1])
             store.finish_run(run_id, "succeeded")
             claimed.append(run_id)

@@ -22,7 +22,6 @@ import hashlib
 import json
 import os
 import random
-import socket
 import threading
 import time
 from collections import deque
@@ -35,11 +34,12 @@ import structlog
 from pydantic import BaseModel, ValidationError
 
 from autoglm.context import NodeContext
-from autoglm.errors import AutoGLMError, NodeCancelled, NodeTimeout
+from autoglm.errors import AutoGLMError, NodeCancelled, NodeTimeout, RunOwnedError
 from autoglm.expressions import Reference
 from autoglm.isolation import RemoteError, run_in_process
 from autoglm.logsetup import ensure_logging
 from autoglm.nodes import NodeType
+from autoglm.ownership import HEARTBEAT_S, Heartbeat, Owner
 from autoglm.plugins import Host
 from autoglm.policy import (
     Places,
@@ -49,7 +49,7 @@ from autoglm.policy import (
     policy_options,
     run_policy,
 )
-from autoglm.store import FINISHED_NODE_STATES, NodeRecord, RunStore
+from autoglm.store import FINISHED_NODE_STATES, NodeRecord, RunRecord, RunStore
 from autoglm.workflow import (
     RESERVED_ROOTS,
     RUN_INPUTS,
@@ -167,10 +167,14 @@ class Engine:
         #: the trust policy of runs this engine submits, and of stored runs that carry none
         #: (None: trusted use, nothing checked)
         self.policy = policy
-        self.owner = f"{socket.gethostname()}:{os.getpid()}"
+        #: the process that executes runs, recorded in the store as each run's owner
+        self.owner = Owner.current()
+        #: seconds between heartbeats of a run this engine executes
+        self.heartbeat_s = HEARTBEAT_S
         self._lock = threading.Lock()
         self._cancel: dict[str, threading.Event] = {}
         self._interrupted: set[str] = set()
+        self._lost: set[str] = set()
         self._random = random.Random()
 
     # ------------------------------------------------------------- public
@@ -231,8 +235,13 @@ class Engine:
     ) -> RunResult:
         """Run, or resume, the stored run ``run_id``; finished nodes are not run again.
 
-        ``claimed`` says the caller already took the run from the queue
-        (``RunStore.claim_queued_run``), which marked it running and counted the attempt.
+        The run is first taken for this process (``self.owner``) with one atomic claim in the
+        store, and a heartbeat thread keeps the claim fresh while it executes. A run that
+        another live process executes is refused with ``RunOwnedError``, which says who.
+
+        ``claimed`` says this process, or its parent (a supervisor that hands runs to child
+        processes), already took the run from the queue (``RunStore.claim_queued_run``), which
+        marked it running and counted the attempt: the engine adopts it.
         """
         record = self.store.get_run(run_id)
         if record is None:
@@ -240,17 +249,32 @@ class Engine:
         if workflow is None:
             source = self.store.get_run_source(run_id) or ""
             workflow = parse_workflow(source, self.host, path=record.workflow_path)
-        if not claimed:
-            self.store.mark_run_started(run_id, self.owner)
+        owner = self.owner
+        claim = (
+            self.store.adopt_run(run_id, owner) if claimed else self.store.claim_run(run_id, owner)
+        )
+        if not claim.ok:
+            raise RunOwnedError(_owned_message(run_id, claim.run, claimed=claimed))
         cancel = threading.Event()
         with self._lock:
             self._cancel[run_id] = cancel
+
+        def lost() -> None:
+            log.error("run taken over by another process; stopping", run_id=run_id)
+            with self._lock:
+                self._lost.add(run_id)
+            cancel.set()
+
         try:
-            return _Run(self, workflow, run_id, record.inputs, cancel).execute()
+            with Heartbeat(
+                lambda: self.store.heartbeat(run_id, owner), lost, interval=self.heartbeat_s
+            ):
+                return _Run(self, workflow, run_id, record.inputs, cancel).execute()
         finally:
             with self._lock:
                 self._cancel.pop(run_id, None)
                 self._interrupted.discard(run_id)
+                self._lost.discard(run_id)
 
     # -------------------------------------------------------------- hooks
 
@@ -269,6 +293,22 @@ class Engine:
                     "hook_error",
                     {"hook": hook, "plugin": impl.plugin_name, "error": repr(exc)},
                 )
+
+
+def _owned_message(run_id: str, run: RunRecord | None, *, claimed: bool) -> str:
+    """Why a run could not be taken, naming who holds it, so a user knows whom to wait for."""
+    if run is None:
+        return f"no run {run_id!r}"
+    if claimed and run.status != "running":
+        return f"run {run_id} was to be handed over but is {run.status}, not running"
+    stamp = "%Y-%m-%d %H:%M:%S UTC"
+    since = time.strftime(stamp, time.gmtime(run.owned_since)) if run.owned_since else "?"
+    beat = f"{time.time() - run.heartbeat_at:.0f} s ago" if run.heartbeat_at else "never"
+    return (
+        f"run {run_id} is being executed by another process: pid {run.owner_pid} on host "
+        f"{run.owner_host} (owner since {since}, last heartbeat {beat}); not started again. "
+        f"Wait for it to end, or stop it with: autoglm cancel {run_id}"
+    )
 
 
 class _Run:
@@ -382,8 +422,17 @@ class _Run:
         unfinished = [n for n in wf.order if self.status.get(n) not in FINISHED_NODE_STATES]
         with self.engine._lock:
             interrupted = self.run_id in self.engine._interrupted
+            lost = self.run_id in self.engine._lost
+        if lost:  # another process owns the run now: its result is not ours to write
+            return RunResult(
+                run_id=self.run_id,
+                status="interrupted",
+                outputs={},
+                error="another process took this run over (its heartbeat went stale)",
+                nodes=self.store.node_states(self.run_id),
+            )
         if interrupted and unfinished and not self.store.cancel_requested(self.run_id):
-            self.store.requeue_run(self.run_id)
+            self.store.requeue_run(self.run_id, self.engine.owner)
             log.info("run interrupted and requeued", run_id=self.run_id)
             return RunResult(
                 run_id=self.run_id,
@@ -408,7 +457,11 @@ class _Run:
             for name, value in wf.outputs.items()
         }
         self.store.finish_run(
-            self.run_id, status, error=error, outputs=outputs if status == "succeeded" else None
+            self.run_id,
+            status,
+            error=error,
+            outputs=outputs if status == "succeeded" else None,
+            owner=self.engine.owner,
         )
         log.info("run finished", run_id=self.run_id, status=status, error=error)
         if self.engine.reporter:

@@ -69,3 +69,7 @@ class NodeTimeout(AutoGLMError):
 
 class NodeFailed(AutoGLMError):
     """A node failed after its last attempt."""
+
+
+class RunOwnedError(AutoGLMError):
+    """A run could not be taken for execution: another live process executes it."""

@@ -10,6 +10,13 @@ Durability: each state change is its own committed transaction, so a run killed 
 any point keeps every node result recorded before the kill. ``synchronous=NORMAL`` in WAL mode
 loses nothing on a process crash (only an OS crash can drop the last commits), and keeps a
 commit in the tens of microseconds.
+
+Ownership: a run being executed has an owner (host, pid, process start token) and a heartbeat
+(see ``autoglm.ownership``). ``claim_run`` is the one way to take a run for execution: a single
+``BEGIN IMMEDIATE`` compare-and-set that succeeds only when the run is queued or ended, or its
+owner is dead, so two processes never execute one run. A stored ``running`` run whose owner is
+dead reads as ``interrupted``: the state is derived when read, never written, so a run killed
+with SIGKILL needs nobody to notice its death.
 """
 
 from __future__ import annotations
@@ -23,11 +30,13 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 
-SCHEMA_VERSION = 1
+from autoglm.ownership import STALE_AFTER_S, Owner
+
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -48,7 +57,12 @@ CREATE TABLE IF NOT EXISTS runs (
     attempt INTEGER NOT NULL DEFAULT 0,
     owner TEXT,
     cancel_requested INTEGER NOT NULL DEFAULT 0,
-    labels_json TEXT NOT NULL DEFAULT '{}'
+    labels_json TEXT NOT NULL DEFAULT '{}',
+    owner_host TEXT,
+    owner_pid INTEGER,
+    owner_start TEXT,
+    owned_since REAL,
+    heartbeat_at REAL
 );
 CREATE INDEX IF NOT EXISTS runs_status ON runs(status, created_at);
 CREATE TABLE IF NOT EXISTS nodes (
@@ -84,9 +98,20 @@ CREATE TABLE IF NOT EXISTS journal (
 CREATE INDEX IF NOT EXISTS journal_lookup ON journal(run_id, node_id, kind, seq);
 """
 
-#: Run states. ``queued`` runs wait for a worker; ``running`` runs whose process died are
-#: resumed by ``autoglm resume`` (or by the service on restart).
-RUN_STATES = ("queued", "running", "succeeded", "failed", "cancelled")
+#: Columns added to ``runs`` after schema version 1, with their types: added on open.
+_RUN_COLUMNS_V2 = {
+    "owner_host": "TEXT",
+    "owner_pid": "INTEGER",
+    "owner_start": "TEXT",
+    "owned_since": "REAL",
+    "heartbeat_at": "REAL",
+}
+
+#: Run states. ``queued`` runs wait for a worker. ``interrupted`` is never stored: it is how a
+#: stored ``running`` run whose owner died reads; ``autoglm resume`` (or the service on
+#: restart) continues it.
+RUN_STATES = ("queued", "running", "interrupted", "succeeded", "failed", "cancelled")
+ENDED_RUN_STATES = frozenset({"succeeded", "failed", "cancelled"})
 #: Node states. ``skipped`` records a routing decision (a false ``when``) so resume replays it.
 NODE_STATES = ("pending", "running", "succeeded", "cached", "skipped", "failed")
 FINISHED_NODE_STATES = frozenset({"succeeded", "cached", "skipped"})
@@ -110,6 +135,19 @@ class RunRecord(BaseModel):
     finished_at: float | None = None
     attempt: int = 0
     owner: str | None = None  # "<host>:<pid>" of the process that runs (or ran) it
+    owner_pid: int | None = None
+    owner_host: str | None = None
+    owner_start: str | None = None  # the owner process's start token (tells a reused pid)
+    owned_since: float | None = None  # when the owner took the run
+    heartbeat_at: float | None = None  # the owner's last sign of life
+
+
+class Claim(NamedTuple):
+    """The answer of ``claim_run``/``adopt_run``: whether the caller now owns the run, and the
+    run as it was read inside the claim (whoever holds it, when refused)."""
+
+    ok: bool
+    run: RunRecord | None
 
 
 class NodeRecord(BaseModel):
@@ -149,8 +187,12 @@ def new_run_id() -> str:
 class RunStore:
     """SQLite-backed store. Safe to share between threads of one process."""
 
-    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str] | None = None, *, stale_after_s: float = STALE_AFTER_S
+    ) -> None:
         self.path = Path(path) if path is not None else default_home() / "runs.sqlite"
+        #: how old a heartbeat may be before an owner on another host counts as dead
+        self.stale_after_s = stale_after_s
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._conn = sqlite3.connect(
@@ -163,8 +205,25 @@ class RunStore:
             self._conn.execute("PRAGMA busy_timeout=30000")
             self._conn.execute("PRAGMA foreign_keys=ON")
             self._conn.executescript(_SCHEMA)
+            self._migrate()
             self._conn.execute(
                 "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
+
+    def _migrate(self) -> None:
+        """Bring a store written by an older version up to this schema (added columns only)."""
+        have = {row["name"] for row in self._conn.execute("PRAGMA table_info(runs)")}
+        missing = [(name, kind) for name, kind in _RUN_COLUMNS_V2.items() if name not in have]
+        if not missing:
+            return
+        with self._tx() as conn:
+            have = {row["name"] for row in conn.execute("PRAGMA table_info(runs)")}
+            for name, kind in missing:
+                if name not in have:  # another process may have migrated meanwhile
+                    conn.execute(f"ALTER TABLE runs ADD COLUMN {name} {kind}")
+            conn.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)",
                 (str(SCHEMA_VERSION),),
             )
 
@@ -230,29 +289,104 @@ class RunStore:
             )
         return run_id
 
-    def mark_run_started(self, run_id: str, owner: str | None = None) -> None:
+    # ----------------------------------------------------------- ownership
+
+    def owner_alive(self, run: RunRecord | sqlite3.Row) -> bool:
+        """Whether the recorded owner of ``run`` still executes it (see ``autoglm.ownership``)."""
+        owner = _owner_of(run)
+        return owner is not None and owner.alive(
+            run["heartbeat_at"] if isinstance(run, sqlite3.Row) else run.heartbeat_at,
+            stale_after=self.stale_after_s,
+        )
+
+    def claim_run(self, run_id: str, owner: Owner) -> Claim:
+        """Take ``run_id`` for execution by ``owner``: one atomic compare-and-set.
+
+        Succeeds when the run is queued or ended (a resume), or its owner is dead (same host:
+        pid gone, a zombie, or reused by another process; another host: heartbeat stale). The
+        attempt is counted and the heartbeat set. Refused (``Claim(False, run)``) when a live
+        owner holds it; ``run`` is None when there is no such run.
+        """
         with self._tx() as conn:
+            row = conn.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
+            if row is None:
+                return Claim(False, None)
+            if row["status"] == "running" and self.owner_alive(row):
+                return Claim(False, self._record(row))
+            now = time.time()
             conn.execute(
                 "UPDATE runs SET status='running', started_at=COALESCE(started_at, ?),"
-                " attempt=attempt+1, owner=?, error=NULL,"
+                " attempt=attempt+1, error=NULL, finished_at=NULL,"
                 # a cancel asked of a queued or running run stands; resuming an ended one clears it
                 " cancel_requested=CASE WHEN status IN ('queued', 'running')"
-                " THEN cancel_requested ELSE 0 END WHERE id=?",
-                (time.time(), owner, run_id),
+                " THEN cancel_requested ELSE 0 END,"
+                " owner=?, owner_host=?, owner_pid=?, owner_start=?, owned_since=?, heartbeat_at=?"
+                " WHERE id=?",
+                (now, owner.label, owner.host, owner.pid, owner.start, now, now, run_id),
             )
+            return Claim(True, self._record(self._row(conn, run_id)))
+
+    def adopt_run(self, run_id: str, owner: Owner) -> Claim:
+        """Take over a run that this process or its parent already claimed (a supervisor that
+        claims a queued run and hands it to a child process): the attempt is not counted again.
+        Refused when anyone else holds it, or it is not running."""
+        allowed = {Owner.current(), Owner.parent()}
+        with self._tx() as conn:
+            row = conn.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
+            if row is None:
+                return Claim(False, None)
+            if row["status"] != "running" or _owner_of(row) not in allowed:
+                return Claim(False, self._record(row))
+            now = time.time()
+            conn.execute(
+                "UPDATE runs SET owner=?, owner_host=?, owner_pid=?, owner_start=?,"
+                " owned_since=?, heartbeat_at=? WHERE id=?",
+                (owner.label, owner.host, owner.pid, owner.start, now, now, run_id),
+            )
+            return Claim(True, self._record(self._row(conn, run_id)))
+
+    def heartbeat(self, run_id: str, owner: Owner) -> bool:
+        """Refresh the heartbeat of a run ``owner`` executes; False if it is no longer its."""
+        with self._tx() as conn:
+            cursor = conn.execute(
+                f"UPDATE runs SET heartbeat_at=? WHERE id=? AND status='running' AND {_OWNED_BY}",
+                (time.time(), run_id, *_owner_params(owner)),
+            )
+            return cursor.rowcount == 1
+
+    def requeue_interrupted(self) -> list[str]:
+        """Put every interrupted run (running, owner dead) back in the queue, atomically, so
+        that a run another process just claimed is never requeued. Returns their ids."""
+        with self._tx() as conn:
+            rows = conn.execute("SELECT * FROM runs WHERE status='running'").fetchall()
+            dead = [row["id"] for row in rows if not self.owner_alive(row)]
+            conn.executemany(
+                "UPDATE runs SET status='queued', owner=NULL, owner_host=NULL, owner_pid=NULL,"
+                " owner_start=NULL, owned_since=NULL, heartbeat_at=NULL, finished_at=NULL"
+                " WHERE id=?",
+                [(run_id,) for run_id in dead],
+            )
+        return dead
 
     def request_cancel(self, run_id: str) -> bool:
         """Flag a run for cancellation. A queued run is cancelled at once; a running one is
         stopped by the engine that runs it, which polls this flag. False if already finished."""
         with self._tx() as conn:
-            row = conn.execute("SELECT status FROM runs WHERE id=?", (run_id,)).fetchone()
-            if row is None or row["status"] in {"succeeded", "failed", "cancelled"}:
+            row = conn.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
+            if row is None or row["status"] in ENDED_RUN_STATES:
                 return False
-            if row["status"] == "queued":
+            # nobody executes a queued or an interrupted run: cancel it now
+            if row["status"] == "queued" or not self.owner_alive(row):
                 conn.execute(
                     "UPDATE runs SET status='cancelled', cancel_requested=1, finished_at=?,"
-                    " error='cancelled before it started' WHERE id=?",
-                    (time.time(), run_id),
+                    " error=? WHERE id=?",
+                    (
+                        time.time(),
+                        "cancelled before it started"
+                        if row["status"] == "queued"
+                        else "cancelled while interrupted",
+                        run_id,
+                    ),
                 )
             else:
                 conn.execute("UPDATE runs SET cancel_requested=1 WHERE id=?", (run_id,))
@@ -262,18 +396,22 @@ class RunStore:
         rows = self._query("SELECT cancel_requested FROM runs WHERE id=?", (run_id,))
         return bool(rows and rows[0]["cancel_requested"])
 
-    def claim_queued_run(self, owner: str) -> str | None:
-        """Atomically take the oldest queued run for ``owner`` (a worker); None if none wait."""
+    def claim_queued_run(self, owner: Owner | None = None) -> str | None:
+        """Atomically take the oldest queued run for ``owner`` (default: this process);
+        None if none wait. The run is then owned as by ``claim_run``."""
+        owner = owner or Owner.current()
         with self._tx() as conn:
             row = conn.execute(
                 "SELECT id FROM runs WHERE status='queued' ORDER BY created_at LIMIT 1"
             ).fetchone()
             if row is None:
                 return None
+            now = time.time()
             conn.execute(
                 "UPDATE runs SET status='running', started_at=COALESCE(started_at, ?),"
-                " attempt=attempt+1, owner=? WHERE id=?",
-                (time.time(), owner, row["id"]),
+                " attempt=attempt+1, owner=?, owner_host=?, owner_pid=?, owner_start=?,"
+                " owned_since=?, heartbeat_at=? WHERE id=?",
+                (now, owner.label, owner.host, owner.pid, owner.start, now, now, row["id"]),
             )
             return str(row["id"])
 
@@ -284,24 +422,49 @@ class RunStore:
         *,
         error: str | None = None,
         outputs: dict[str, Any] | None = None,
-    ) -> None:
+        owner: Owner | None = None,
+    ) -> bool:
+        """Record the end of a run. With ``owner``, only while that owner still holds it (an
+        engine that lost its run must not overwrite the new owner's result); False if not."""
+        where, params = ("id=?", (run_id,))
+        if owner is not None:
+            where, params = (f"id=? AND {_OWNED_BY}", (run_id, *_owner_params(owner)))
         with self._tx() as conn:
-            conn.execute(
-                "UPDATE runs SET status=?, error=?, outputs_json=?, finished_at=? WHERE id=?",
-                (status, error, None if outputs is None else _dumps(outputs), time.time(), run_id),
+            cursor = conn.execute(
+                f"UPDATE runs SET status=?, error=?, outputs_json=?, finished_at=? WHERE {where}",
+                (status, error, None if outputs is None else _dumps(outputs), time.time(), *params),
             )
+            return cursor.rowcount == 1
 
-    def requeue_run(self, run_id: str) -> None:
-        """Put an interrupted run back in the queue (its finished nodes stay finished)."""
+    def requeue_run(self, run_id: str, owner: Owner | None = None) -> bool:
+        """Put a run back in the queue (its finished nodes stay finished): a service stopping
+        hands it on. With ``owner``, only while that owner still holds it."""
+        where, params = ("id=?", (run_id,))
+        if owner is not None:
+            where, params = (f"id=? AND {_OWNED_BY}", (run_id, *_owner_params(owner)))
         with self._tx() as conn:
-            conn.execute(
-                "UPDATE runs SET status='queued', owner=NULL, finished_at=NULL WHERE id=?",
-                (run_id,),
+            cursor = conn.execute(
+                "UPDATE runs SET status='queued', owner=NULL, owner_host=NULL, owner_pid=NULL,"
+                " owner_start=NULL, owned_since=NULL, heartbeat_at=NULL, finished_at=NULL"
+                f" WHERE {where}",
+                params,
             )
+            return cursor.rowcount == 1
 
     def get_run(self, run_id: str) -> RunRecord | None:
+        """The run, with ``interrupted`` as its status if its owner died while running it."""
         rows = self._query("SELECT * FROM runs WHERE id=?", (run_id,))
-        return _run_record(rows[0]) if rows else None
+        return self._record(rows[0]) if rows else None
+
+    def _record(self, row: sqlite3.Row) -> RunRecord:
+        record = _run_record(row)
+        if record.status == "running" and not self.owner_alive(row):
+            record.status = "interrupted"
+        return record
+
+    @staticmethod
+    def _row(conn: sqlite3.Connection, run_id: str) -> sqlite3.Row:
+        return conn.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
 
     def get_run_source(self, run_id: str) -> str | None:
         rows = self._query("SELECT workflow_source FROM runs WHERE id=?", (run_id,))
@@ -310,14 +473,23 @@ class RunStore:
     def list_runs(
         self, *, status: str | None = None, limit: int = 50, offset: int = 0
     ) -> list[RunRecord]:
+        """Runs, newest first. ``running`` and ``interrupted`` are told apart by their owner's
+        liveness, so those two filters read every stored running run (there are few)."""
+        order = "ORDER BY created_at DESC, id DESC"
+        if status in {"running", "interrupted"}:
+            rows = self._query(f"SELECT * FROM runs WHERE status='running' {order}")
+            records = [r for r in map(self._record, rows) if r.status == status]
+            return records[offset : offset + limit]
         where, params = ("WHERE status=?", (status,)) if status else ("", ())
         rows = self._query(
-            f"SELECT * FROM runs {where} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
-            (*params, limit, offset),
+            f"SELECT * FROM runs {where} {order} LIMIT ? OFFSET ?", (*params, limit, offset)
         )
-        return [_run_record(row) for row in rows]
+        return [self._record(row) for row in rows]
 
     def count_runs(self, *, status: str | None = None) -> int:
+        if status in {"running", "interrupted"}:
+            rows = self._query("SELECT * FROM runs WHERE status='running'")
+            return sum(1 for row in rows if self._record(row).status == status)
         where, params = ("WHERE status=?", (status,)) if status else ("", ())
         return int(self._query(f"SELECT COUNT(*) AS n FROM runs {where}", params)[0]["n"])
 
@@ -447,6 +619,32 @@ def _loads(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
+#: SQL condition: the run is held by the owner given as ``_owner_params``.
+_OWNED_BY = "owner_host=? AND owner_pid=? AND owner_start IS ?"
+
+
+def _owner_params(owner: Owner) -> tuple[str, int, str | None]:
+    return (owner.host, owner.pid, owner.start)
+
+
+def _owner_of(run: RunRecord | sqlite3.Row) -> Owner | None:
+    """The recorded owner of a run row or record; rows of stores older than schema 2 only
+    have ``owner`` as ``<host>:<pid>`` text, read without a start token."""
+    if isinstance(run, RunRecord):
+        host, pid, start, label = run.owner_host, run.owner_pid, run.owner_start, run.owner
+    else:
+        host, pid, start, label = (
+            run["owner_host"],
+            run["owner_pid"],
+            run["owner_start"],
+            run["owner"],
+        )
+    if host is not None and pid is not None:
+        return Owner(host, int(pid), start)
+    name, _, pid_text = (label or "").rpartition(":")
+    return Owner(name, int(pid_text), None) if name and pid_text.isdigit() else None
+
+
 def _run_record(row: sqlite3.Row) -> RunRecord:
     return RunRecord(
         id=row["id"],
@@ -464,6 +662,11 @@ def _run_record(row: sqlite3.Row) -> RunRecord:
         finished_at=row["finished_at"],
         attempt=row["attempt"],
         owner=row["owner"],
+        owner_pid=row["owner_pid"],
+        owner_host=row["owner_host"],
+        owner_start=row["owner_start"],
+        owned_since=row["owned_since"],
+        heartbeat_at=row["heartbeat_at"],
     )
 
 

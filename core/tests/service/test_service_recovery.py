@@ -29,7 +29,7 @@ def test_sigkill_during_a_run_then_restart_completes_it(new_server: Any) -> None
         server.kill()
     assert before.nodes["quick"].status == "succeeded"
     store = RunStore(server.home / "runs.sqlite")
-    assert store.get_run(interrupted).status == "running"  # the dead owner still holds it
+    assert store.get_run(interrupted).status == "interrupted"  # its owner is dead
     assert store.get_run(waiting).status == "queued"
 
     server.start()

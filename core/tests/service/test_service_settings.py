@@ -1,16 +1,11 @@
-"""Service settings files and the start-up recovery's judgement of run owners."""
+"""Service settings files (run owners are judged in tests/test_ownership.py)."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from autoglm.service.recovery import owner_id, owner_is_dead
 from autoglm.service.settings import SettingsError, load_settings
 
 
@@ -37,15 +32,3 @@ def test_bad_settings_name_the_file_and_field(tmp_path: Path, text: str, expecte
     with pytest.raises(SettingsError) as err:
         load_settings(config, {})
     assert expected in str(err.value) and "service.yaml" in str(err.value)
-
-
-def test_run_owner_liveness() -> None:
-    host = socket.gethostname()
-    assert owner_id() == f"{host}:{os.getpid()}"
-    assert owner_is_dead(f"{host}:{os.getppid()}") is False  # alive
-    assert owner_is_dead(f"{host}:{os.getpid()}") is True  # this process owns nothing yet
-    child = subprocess.Popen([sys.executable, "-c", "pass"])
-    child.wait()
-    assert owner_is_dead(f"{host}:{child.pid}") is True  # exited
-    assert owner_is_dead(f"another-host:{os.getppid()}") is None  # cannot tell
-    assert owner_is_dead(None) is True and owner_is_dead("garbage") is None

@@ -367,23 +367,40 @@ def _print_nodes(nodes: dict[str, Any]) -> None:
 
 
 @main.command()
-@click.argument("workflows", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("workflows", nargs=-1, required=True, type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="Print problems as JSON.")
+@click.option(
+    "--max-bytes",
+    type=click.IntRange(min=1),
+    help="Largest workflow file accepted (default 1,000,000 or $AUTOGLM_WORKFLOW_MAX_BYTES).",
+)
 @_plugin_options
-def validate(workflows: tuple[str, ...], as_json: bool, **plugin_args: Any) -> None:
-    """Check WORKFLOWS without running anything: node types, configs, references, types, cycles."""
-    from autoglm.errors import WorkflowError
-    from autoglm.workflow import load_workflow
+def validate(
+    workflows: tuple[str, ...], as_json: bool, max_bytes: int | None, **plugin_args: Any
+) -> None:
+    """Check WORKFLOWS without running anything: node types, configs, references, types, cycles.
+
+    Every file is checked even when an earlier one is broken, and ``--json`` always prints one
+    JSON document: a file that cannot be read or decoded is a problem of that file."""
+    from dataclasses import replace
+
+    from autoglm.errors import WorkflowError, WorkflowProblem
+    from autoglm.workflow import ParseLimits, load_workflow
 
     host = _load_host(_selection(**plugin_args))
+    limits = ParseLimits.from_env()
+    if max_bytes is not None:
+        limits = replace(limits, max_bytes=max_bytes)
     report: dict[str, list[dict[str, Any]]] = {}
     for path in workflows:
         try:
-            wf = load_workflow(path, host)
+            wf = load_workflow(path, host, limits=limits)
             report[path] = []
             if not as_json:
                 click.echo(f"{path}: ok ({len(wf.nodes)} nodes)")
-        except WorkflowError as exc:
+        except Exception as exc:  # one broken file must not hide the report of the others
+            if not isinstance(exc, WorkflowError):
+                exc = WorkflowError([WorkflowProblem(f"{type(exc).__name__}: {exc}", file=path)])
             report[path] = [p.to_dict() for p in exc.problems]
             if not as_json:
                 for problem in exc.problems:

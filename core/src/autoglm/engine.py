@@ -35,7 +35,7 @@ from pydantic import BaseModel, ValidationError
 
 from autoglm.context import NodeContext
 from autoglm.errors import AutoGLMError, NodeCancelled, NodeTimeout, RunOwnedError
-from autoglm.expressions import Reference
+from autoglm.expressions import ConditionError, Reference
 from autoglm.isolation import RemoteError, run_in_process
 from autoglm.logsetup import ensure_logging
 from autoglm.nodes import NodeType
@@ -512,7 +512,8 @@ class _Run:
 
     def _prepare(self, node_id: str) -> dict[str, Any] | str:
         """Decide whether the node runs (return its input values), is skipped (recorded, so
-        resume replays the decision) or is blocked by a failed upstream node."""
+        resume replays the decision), is blocked by a failed upstream node, or fails because
+        its ``when`` cannot be evaluated."""
         node = self.workflow.nodes[node_id]
         try:
             values = {
@@ -529,6 +530,8 @@ class _Run:
             return "skipped"
         except _Blocked:
             return "blocked"
+        except ConditionError as exc:  # a `when` that cannot be evaluated fails, never skips
+            return self._fail(node, str(exc))
         return values
 
     def _check_upstream(self, roots: set[str]) -> None:

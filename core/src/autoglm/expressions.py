@@ -5,6 +5,11 @@ and evaluated by walking a whitelist of node kinds: comparisons, ``and``/``or``/
 literals, lists, and references (``node.field``, ``node.field.key``, ``inputs.name``,
 ``node['field']``). There are no calls, no attribute access on objects, no names other than
 references, so nothing in a workflow can run code.
+
+An expression is bounded before Python parses it (length, then depth of the parsed tree), so a
+``when`` nested 5,000 deep is an error message, not a ``RecursionError``. At run time a
+comparison that cannot be made (``1 in 'abc'``, ``None < 3``) raises ``ConditionError`` naming
+the expression and the values it saw: the node fails instead of being silently skipped.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from autoglm.shortrepr import short
 
 _COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], bool]] = {
     ast.Eq: operator.eq,
@@ -28,10 +35,17 @@ _COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], bool]] = {
     ast.IsNot: operator.is_not,
 }
 _CONSTANT_NAMES = {"true": True, "false": False, "null": None, "none": None}
+#: defaults of ``parse_condition``'s bounds; real conditions are one line and a few levels deep
+MAX_CHARS = 1_000
+MAX_DEPTH = 32
 
 
 class ExpressionError(ValueError):
     """The expression is not valid in the ``when`` language."""
+
+
+class ConditionError(ExpressionError):
+    """A valid expression could not be evaluated on the values of this run."""
 
 
 @dataclass(frozen=True)
@@ -54,18 +68,61 @@ class Condition:
     references: tuple[Reference, ...]
 
     def evaluate(self, resolve: Callable[[Reference], Any]) -> bool:
-        return bool(_evaluate(self.tree.body, resolve))
+        """True or false on the values ``resolve`` gives; raises ``ConditionError`` when a
+        comparison cannot be made or the result has no truth value."""
+        try:
+            return bool(_evaluate(self.tree.body, resolve))
+        except ConditionError as exc:
+            raise ConditionError(f"when {self.source!r}: {exc}") from None
+        except Exception as exc:  # a value whose __bool__ or __eq__ raises, for example
+            raise ConditionError(
+                f"when {self.source!r} raised {type(exc).__name__}: {exc}"
+            ) from None
 
 
-def parse_condition(source: str) -> Condition:
+def parse_condition(
+    source: str, *, max_chars: int = MAX_CHARS, max_depth: int = MAX_DEPTH
+) -> Condition:
     """Parse and check ``source``; raises ``ExpressionError`` naming what is not allowed."""
+    if len(source) > max_chars:
+        raise ExpressionError(
+            f"the expression is {len(source):,} characters long; at most {max_chars:,} are allowed"
+        )
     try:
         tree = ast.parse(source.strip(), mode="eval")
     except SyntaxError as exc:
-        raise ExpressionError(f"invalid expression {source!r}: {exc.msg}") from exc
+        raise ExpressionError(f"invalid expression {_quote(source)}: {exc.msg}") from None
+    except (RecursionError, MemoryError):
+        raise ExpressionError(
+            f"the expression is nested too deeply (at most {max_depth} levels)"
+        ) from None
+    depth = _depth(tree.body)
+    if depth > max_depth:
+        raise ExpressionError(
+            f"the expression is nested {depth} levels deep; at most {max_depth} are allowed"
+        )
     references: list[Reference] = []
     _check(tree.body, references)
     return Condition(source=source, tree=tree, references=tuple(references))
+
+
+def _depth(root: ast.AST) -> int:
+    """Depth of an expression tree, without recursion (the tree may be thousands deep)."""
+    deepest = 0
+    pending = [(root, 1)]
+    while pending:
+        node, level = pending.pop()
+        deepest = max(deepest, level)
+        pending.extend(
+            (child, level + 1)
+            for child in ast.iter_child_nodes(node)
+            if not isinstance(child, ast.expr_context)  # Load/Store leaves are no level
+        )
+    return deepest
+
+
+def _quote(source: str) -> str:
+    return repr(source) if len(source) <= 80 else repr(source[:77] + "...")
 
 
 def _reference(node: ast.expr) -> Reference | None:
@@ -115,6 +172,20 @@ def _check(node: ast.expr, references: list[Reference]) -> None:
         )
 
 
+_SYMBOLS: dict[type[ast.cmpop], str] = {
+    ast.Eq: "==",
+    ast.NotEq: "!=",
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+    ast.In: "in",
+    ast.NotIn: "not in",
+    ast.Is: "is",
+    ast.IsNot: "is not",
+}
+
+
 def _evaluate(node: ast.expr, resolve: Callable[[Reference], Any]) -> Any:
     if isinstance(node, ast.BoolOp):
         if isinstance(node.op, ast.And):
@@ -122,7 +193,12 @@ def _evaluate(node: ast.expr, resolve: Callable[[Reference], Any]) -> Any:
         return any(_evaluate(v, resolve) for v in node.values)
     if isinstance(node, ast.UnaryOp):
         value = _evaluate(node.operand, resolve)
-        return (not value) if isinstance(node.op, ast.Not) else -value
+        if isinstance(node.op, ast.Not):
+            return not value
+        try:
+            return -value
+        except TypeError as exc:
+            raise ConditionError(f"cannot negate {short(value)}: {exc}") from None
     if isinstance(node, ast.Compare):
         left = _evaluate(node.left, resolve)
         for op, comparator in zip(node.ops, node.comparators, strict=True):
@@ -130,8 +206,11 @@ def _evaluate(node: ast.expr, resolve: Callable[[Reference], Any]) -> Any:
             try:
                 if not _COMPARE[type(op)](left, right):
                     return False
-            except TypeError:
-                return False
+            except TypeError as exc:
+                symbol = _SYMBOLS.get(type(op), type(op).__name__)
+                raise ConditionError(
+                    f"cannot compare {short(left)} {symbol} {short(right)}: {exc}"
+                ) from None
             left = right
         return True
     if isinstance(node, ast.Constant):

@@ -8,12 +8,19 @@ relative to the folder, so answers never reveal the server's paths.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from autoglm.errors import WorkflowError, WorkflowProblem
 from autoglm.plugins import Host
 from autoglm.service.schemas import Problem, WorkflowEntry, WorkflowInputInfo
-from autoglm.workflow import Workflow, parse_workflow
+from autoglm.workflow import (
+    ParseLimits,
+    Workflow,
+    decode_workflow,
+    enforce_limits,
+    parse_workflow,
+)
 
 NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 SUFFIXES = (".yaml", ".yml")
@@ -58,12 +65,15 @@ class Catalogue:
     def source(self, name: str) -> tuple[str, str]:
         """``(yaml text, display path)`` of workflow ``name``."""
         path = self.path_of(name)
+        limits = ParseLimits.from_env()
         try:
-            return path.read_text(encoding="utf-8"), path.name
+            with path.open("rb") as handle:
+                data = handle.read(limits.max_bytes + 1)
         except OSError as exc:
             raise WorkflowError(
                 [WorkflowProblem(f"cannot read workflow: {exc.strerror}", file=path.name)]
             ) from None
+        return decode_workflow(data, path.name, limits), path.name
 
     def parse(self, name: str, host: Host) -> Workflow:
         path = self.path_of(name)
@@ -106,38 +116,16 @@ class Catalogue:
         )
 
 
-#: Limits on inline YAML beyond the body size: aliases can expand a 1 kB text into billions
-#: of nodes once a validator walks them ("billion laughs"), and deep nesting can exhaust the
-#: stack. No real workflow comes near either.
+#: Limits on inline YAML beyond the body size and the workflow parser's own (the expanded size
+#: of aliases, 1 MB): a request is parsed in the API process, so it gets tighter bounds than
+#: a file an operator wrote. No real workflow comes near either.
 MAX_ALIASES = 100
 MAX_DEPTH = 64
 
 
 def check_inline_yaml(text: str) -> None:
-    """Refuse inline YAML that would be expensive to load; raises ``WorkflowError``."""
-    import yaml
-
-    aliases = depth = 0
-    try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
-            if isinstance(event, yaml.AliasEvent):
-                aliases += 1
-                if aliases > MAX_ALIASES:
-                    raise WorkflowError(
-                        [
-                            WorkflowProblem(
-                                f"more than {MAX_ALIASES} YAML aliases; expand them",
-                                file=INLINE,
-                            )
-                        ]
-                    )
-            elif isinstance(event, yaml.CollectionStartEvent):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    raise WorkflowError(
-                        [WorkflowProblem(f"nested deeper than {MAX_DEPTH} levels", file=INLINE)]
-                    )
-            elif isinstance(event, yaml.CollectionEndEvent):
-                depth -= 1
-    except yaml.YAMLError:
-        return  # the workflow parser reports syntax errors with their location
+    """Refuse inline YAML that would be expensive to load, in milliseconds and before anything
+    builds it (a 530-byte alias bomb expands to billions of values); raises
+    ``WorkflowError``. The same bounded parser as ``autoglm validate``."""
+    limits = replace(ParseLimits.from_env(), max_aliases=MAX_ALIASES, max_depth=MAX_DEPTH)
+    enforce_limits(text, INLINE, limits)

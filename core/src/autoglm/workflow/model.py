@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from autoglm.errors import WorkflowError, WorkflowProblem
 from autoglm.expressions import Condition, Reference
+from autoglm.shortrepr import short
 
 NODE_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 REF = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_-]*)(?:\.([A-Za-z0-9_.-]+))?$")
@@ -48,16 +49,21 @@ WORKFLOW_REF = "workflow"
 WORKFLOW_FIELDS = ("dir", "file", "name")
 RESERVED_ROOTS = frozenset({RUN_INPUTS, WORKFLOW_REF})
 _MISSING = object()
+#: Upper bounds of the execution settings: beyond them a value is a typo, and some would break
+#: the engine (a timeout of 1e300 s overflows a thread wait; 1e9 attempts retry forever).
+MAX_TIMEOUT_S = 30 * 24 * 3600.0
+MAX_ATTEMPTS = 100
+MAX_DELAY_S = 24 * 3600.0
 
 
 class RetryPolicy(BaseModel):
     """Attempts with exponential backoff. Defaults follow LangGraph's: 0.5 s, x2, at most
     128 s, with jitter; ``attempts`` counts the first try (1 = no retry)."""
 
-    attempts: int = 1
-    initial_delay: float = 0.5
-    backoff: float = 2.0
-    max_delay: float = 128.0
+    attempts: int = Field(1, le=MAX_ATTEMPTS)
+    initial_delay: float = Field(0.5, ge=0, le=MAX_DELAY_S, allow_inf_nan=False)
+    backoff: float = Field(2.0, ge=1, le=10, allow_inf_nan=False)
+    max_delay: float = Field(128.0, ge=0, le=MAX_DELAY_S, allow_inf_nan=False)
     jitter: bool = True
 
     def delay(self, attempt: int, rand: float) -> float:
@@ -70,7 +76,8 @@ class NodeSettings(BaseModel):
     """Execution settings of a node; workflow-level ``defaults`` fill what a node leaves out."""
 
     retry: RetryPolicy = RetryPolicy()
-    timeout: float | None = None
+    #: seconds; must be finite and > 0 (``0``, ``-1`` and ``.nan`` cannot time anything out)
+    timeout: float | None = Field(None, gt=0, le=MAX_TIMEOUT_S, allow_inf_nan=False)
     cache: bool = True
     isolation: str = "auto"  # auto: a process when a timeout is set, else a thread
 
@@ -216,7 +223,7 @@ class Workflow:
             except ValidationError as exc:
                 problems.append(
                     WorkflowProblem(
-                        f"expected {spec.type}, found {value!r}: {_first_error(exc)}",
+                        f"expected {spec.type}, found {short(value)}: {_first_error(exc)}",
                         file=self.path,
                         field=f"inputs.{name}",
                     )

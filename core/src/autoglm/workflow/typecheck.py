@@ -22,12 +22,28 @@ def _json_types(annotation: Any) -> frozenset[str]:
     except (KeyError, TypeError):
         pass
     try:
-        types = frozenset(_schema_types(TypeAdapter(annotation).json_schema()))
+        types = frozenset(_schema_types(adapter(annotation).json_schema()))
     except Exception:
         types = frozenset()
     with contextlib.suppress(TypeError):  # unhashable annotations are simply not memoised
         _JSON_TYPES[annotation] = types
     return types
+
+
+_ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
+
+
+def adapter(annotation: Any) -> TypeAdapter[Any]:
+    """A ``TypeAdapter`` for ``annotation``, memoised: building one costs about a hundred times
+    more than validating a small value, and a large workflow repeats the same few types."""
+    try:
+        return _ADAPTERS[annotation]
+    except (KeyError, TypeError):
+        pass
+    built = TypeAdapter(annotation)
+    with contextlib.suppress(TypeError):  # unhashable annotations are simply not memoised
+        _ADAPTERS[annotation] = built
+    return built
 
 
 def _schema_types(schema: dict[str, Any]) -> set[str]:

@@ -9,12 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from autoglm.errors import PluginError, WorkflowError, WorkflowProblem
-from autoglm.expressions import ExpressionError, Reference, parse_condition
+from autoglm.expressions import Condition, ExpressionError, Reference, parse_condition
 from autoglm.plugins import Host
-from autoglm.workflow.graph import _find_cycle
+from autoglm.shortrepr import short
+from autoglm.workflow.graph import describe_cycle, topological_order
+from autoglm.workflow.limits import ParseLimits
 from autoglm.workflow.model import (
     _MISSING,
     INPUT_TYPES,
@@ -37,17 +39,20 @@ from autoglm.workflow.model import (
     input_refs,
 )
 from autoglm.workflow.parser import parse_yaml
-from autoglm.workflow.typecheck import _type_name, types_compatible
+from autoglm.workflow.typecheck import _type_name, adapter, types_compatible
 from autoglm.yamlsafe import LocatedDict, line_of
 
 
 class _Validator:
     """Collects every problem of one workflow text, then builds the ``Workflow``."""
 
-    def __init__(self, text: str, host: Host, path: str | None) -> None:
+    def __init__(
+        self, text: str, host: Host, path: str | None, limits: ParseLimits | None = None
+    ) -> None:
         self.text = text
         self.host = host
         self.path = path
+        self.limits = limits or ParseLimits.from_env()
         self.problems: list[WorkflowProblem] = []
 
     def problem(
@@ -63,7 +68,21 @@ class _Validator:
         )
 
     def run(self) -> Workflow:
-        data = parse_yaml(self.text, self.path)
+        """The validated workflow; raises ``WorkflowError`` and nothing else. A bug here must
+        not take a multi-file ``validate`` or the service down with a traceback: it becomes
+        a problem naming the file (the fuzz test keeps such problems at zero)."""
+        try:
+            return self._run()
+        except WorkflowError:
+            raise
+        except (RecursionError, MemoryError) as exc:
+            self.problem(f"the workflow is too large or too deeply nested ({type(exc).__name__})")
+        except Exception as exc:
+            self.problem(f"internal validator error, please report it: {type(exc).__name__}: {exc}")
+        raise WorkflowError(self.problems)
+
+    def _run(self) -> Workflow:
+        data = parse_yaml(self.text, self.path, self.limits)
         if not isinstance(data, dict):
             self.problem(f"a workflow must be a mapping with 'nodes', found {type(data).__name__}")
             raise WorkflowError(self.problems)
@@ -74,12 +93,14 @@ class _Validator:
                     line=line_of(data, key),
                     field=str(key),
                 )
-        run_inputs = self._run_inputs(data.get("inputs") or {}, data)
-        defaults = self._settings(data.get("defaults") or {}, data, None, "defaults", None)
+        run_inputs = self._run_inputs(_mapping_or_empty(data.get("inputs")), data)
+        defaults = self._settings(
+            _mapping_or_empty(data.get("defaults")), data, None, "defaults", None
+        )
         nodes = self._nodes(data, defaults)
-        outputs = self._outputs(data.get("outputs") or {}, data, nodes, run_inputs)
+        raw_outputs = _mapping_or_empty(data.get("outputs"))
+        outputs = self._outputs(raw_outputs, data, nodes, run_inputs)
         self._check_references(nodes, run_inputs)
-        raw_outputs = data.get("outputs") or {}
         for name, value in outputs.items():
             self._check_value_refs(
                 value, nodes, run_inputs, line=line_of(raw_outputs, name), field=f"outputs.{name}"
@@ -103,7 +124,11 @@ class _Validator:
 
     def _run_inputs(self, raw: Any, parent: Any) -> dict[str, RunInput]:
         if not isinstance(raw, dict):
-            self.problem("'inputs' must be a mapping", line=line_of(parent, "inputs"))
+            self.problem(
+                f"'inputs' must be a mapping of run inputs, found {_kind(raw)}",
+                line=line_of(parent, "inputs"),
+                field="inputs",
+            )
             return {}
         result: dict[str, RunInput] = {}
         for name, spec in raw.items():
@@ -114,14 +139,15 @@ class _Validator:
             unknown = set(spec) - {"type", "default", "description"}
             if unknown:
                 self.problem(
-                    f"unknown keys {sorted(unknown)}; a run input has type, default, description",
+                    f"unknown keys {sorted(map(str, unknown))}; a run input has type, default, "
+                    "description",
                     line=where,
                     field=f"inputs.{name}",
                 )
             kind = str(spec.get("type", "any"))
             if kind not in INPUT_TYPES:
                 self.problem(
-                    f"unknown type {kind!r}; expected one of {', '.join(INPUT_TYPES)}",
+                    f"unknown type {short(kind)}; expected one of {', '.join(INPUT_TYPES)}",
                     line=line_of(spec, "type"),
                     field=f"inputs.{name}.type",
                 )
@@ -138,7 +164,12 @@ class _Validator:
     ) -> NodeSettings:
         values: dict[str, Any] = base.model_dump() if base else {}
         if not isinstance(raw, dict):
-            self.problem("must be a mapping", line=line_of(parent, prefix), node=node, field=prefix)
+            self.problem(
+                f"expected a mapping of settings, found {_kind(raw)}",
+                line=line_of(parent, prefix),
+                node=node,
+                field=prefix,
+            )
             return NodeSettings(**values)
         for key in raw:
             if key in SETTING_KEYS:
@@ -158,7 +189,7 @@ class _Validator:
             for error in exc.errors():
                 loc = ".".join(str(p) for p in error["loc"])
                 self.problem(
-                    f"{error['msg']} (found {error.get('input')!r})",
+                    f"{error['msg']} (found {short(error.get('input'))})",
                     line=line_of(raw, error["loc"][0]),
                     node=node,
                     field=loc if prefix != "defaults" else f"defaults.{loc}",
@@ -166,7 +197,7 @@ class _Validator:
             return NodeSettings()
         if settings.isolation not in {"auto", "thread", "process"}:
             self.problem(
-                f"expected 'auto', 'thread' or 'process', found {settings.isolation!r}",
+                f"expected 'auto', 'thread' or 'process', found {short(settings.isolation)}",
                 line=line_of(raw, "isolation"),
                 node=node,
                 field="isolation",
@@ -199,7 +230,7 @@ class _Validator:
             ):
                 self.problem(
                     f"nodes[{index}]: expected an id of letters, digits, '_' or '-' "
-                    f"(not 'inputs' or 'workflow'), found {node_id!r}",
+                    f"(not 'inputs' or 'workflow'), found {short(node_id)}",
                     line=line_of(raw, "id"),
                     field="id",
                 )
@@ -231,18 +262,18 @@ class _Validator:
         type_name = raw.get("type")
         if not isinstance(type_name, str):
             self.problem(
-                f"expected a node type name, found {type_name!r}",
+                f"expected a node type name, found {short(type_name)}",
                 line=line_of(raw, "type") or where,
                 node=node_id,
                 field="type",
             )
             return None
-        config = raw.get("config") or {}
-        inputs_raw = raw.get("inputs") or {}
+        config = _mapping_or_empty(raw.get("config"))
+        inputs_raw = _mapping_or_empty(raw.get("inputs"))
         for key, value in (("config", config), ("inputs", inputs_raw)):
             if not isinstance(value, dict):
                 self.problem(
-                    f"expected a mapping, found {type(value).__name__}",
+                    f"expected a mapping, found {_kind(value)}",
                     line=line_of(raw, key),
                     node=node_id,
                     field=key,
@@ -250,12 +281,7 @@ class _Validator:
         if not isinstance(config, dict) or not isinstance(inputs_raw, dict):
             return None
         settings = self._settings(raw, raw, node_id, "node", defaults)
-        condition = None
-        if raw.get("when") is not None:
-            try:
-                condition = parse_condition(str(raw["when"]))
-            except ExpressionError as exc:
-                self.problem(str(exc), line=line_of(raw, "when"), node=node_id, field="when")
+        condition = self._condition(raw, node_id)
         inputs = {
             str(k): self._input_value(v, inputs_raw, k, node_id) for k, v in inputs_raw.items()
         }
@@ -272,6 +298,30 @@ class _Validator:
         node._raw = raw  # type: ignore[attr-defined]  # kept for line numbers during validation
         self._check_node_type(node, raw)
         return node
+
+    def _condition(self, raw: LocatedDict, node_id: str) -> Condition | None:
+        """The parsed ``when``: a string expression, bounded in length and depth."""
+        source = raw.get("when")
+        if source is None:
+            return None
+        if not isinstance(source, str):
+            self.problem(
+                f"expected an expression string such as \"route.task == 'qa'\", "
+                f"found {_kind(source)} {short(source)}",
+                line=line_of(raw, "when"),
+                node=node_id,
+                field="when",
+            )
+            return None
+        try:
+            return parse_condition(
+                source,
+                max_chars=self.limits.max_expression_chars,
+                max_depth=self.limits.max_expression_depth,
+            )
+        except ExpressionError as exc:
+            self.problem(str(exc), line=line_of(raw, "when"), node=node_id, field="when")
+            return None
 
     def _input_value(self, value: Any, container: Any, key: Any, node_id: str | None) -> Any:
         """A literal, or an ``InputRef`` for ``$node.field`` / ``{first_of: [...]}``."""
@@ -290,7 +340,10 @@ class _Validator:
                     field=f"inputs.{key}",
                 )
                 return value
-            refs = [self._parse_ref(str(o), container, key, node_id) for o in options]
+            refs = [
+                self._parse_ref(o if isinstance(o, str) else short(o), container, key, node_id)
+                for o in options
+            ]
             return InputRef(tuple(r for r in refs if r), first_of=True)
         if isinstance(value, dict | list):
             items = value.items() if isinstance(value, dict) else enumerate(value)
@@ -306,7 +359,7 @@ class _Validator:
         match = REF.match(text)
         if not match:
             self.problem(
-                f"expected a reference like '$node.field' or '$inputs.name', found {text!r}",
+                f"expected a reference like '$node.field' or '$inputs.name', found {short(text)}",
                 line=line_of(container, key),
                 node=node_id,
                 field=f"inputs.{key}" if node_id else f"outputs.{key}",
@@ -321,14 +374,14 @@ class _Validator:
         except PluginError as exc:
             self.problem(str(exc), line=line_of(raw, "type"), node=node.id, field="type")
             return
-        config_raw = raw.get("config") or {}
+        config_raw = _mapping_or_empty(raw.get("config"))
         try:
             node_type.Config.model_validate(node.config)
         except ValidationError as exc:
             for error in exc.errors():
                 loc = [str(p) for p in error["loc"]]
                 self.problem(
-                    f"{error['msg']} (found {error.get('input')!r})"
+                    f"{error['msg']} (found {short(error.get('input'))})"
                     if error["type"] != "missing"
                     else "required config field is missing",
                     line=line_of(config_raw, error["loc"][0]) if loc else line_of(raw, "config"),
@@ -336,7 +389,7 @@ class _Validator:
                     field="config." + ".".join(loc) if loc else "config",
                 )
         fields = node_type.Inputs.model_fields
-        inputs_raw = raw.get("inputs") or {}
+        inputs_raw = _mapping_or_empty(raw.get("inputs"))
         for name, value in node.inputs.items():
             if name not in fields:
                 self.problem(
@@ -347,10 +400,10 @@ class _Validator:
                 )
             elif not isinstance(value, InputRef | InputStruct):
                 try:
-                    TypeAdapter(fields[name].annotation).validate_python(value)
+                    adapter(fields[name].annotation).validate_python(value)
                 except ValidationError as exc:
                     self.problem(
-                        f"{_first_error(exc)} (found {value!r})",
+                        f"{_first_error(exc)} (found {short(value)})",
                         line=line_of(inputs_raw, name),
                         node=node.id,
                         field=f"inputs.{name}",
@@ -372,7 +425,11 @@ class _Validator:
         run_inputs: dict[str, RunInput],
     ) -> dict[str, Any]:
         if not isinstance(raw, dict):
-            self.problem("'outputs' must be a mapping", line=line_of(data, "outputs"))
+            self.problem(
+                f"'outputs' must be a mapping of names to references, found {_kind(raw)}",
+                line=line_of(data, "outputs"),
+                field="outputs",
+            )
             return {}
         return {str(k): self._input_value(v, raw, k, None) for k, v in raw.items()}
 
@@ -383,7 +440,7 @@ class _Validator:
     ) -> None:
         for node in nodes.values():
             raw = getattr(node, "_raw", {})
-            inputs_raw = raw.get("inputs") or {}
+            inputs_raw = _mapping_or_empty(raw.get("inputs"))
             target_fields = self._fields(node.type, "Inputs")
             for name, value in node.inputs.items():
                 self._check_value_refs(
@@ -508,31 +565,32 @@ class _Validator:
             )
 
     def _order(self, nodes: dict[str, WorkflowNode]) -> list[str]:
-        """Topological order (Kahn); reports a cycle with its path."""
-        indegree = {n: len(node.depends_on & nodes.keys()) for n, node in nodes.items()}
-        children: dict[str, list[str]] = {n: [] for n in nodes}
-        for node in nodes.values():
-            for dep in node.depends_on & nodes.keys():
-                children[dep].append(node.id)
-        ready = [n for n in nodes if indegree[n] == 0]
-        order: list[str] = []
-        while ready:
-            current = ready.pop(0)
-            order.append(current)
-            for child in children[current]:
-                indegree[child] -= 1
-                if indegree[child] == 0:
-                    ready.append(child)
+        """Topological order; reports a cycle with its path."""
+        order, cycle = topological_order({n: nodes[n].depends_on & nodes.keys() for n in nodes})
         if len(order) < len(nodes):
-            cycle = _find_cycle({n: nodes[n].depends_on & nodes.keys() for n in nodes})
             first = cycle[0] if cycle else next(n for n in nodes if n not in order)
             self.problem(
-                "cycle in the workflow: " + " -> ".join(cycle or [first]),
+                "cycle in the workflow: " + describe_cycle(cycle or [first]),
                 line=nodes[first].line,
                 node=first,
                 field="inputs",
             )
         return order
+
+
+def _mapping_or_empty(value: Any) -> Any:
+    """An absent (or ``null``) section reads as an empty mapping; anything else is kept to be
+    checked, so ``config: []`` or ``inputs: 0`` is an error instead of silently empty."""
+    return {} if value is None else value
+
+
+def _kind(value: Any) -> str:
+    """What a wrong value is, in YAML's words."""
+    names = {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean"}
+    for kind, name in names.items():
+        if isinstance(value, kind):
+            return name
+    return {int: "an integer", float: "a number"}.get(type(value), type(value).__name__)
 
 
 def _unwrap(value: Any) -> Any:

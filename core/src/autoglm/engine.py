@@ -49,7 +49,13 @@ from autoglm.policy import (
     policy_options,
     run_policy,
 )
-from autoglm.store import FINISHED_NODE_STATES, NodeRecord, RunRecord, RunStore
+from autoglm.store import (
+    FINISHED_NODE_STATES,
+    IdempotencyKey,
+    NodeRecord,
+    RunRecord,
+    RunStore,
+)
 from autoglm.workflow import (
     RESERVED_ROOTS,
     RUN_INPUTS,
@@ -186,8 +192,12 @@ class Engine:
         *,
         run_id: str | None = None,
         labels: dict[str, Any] | None = None,
+        idempotency: IdempotencyKey | None = None,
+        admit: Callable[[], None] | None = None,
     ) -> str:
-        """Record a queued run (inputs checked now) and return its id."""
+        """Record a queued run (inputs checked now) and return its id. ``idempotency`` and
+        ``admit`` go to ``RunStore.create_run``: the id of a run already stored under the key
+        comes back instead of a new one; ``admit`` may refuse the run (a quota)."""
         values = workflow.resolve_inputs(inputs or {})
         return self.store.create_run(
             workflow_name=workflow.name,
@@ -198,6 +208,8 @@ class Engine:
             options={"use_cache": self.use_cache, **policy_options(self.policy)},
             labels=labels,
             run_id=run_id,
+            idempotency=idempotency,
+            admit=admit,
         )
 
     def run(

@@ -27,14 +27,17 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 
+from autoglm.dbfiles import private_database
 from autoglm.ownership import STALE_AFTER_S, Owner
+from autoglm.writebudget import WriteBudget
 
 SCHEMA_VERSION = 2
 
@@ -96,6 +99,14 @@ CREATE TABLE IF NOT EXISTS journal (
     created_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS journal_lookup ON journal(run_id, node_id, kind, seq);
+CREATE TABLE IF NOT EXISTS idempotency (
+    scope TEXT NOT NULL,
+    key TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    PRIMARY KEY (scope, key)
+);
 """
 
 #: Columns added to ``runs`` after schema version 1, with their types: added on open.
@@ -150,6 +161,30 @@ class Claim(NamedTuple):
     run: RunRecord | None
 
 
+@dataclass(frozen=True)
+class IdempotencyKey:
+    """A client's key for one logical submission. ``create_run`` stores it in the transaction
+    that stores the run, so a retry whose first answer was lost (even to a crash right after
+    the commit) finds the run instead of making a second one."""
+
+    scope: str  # whose keys these are (the service: the API key's id)
+    key: str
+    fingerprint: str  # digest of the request: another request under the same key is refused
+    not_before: float = 0.0  # a key stored before this time has expired and is replaced
+
+
+class IdempotencyMismatch(ValueError):
+    """An idempotency key came back with a different request than the one it was first used
+    for: answering the old run would hide that the new request was never run."""
+
+    def __init__(self, key: str, run_id: str) -> None:
+        super().__init__(
+            f"idempotency key {key!r} was already used for run {run_id} with a different "
+            "request; use a new key for a new request"
+        )
+        self.run_id = run_id
+
+
 class NodeRecord(BaseModel):
     """One node of one run as stored."""
 
@@ -184,8 +219,25 @@ def new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S-", time.gmtime()) + uuid.uuid4().hex[:8]
 
 
+#: The oldest queued run whose submitting key (label ``api_key``) has fewer than ``?`` runs
+#: running; runs without a key (the command line's) are not limited.
+_FAIR_CLAIM = """
+SELECT q.id FROM runs AS q WHERE q.status='queued' AND (
+    json_extract(q.labels_json, '$.api_key') IS NULL OR (
+        SELECT COUNT(*) FROM runs AS r WHERE r.status='running'
+        AND json_extract(r.labels_json, '$.api_key') = json_extract(q.labels_json, '$.api_key')
+    ) < ?)
+ORDER BY q.created_at LIMIT 1
+"""
+
+
 class RunStore:
     """SQLite-backed store. Safe to share between threads of one process."""
+
+    #: The queue's fairness rule: ``claim_queued_run`` passes over the queued runs of an API
+    #: key that already has this many running (None: no per-key limit). The service sets it
+    #: from its settings, so whichever dispatcher claims runs from this store obeys it.
+    max_running_per_key: int | None = None
 
     def __init__(
         self, path: str | os.PathLike[str] | None = None, *, stale_after_s: float = STALE_AFTER_S
@@ -193,7 +245,9 @@ class RunStore:
         self.path = Path(path) if path is not None else default_home() / "runs.sqlite"
         #: how old a heartbeat may be before an owner on another host counts as dead
         self.stale_after_s = stale_after_s
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        #: a cap on what each run may record (a service's run process sets it); None: no cap
+        self.write_budget: WriteBudget | None = None
+        private_database(self.path)
         self._lock = threading.RLock()
         self._conn = sqlite3.connect(
             self.path, timeout=30.0, check_same_thread=False, isolation_level=None
@@ -267,9 +321,27 @@ class RunStore:
         labels: dict[str, Any] | None = None,
         status: str = "queued",
         run_id: str | None = None,
+        idempotency: IdempotencyKey | None = None,
+        admit: Callable[[], None] | None = None,
     ) -> str:
+        """Store a new run and return its id. With ``idempotency``, a run already stored
+        under that key is answered instead (``IdempotencyMismatch`` if its request differs);
+        ``admit`` runs inside the same write transaction before the insert and raises to
+        refuse the run (a quota), so concurrent submissions cannot all slip under a limit."""
         run_id = run_id or new_run_id()
         with self._tx() as conn:
+            if idempotency is not None:
+                row = conn.execute(
+                    "SELECT run_id, fingerprint FROM idempotency WHERE scope=? AND key=?"
+                    " AND created_at>=?",
+                    (idempotency.scope, idempotency.key, idempotency.not_before),
+                ).fetchone()
+                if row is not None:
+                    if row["fingerprint"] != idempotency.fingerprint:
+                        raise IdempotencyMismatch(idempotency.key, str(row["run_id"]))
+                    return str(row["run_id"])
+            if admit is not None:
+                admit()
             conn.execute(
                 "INSERT INTO runs(id, workflow_name, workflow_path, workflow_source, inputs_json,"
                 " selection_json, options_json, labels_json, status, created_at)"
@@ -287,7 +359,38 @@ class RunStore:
                     time.time(),
                 ),
             )
+            if idempotency is not None:
+                conn.execute(
+                    "INSERT OR REPLACE INTO idempotency(scope, key, fingerprint, run_id,"
+                    " created_at) VALUES (?,?,?,?,?)",
+                    (
+                        idempotency.scope,
+                        idempotency.key,
+                        idempotency.fingerprint,
+                        run_id,
+                        time.time(),
+                    ),
+                )
         return run_id
+
+    def find_idempotent(self, idempotency: IdempotencyKey) -> str | None:
+        """The run stored under ``idempotency``'s key, if it has not expired (the service's
+        fast path, before it parses the workflow again); ``IdempotencyMismatch`` if the key
+        was used for another request."""
+        rows = self._query(
+            "SELECT run_id, fingerprint FROM idempotency WHERE scope=? AND key=? AND created_at>=?",
+            (idempotency.scope, idempotency.key, idempotency.not_before),
+        )
+        if not rows:
+            return None
+        if rows[0]["fingerprint"] != idempotency.fingerprint:
+            raise IdempotencyMismatch(idempotency.key, str(rows[0]["run_id"]))
+        return str(rows[0]["run_id"])
+
+    def purge_idempotency(self, before: float) -> int:
+        """Forget idempotency keys stored before ``before`` (their runs stay)."""
+        with self._tx() as conn:
+            return conn.execute("DELETE FROM idempotency WHERE created_at<?", (before,)).rowcount
 
     # ----------------------------------------------------------- ownership
 
@@ -400,10 +503,14 @@ class RunStore:
         """Atomically take the oldest queued run for ``owner`` (default: this process);
         None if none wait. The run is then owned as by ``claim_run``."""
         owner = owner or Owner.current()
+        per_key = self.max_running_per_key
         with self._tx() as conn:
-            row = conn.execute(
-                "SELECT id FROM runs WHERE status='queued' ORDER BY created_at LIMIT 1"
-            ).fetchone()
+            if per_key is None:
+                row = conn.execute(
+                    "SELECT id FROM runs WHERE status='queued' ORDER BY created_at LIMIT 1"
+                ).fetchone()
+            else:
+                row = conn.execute(_FAIR_CLAIM, (per_key,)).fetchone()
             if row is None:
                 return None
             now = time.time()
@@ -429,10 +536,13 @@ class RunStore:
         where, params = ("id=?", (run_id,))
         if owner is not None:
             where, params = (f"id=? AND {_OWNED_BY}", (run_id, *_owner_params(owner)))
+        text = None if outputs is None else _dumps(outputs)
+        if text is not None:
+            self._charge(run_id, "the run's outputs", text)
         with self._tx() as conn:
             cursor = conn.execute(
                 f"UPDATE runs SET status=?, error=?, outputs_json=?, finished_at=? WHERE {where}",
-                (status, error, None if outputs is None else _dumps(outputs), time.time(), *params),
+                (status, error, text, time.time(), *params),
             )
             return cursor.rowcount == 1
 
@@ -486,6 +596,15 @@ class RunStore:
         )
         return [self._record(row) for row in rows]
 
+    def count_labelled(self, label: str, value: str, *, status: str = "queued") -> int:
+        """How many runs in stored state ``status`` carry ``labels[label] == value`` (the
+        service's per-key quota: its runs are labelled with the submitting key's id)."""
+        rows = self._query(
+            "SELECT COUNT(*) AS n FROM runs WHERE status=? AND json_extract(labels_json, ?)=?",
+            (status, f"$.{label}", value),
+        )
+        return int(rows[0]["n"])
+
     def count_runs(self, *, status: str | None = None) -> int:
         if status in {"running", "interrupted"}:
             rows = self._query("SELECT * FROM runs WHERE status='running'")
@@ -498,6 +617,8 @@ class RunStore:
     def node_started(
         self, run_id: str, node_id: str, node_type: str, inputs: dict[str, Any] | None
     ) -> None:
+        text = _dumps(inputs)
+        self._charge(run_id, f"node {node_id!r} inputs", text)
         with self._tx() as conn:
             conn.execute(
                 "INSERT INTO nodes(run_id, node_id, node_type, status, attempts, inputs_json,"
@@ -505,7 +626,7 @@ class RunStore:
                 " ON CONFLICT(run_id, node_id) DO UPDATE SET status='running',"
                 " attempts=attempts+1, inputs_json=excluded.inputs_json,"
                 " started_at=excluded.started_at, error=NULL",
-                (run_id, node_id, node_type, _dumps(inputs), time.time()),
+                (run_id, node_id, node_type, text, time.time()),
             )
 
     def node_retrying(self, run_id: str, node_id: str) -> None:
@@ -533,6 +654,10 @@ class RunStore:
         """Record a node's end; with ``cache_outputs`` also store them under ``cache_key``,
         in the same transaction so the cache never holds what the run does not."""
         now = time.time()
+        text = None if outputs is None else _dumps(outputs)
+        if text is not None:
+            cached = cache_outputs and cache_key is not None
+            self._charge(run_id, f"node {node_id!r} outputs", text, *([text] if cached else []))
         with self._tx() as conn:
             conn.execute(
                 "INSERT INTO nodes(run_id, node_id, node_type, status, outputs_json, error,"
@@ -546,7 +671,7 @@ class RunStore:
                     node_id,
                     node_type,
                     status,
-                    None if outputs is None else _dumps(outputs),
+                    text,
                     error,
                     reason,
                     cache_key,
@@ -558,12 +683,38 @@ class RunStore:
                 conn.execute(
                     "INSERT OR REPLACE INTO cache(key, node_type, outputs_json, created_at)"
                     " VALUES (?,?,?,?)",
-                    (cache_key, node_type, _dumps(outputs), now),
+                    (cache_key, node_type, text, now),
                 )
 
     def node_states(self, run_id: str) -> dict[str, NodeRecord]:
         rows = self._query("SELECT * FROM nodes WHERE run_id=? ORDER BY rowid", (run_id,))
         return {row["node_id"]: _node_record(row) for row in rows}
+
+    # -------------------------------------------------------- write budget
+
+    def _charge(self, run_id: str, what: str, *texts: str) -> None:
+        """Count values about to be recorded for ``run_id`` against the write budget, if any
+        (``StoreLimitExceeded`` when over it)."""
+        if self.write_budget is not None:
+            self.write_budget.charge(run_id, what, list(texts), lambda: self.recorded_bytes(run_id))
+
+    def recorded_bytes(self, run_id: str) -> int:
+        """Bytes of the values recorded for a run: node inputs and outputs, the cache entries
+        its nodes wrote, journal entries and the run's outputs."""
+        rows = self._query(
+            "SELECT"
+            " (SELECT COALESCE(SUM(COALESCE(LENGTH(CAST(inputs_json AS BLOB)), 0)"
+            " + COALESCE(LENGTH(CAST(outputs_json AS BLOB)), 0)), 0)"
+            " FROM nodes WHERE run_id=?1)"
+            " + (SELECT COALESCE(SUM(LENGTH(CAST(c.outputs_json AS BLOB))), 0)"
+            " FROM nodes n JOIN cache c ON c.key = n.cache_key WHERE n.run_id=?1)"
+            " + (SELECT COALESCE(SUM(LENGTH(CAST(payload_json AS BLOB))), 0)"
+            " FROM journal WHERE run_id=?1)"
+            " + (SELECT COALESCE(LENGTH(CAST(outputs_json AS BLOB)), 0) FROM runs WHERE id=?1)"
+            " AS n",
+            (run_id,),
+        )
+        return int(rows[0]["n"] or 0)
 
     # --------------------------------------------------------------- cache
 
@@ -582,11 +733,13 @@ class RunStore:
     # ------------------------------------------------------------- journal
 
     def journal_append(self, run_id: str, node_id: str, kind: str, payload: Any) -> int:
+        text = _dumps(payload)
+        self._charge(run_id, f"a {kind!r} journal entry of node {node_id!r}", text)
         with self._tx() as conn:
             cursor = conn.execute(
                 "INSERT INTO journal(run_id, node_id, kind, payload_json, created_at)"
                 " VALUES (?,?,?,?,?)",
-                (run_id, node_id, kind, _dumps(payload), time.time()),
+                (run_id, node_id, kind, text, time.time()),
             )
             return int(cursor.lastrowid or 0)
 

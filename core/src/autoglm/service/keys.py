@@ -5,7 +5,7 @@ token is compared by its SHA-256 digest in constant time. Only the digest is sto
 of the database gives no usable key. The table lives in its own SQLite file under the home
 folder (``keys.sqlite``), beside the run store, so the run store's schema stays the engine's.
 A revoked key fails at once: the service reads the table on every request (an indexed lookup
-of a few microseconds), it caches nothing.
+of a few microseconds), it caches nothing. The file (and its -wal and -shm) is created 0600.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from autoglm.dbfiles import private_database
 from autoglm.service.schemas import SCOPES
 
 PREFIX = "agk"
@@ -69,8 +70,7 @@ class KeyStore:
     """The ``api_keys`` table of ``<home>/keys.sqlite``. Thread-safe."""
 
     def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = private_database(Path(path))
         self._lock = threading.Lock()
         self._conn = sqlite3.connect(
             self.path, timeout=30.0, check_same_thread=False, isolation_level=None

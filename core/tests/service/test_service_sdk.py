@@ -18,11 +18,16 @@ class Flaky(BaseHTTPRequestHandler):
 
     failures = 2
     seen: list[str] = []
+    idempotency_keys: list[str | None] = []
 
     def _answer(self) -> None:
         Flaky.seen.append(f"{self.command} {self.path}")
+        Flaky.idempotency_keys.append(self.headers.get("Idempotency-Key"))
         if len(Flaky.seen) <= Flaky.failures:
             status, body = 503, {"detail": "warming up", "type": "unavailable"}
+        elif self.path == "/v1/runs":
+            status = 202
+            body = {"id": "r1", "status": "queued", "workflow_name": "quick", "url": "/v1/runs/r1"}
         elif self.path == "/v1/config":
             status = 422
             body = {
@@ -48,6 +53,7 @@ class Flaky(BaseHTTPRequestHandler):
 @pytest.fixture
 def flaky() -> Iterator[str]:
     Flaky.seen = []
+    Flaky.idempotency_keys = []
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Flaky)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -62,12 +68,27 @@ def test_idempotent_calls_retry_on_5xx(flaky: str) -> None:
     assert Flaky.seen == ["GET /readyz"] * 3
 
 
-def test_submissions_are_not_retried_on_5xx(flaky: str) -> None:
-    client = Client(flaky, "key", retries=3, backoff=0.01)
-    with client, pytest.raises(ServerError) as err:
-        client.submit("quick")
+def test_submissions_retry_on_5xx_with_one_idempotency_key(flaky: str) -> None:
+    with Client(flaky, "key", retries=3, backoff=0.01) as client:
+        assert client.submit("quick").id == "r1"
+        assert Flaky.seen == ["POST /v1/runs"] * 3
+        first_call = set(Flaky.idempotency_keys)
+        assert len(first_call) == 1 and None not in first_call
+        client.submit("quick", idempotency_key="mine-1")
+    assert Flaky.idempotency_keys[-1] == "mine-1"
+    assert first_call != {"mine-1"}
+
+
+def test_submissions_give_up_after_the_retries(flaky: str) -> None:
+    Flaky.failures = 10
+    try:
+        client = Client(flaky, "key", retries=1, backoff=0.01)
+        with client, pytest.raises(ServerError) as err:
+            client.submit("quick")
+    finally:
+        Flaky.failures = 2
     assert err.value.status == 503 and "warming up" in str(err.value)
-    assert Flaky.seen == ["POST /v1/runs"]
+    assert Flaky.seen == ["POST /v1/runs"] * 2
 
 
 def test_config_updates_retry_then_raise_typed_errors(flaky: str) -> None:

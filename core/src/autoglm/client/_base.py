@@ -94,7 +94,12 @@ class BaseClient:
         except ValueError:
             body = response.text
         if response.status_code >= 400:
-            raise error_for(response.status_code, body, response.headers.get("x-request-id"))
+            raise error_for(
+                response.status_code,
+                body,
+                response.headers.get("x-request-id"),
+                response.headers.get("retry-after"),
+            )
         return body
 
     def _drive(self, op: Op[T]) -> Any:
@@ -113,10 +118,22 @@ class BaseClient:
         labels: dict[str, str] | None = None,
         use_cache: bool = True,
         request_id: str | None = None,
+        idempotency_key: str | None = None,
     ) -> SubmitResponse:
-        """Queue a run of a named workflow (or of inline ``workflow_yaml``); returns at once."""
+        """Queue a run of a named workflow (or of inline ``workflow_yaml``); returns at once.
+        Retried like a read, since every attempt carries one ``Idempotency-Key`` (yours, or
+        a fresh one per call): a retry after a lost answer returns the same run."""
         return self._drive(
-            _ops.submit(workflow, workflow_yaml, inputs, plugins, labels, use_cache, request_id)
+            _ops.submit(
+                workflow,
+                workflow_yaml,
+                inputs,
+                plugins,
+                labels,
+                use_cache,
+                request_id,
+                idempotency_key,
+            )
         )
 
     def get_run(self, run_id: str) -> RunDetail:
@@ -153,9 +170,12 @@ class BaseClient:
         use_cache: bool = True,
         timeout: float | None = None,
         poll_interval: float = 0.1,
+        idempotency_key: str | None = None,
     ) -> RunDetail:
         """Submit and wait: the finished run (check its ``status``)."""
-        submission = _ops.submit(workflow, workflow_yaml, inputs, plugins, labels, use_cache, None)
+        submission = _ops.submit(
+            workflow, workflow_yaml, inputs, plugins, labels, use_cache, None, idempotency_key
+        )
         return self._drive(_ops.run(submission, timeout, poll_interval))
 
     # ------------------------------------------------------- the rest

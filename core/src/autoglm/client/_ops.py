@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import time
+import uuid
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -77,7 +78,11 @@ def submit(
     labels: dict[str, str] | None,
     use_cache: bool,
     request_id: str | None,
+    idempotency_key: str | None = None,
 ) -> Op[SubmitResponse]:
+    """One logical submission: its ``Idempotency-Key`` (given, or a fresh UUID made here,
+    once per call) goes with every attempt, so the service answers a retry whose first answer
+    was lost with the run that attempt made; that is what makes a submission safe to retry."""
     body = _drop_none(
         {
             "workflow": workflow,
@@ -88,10 +93,11 @@ def submit(
             "use_cache": use_cache,
         }
     )
-    headers = {"X-Request-ID": request_id} if request_id else {}
-    return (
-        yield from _call(Request("POST", "/v1/runs", json=body, headers=headers), SubmitResponse)
-    )
+    headers = {"Idempotency-Key": idempotency_key or uuid.uuid4().hex}
+    if request_id:
+        headers["X-Request-ID"] = request_id
+    request = Request("POST", "/v1/runs", json=body, idempotent=True, headers=headers)
+    return (yield from _call(request, SubmitResponse))
 
 
 def get_run(run_id: str) -> Op[RunDetail]:

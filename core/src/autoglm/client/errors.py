@@ -7,6 +7,7 @@ the located problems (file, line, node, field, message).
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from autoglm.service.schemas import Problem
@@ -71,6 +72,14 @@ class ValidationFailed(ServiceError):
     """422: the workflow, its inputs or the request body are invalid; see ``problems``."""
 
 
+class RateLimited(ServiceError):
+    """429: over a quota (the key's queued runs); ``retry_after`` is the service's
+    Retry-After in seconds (None if it sent none). Not retried by the SDK: waiting is the
+    caller's choice."""
+
+    retry_after: float | None = None
+
+
 class NotSupported(ServiceError):
     """501: the service lacks what the call needs (no chat model, no eval plugin)."""
 
@@ -98,22 +107,31 @@ _BY_STATUS: dict[int, type[ServiceError]] = {
     409: Conflict,
     413: PayloadTooLarge,
     422: ValidationFailed,
+    429: RateLimited,
     501: NotSupported,
 }
 
 
-def error_for(status: int, body: Any, request_id: str | None) -> ServiceError:
-    """The exception for an error answer (``body`` is the decoded JSON, or text)."""
+def error_for(
+    status: int, body: Any, request_id: str | None, retry_after: str | None = None
+) -> ServiceError:
+    """The exception for an error answer (``body`` is the decoded JSON, or text;
+    ``retry_after`` the Retry-After header, in seconds)."""
     cls = _BY_STATUS.get(status) or (ServerError if status >= 500 else ServiceError)
     if isinstance(body, dict):
         problems = [
             Problem.model_validate(p) for p in body.get("problems") or [] if isinstance(p, dict)
         ]
-        return cls(
+        error = cls(
             str(body.get("detail") or body),
             status=status,
             kind=body.get("type"),
             request_id=body.get("request_id") or request_id,
             problems=problems,
         )
-    return cls(str(body)[:500] or f"HTTP {status}", status=status, request_id=request_id)
+    else:
+        error = cls(str(body)[:500] or f"HTTP {status}", status=status, request_id=request_id)
+    if isinstance(error, RateLimited) and retry_after is not None:
+        with contextlib.suppress(ValueError):  # an HTTP date: the SDK does not parse it
+            error.retry_after = float(retry_after)
+    return error

@@ -11,13 +11,23 @@ from contextlib import asynccontextmanager
 from typing import Any, Literal
 
 import structlog
-from fastapi import FastAPI, Path, Query, Request, Response
+from fastapi import FastAPI, Header, Path, Query, Request, Response
 
 from autoglm import __version__
 from autoglm.engine import Engine
 from autoglm.errors import PluginError, WorkflowError
 from autoglm.logsetup import configure_logging
 from autoglm.plugins import Host
+from autoglm.service import redact
+from autoglm.service.admission import (
+    IDEMPOTENCY_HEADER,
+    REPLAYED_HEADER,
+    Admission,
+    idempotency_of,
+    mismatch,
+    queued_quota,
+    replayed_run,
+)
 from autoglm.service.auth import require
 from autoglm.service.catalogue import (
     INLINE,
@@ -46,7 +56,7 @@ from autoglm.service.schemas import (
     WorkflowEntry,
 )
 from autoglm.service.state import ServiceState
-from autoglm.store import RUN_STATES
+from autoglm.store import RUN_STATES, IdempotencyMismatch
 from autoglm.workflow import Workflow, parse_workflow
 
 log = structlog.get_logger("autoglm.service")
@@ -129,7 +139,13 @@ def _workflow_of(state: ServiceState, body: SubmitRequest, host: Host) -> Workfl
     return parse_workflow(text, host, path=INLINE)
 
 
-def _submit(state: ServiceState, body: SubmitRequest, key: ApiKey, rid: str | None) -> str:
+def _submit(
+    state: ServiceState,
+    body: SubmitRequest,
+    key: ApiKey,
+    rid: str | None,
+    admission: Admission | None = None,
+) -> str:
     try:
         host = state.hosts.host_for(body.plugins)
     except (PluginNotAllowed, PluginError) as exc:
@@ -139,7 +155,8 @@ def _submit(state: ServiceState, body: SubmitRequest, key: ApiKey, rid: str | No
         workflow = _workflow_of(state, body, host)
         labels = {**body.labels, "request_id": rid, "api_key": key.id}
         engine = Engine(host, state.store, use_cache=body.use_cache)
-        return engine.submit(workflow, body.inputs, labels=labels)
+        options = admission.submit_options() if admission is not None else {}
+        return engine.submit(workflow, body.inputs, labels=labels, **options)
     except WorkflowError as exc:
         raise ApiError(
             422,
@@ -161,26 +178,55 @@ def _run_routes(app: FastAPI, state: ServiceState) -> None:
         "/v1/runs",
         status_code=202,
         response_model=SubmitResponse,
-        responses=error_responses(400, 401, 403, 404, 413, 422),
+        responses=error_responses(400, 401, 403, 404, 413, 422, 429),
         tags=["runs"],
     )
     def submit_run(
-        body: SubmitRequest, request: Request, response: Response, key: ApiKey = require("submit")
+        body: SubmitRequest,
+        request: Request,
+        response: Response,
+        key: ApiKey = require("submit"),
+        idempotency_key: str | None = Header(
+            default=None,
+            alias=IDEMPOTENCY_HEADER,
+            description="The same key (per API key, for a day) answers the run it first made.",
+        ),
     ) -> SubmitResponse:
         """Queue a run of a named or inline workflow; answers at once with its id."""
         rid = request_id(request)
-        run_id = _submit(state, body, key, rid)
-        state.pool.wake()
+        admission: Admission | None = None
+        try:
+            idempotency = idempotency_of(idempotency_key, key, body, state.settings)
+            run_id = replayed_run(state.store, idempotency)
+            if run_id is None:
+                admission = Admission(idempotency, queued_quota(state.store, key, state.settings))
+                if admission.quota is not None:
+                    admission.quota()  # refuse early, before parsing; checked again on insert
+                run_id = _submit(state, body, key, rid, admission)
+                if admission.created:
+                    state.pool.wake()
+        except IdempotencyMismatch as exc:
+            raise redact.for_key(mismatch(exc), key) from None
+        except ApiError as exc:
+            raise redact.for_key(exc, key) from None
         url = f"/v1/runs/{run_id}"
         response.headers["Location"] = url
         record = _run_or_404(state, run_id)
-        log.info("run queued", run_id=run_id, workflow=record.workflow_name, api_key=key.id)
+        replayed = idempotency is not None and (admission is None or not admission.created)
+        if replayed:
+            response.headers[REPLAYED_HEADER] = "true"
+        log.info(
+            "run replayed" if replayed else "run queued",
+            run_id=run_id,
+            workflow=record.workflow_name,
+            api_key=key.id,
+        )
         return SubmitResponse(
             id=run_id,
             status=record.status,
             workflow_name=record.workflow_name,
             url=url,
-            request_id=rid,
+            request_id=record.labels.get("request_id", rid),
         )
 
     @app.get(

@@ -10,8 +10,9 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from autoglm.service.schemas import ErrorBody, Problem
 
@@ -27,6 +28,7 @@ KINDS = {
     413: "payload_too_large",
     415: "unsupported_media_type",
     422: "validation_failed",
+    429: "too_many_requests",
     501: "not_implemented",
     503: "unavailable",
 }
@@ -86,16 +88,32 @@ def _validation_problems(exc: RequestValidationError) -> list[Problem]:
     return problems
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers at the request's path. Starlette's own 405 names the
+    methods of the first route that matched the path only, though ``GET /v1/runs`` and
+    ``POST /v1/runs`` are two routes."""
+    methods = {"OPTIONS"}
+    for route in request.app.router.routes:
+        route_methods = getattr(route, "methods", None)
+        if route_methods and route.matches(request.scope)[0] != Match.NONE:
+            methods |= set(route_methods)
+    return sorted(methods)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
         return error_response(request, exc.status, exc.detail, exc.kind, exc.problems, exc.headers)
 
     @app.exception_handler(HTTPException)
-    async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        return error_response(
-            request, exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None)
-        )
+    async def _http_error(request: Request, exc: HTTPException) -> Response:
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            allow = {"Allow": ", ".join(allowed_methods(request))}
+            if request.method == "OPTIONS":
+                return Response(status_code=204, headers=allow)
+            headers = {**(headers or {}), **allow}
+        return error_response(request, exc.status_code, str(exc.detail), headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -21,9 +21,11 @@ MAX_LABELS = 16
 
 
 class StrictModel(BaseModel):
-    """Request bodies refuse unknown fields: a misspelt ``input`` must not be ignored."""
+    """Request bodies refuse unknown fields (a misspelt ``input`` must not be ignored) and
+    ill-typed values (``false`` is not 0, ``"1"`` is not true): a typo is an error, never a
+    quiet change of meaning."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class SubmitRequest(StrictModel):
@@ -196,7 +198,8 @@ class ServiceConfig(BaseModel):
 
 class ConfigUpdate(StrictModel):
     """A change to the running service; fields left out stay as they are. Changes last until
-    the service stops (the start-up configuration applies again after a restart)."""
+    the service stops (the start-up configuration applies again after a restart). Types are
+    strict: ``false`` is not 0 and ``"2"`` is not 2, so a typo cannot pause the queue."""
 
     allowed_plugins: list[str] | None = Field(
         default=None, description="Plugins new runs may use (a subset of those installed)."

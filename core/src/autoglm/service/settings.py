@@ -65,6 +65,29 @@ class ServiceSettings(BaseModel):
         "share one SQLite connection.",
     )
     shutdown_grace_s: float = Field(default=10.0, ge=0.0, le=3600.0)
+    max_queued_runs_per_key: int | None = Field(
+        default=100,
+        ge=0,
+        le=1_000_000,
+        description="Queued runs one API key may have; a submission over it answers 429 with "
+        "Retry-After. Admin keys are exempt. None: no limit.",
+    )
+    max_running_runs_per_key: int | None = Field(
+        default=2,
+        ge=1,
+        le=256,
+        description="Runs of one API key executed at the same time; its other runs wait in "
+        "the queue while other keys' runs go first (admin keys included). None: no limit.",
+    )
+    quota_retry_after_s: int = Field(
+        default=5, ge=1, le=3600, description="The Retry-After of a 429 over a quota."
+    )
+    idempotency_ttl_s: float = Field(
+        default=86_400.0,
+        ge=60.0,
+        le=30 * 86_400.0,
+        description="How long an Idempotency-Key of POST /v1/runs keeps answering its run.",
+    )
 
     def home_path(self) -> Path:
         """The home folder, resolved at call time (``$AUTOGLM_HOME`` may be set by then)."""

@@ -56,6 +56,8 @@ class ServiceState:
     def build(cls, settings: ServiceSettings) -> ServiceState:
         home = settings.home_path()
         store = RunStore(home / "runs.sqlite")
+        store.max_running_per_key = settings.max_running_runs_per_key
+        store.purge_idempotency(time.time() - settings.idempotency_ttl_s)
         hosts = HostCache(
             PluginSelection.from_env(
                 allow=settings.plugins, block=settings.block, plugin_dirs=settings.plugin_dirs

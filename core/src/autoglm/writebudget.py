@@ -26,7 +26,7 @@ class StoreLimitExceeded(AutoGLMError):
 
 def megabytes(size: int) -> str:
     """``size`` bytes as a short MB figure for messages."""
-    return f"{size / 1_000_000:.2f} MB"
+    return f"{size / 1_000_000:.3g} MB"
 
 
 @dataclass

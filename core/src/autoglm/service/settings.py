@@ -15,6 +15,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from autoglm.errors import AutoGLMError
+from autoglm.policy import TrustPolicy
+from autoglm.service.limits import RunLimits
 
 
 class SettingsError(AutoGLMError):
@@ -65,6 +67,17 @@ class ServiceSettings(BaseModel):
         "share one SQLite connection.",
     )
     shutdown_grace_s: float = Field(default=10.0, ge=0.0, le=3600.0)
+    policy: TrustPolicy = Field(
+        default_factory=TrustPolicy,
+        description="What runs of non-admin keys may read, write, contact and load "
+        "(docs/security.md). The default allows only the run's artefacts: no other folders, "
+        "URLs, secrets, code loading or unpickling. Admin keys' runs are unrestricted.",
+    )
+    limits: RunLimits = Field(
+        default_factory=RunLimits,
+        description="Per-run limits (memory, CPU, wall clock, output and store bytes); each "
+        "run executes in a run process of its own that is stopped when it passes one.",
+    )
     max_queued_runs_per_key: int | None = Field(
         default=100,
         ge=0,

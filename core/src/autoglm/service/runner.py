@@ -1,0 +1,201 @@
+"""A run process of the service: executes the runs its supervisor hands it, one at a time.
+
+Why a process: a run executes request-chosen work, and a thread of the API process that spins
+in a regular expression, allocates gigabytes or sleeps forever takes the API down with it and
+cannot be stopped. Here the work runs in a process of its own that the service can watch and
+kill, with its node workers, as one process group (see ``service/supervisor.py``).
+
+Started by the supervisor as ``python -m autoglm.service.runner SPEC_JSON`` in a new session
+(so it leads its own process group), it ties its life to the service's
+(``lifeline.die_with_parent``), imports the engine and loads the service's plugin host while
+it waits, so that a run starts without paying for them. Then it reads commands, one JSON object
+a line, from the command pipe, and answers on the event pipe:
+
+* ``{"op": "run", "run_id": ...}``: execute the run, which the supervisor already claimed for
+  this process; answer ``{"ev": "done", ...}`` with whether this process should be replaced;
+* ``{"op": "cancel"|"interrupt", "run_id": ...}``: stop the run (cancelled, or requeued for a
+  service that is stopping);
+* ``{"op": "exit"}`` or the end of the pipe: leave.
+
+The run's limits apply here: kernel limits (``setrlimit``) and the run store's write budget.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import sys
+import threading
+from typing import Any
+
+import structlog
+
+from autoglm.engine import Engine
+from autoglm.lifeline import die_with_parent
+from autoglm.logsetup import configure_logging
+from autoglm.plugins import Host, PluginSelection
+from autoglm.service.limits import MB, RunLimits, apply_rlimits
+from autoglm.service.outcome import end_run
+from autoglm.service.procgroup import scan
+from autoglm.store import RunStore
+
+log = structlog.get_logger("autoglm.service.runner")
+
+#: A process whose resident memory grew by more than this over its idle size is replaced after
+#: its run, so one run's leftovers do not count against the next run's memory limit.
+RECYCLE_GROWTH_BYTES = 256 * MB
+
+
+class Runner:
+    """The state of one run process."""
+
+    def __init__(self, spec: dict[str, Any], events: Any) -> None:
+        self.store = RunStore(spec["store"])
+        self.limits = RunLimits.model_validate(spec.get("limits") or {})
+        self.store.write_budget = self.limits.write_budget()
+        self.node_workers: int | None = spec.get("node_workers")
+        self.base = PluginSelection.from_dict(spec["selection"])
+        self._hosts: dict[str, Host] = {}
+        self._events = events
+        self._events_lock = threading.Lock()
+        self._lock = threading.Lock()
+        self._engine: Engine | None = None
+        self._run_id: str | None = None
+        self._stop_asked: str | None = None  # "cancel" or "interrupt" before the engine was set
+        self.runs = 0
+        self.host(self.base)
+        self.idle_rss = _own_rss()
+
+    def host(self, selection: PluginSelection) -> Host:
+        key = json.dumps(selection.to_dict(), sort_keys=True)
+        if key not in self._hosts:
+            self._hosts[key] = Host.load(selection)
+        return self._hosts[key]
+
+    def send(self, event: dict[str, Any]) -> None:
+        with self._events_lock:
+            self._events.write(json.dumps(event) + "\n")
+            self._events.flush()
+
+    # ----------------------------------------------------------- commands
+
+    def stop(self, op: str, run_id: str) -> None:
+        """Cancel or interrupt ``run_id`` if it is the one executing (from the reader thread)."""
+        with self._lock:
+            if run_id != self._run_id:
+                return
+            engine = self._engine
+            if engine is None:
+                self._stop_asked = op
+                return
+        if op == "cancel":
+            engine.cancel(run_id)
+        else:
+            engine.interrupt(run_id)
+
+    def execute(self, run_id: str) -> dict[str, Any]:
+        """Execute one claimed run; the ``done`` event to send."""
+        self.runs += 1
+        structlog.contextvars.clear_contextvars()
+        apply_rlimits(self.limits)
+        status, clean = "failed", True
+        try:
+            status = self._execute(run_id)
+        except Exception as exc:  # outside any node: the store, the workflow, the host
+            error = f"{type(exc).__name__}: {exc}"
+            log.error("run could not execute", run_id=run_id, error=error)
+            end_run(self.store, run_id, "failed", error)
+            clean = False
+        finally:
+            with self._lock:
+                self._engine, self._run_id, self._stop_asked = None, None, None
+        leftover = [t.name for t in threading.enumerate() if t.name not in _OWN_THREADS]
+        grew = _own_rss() - self.idle_rss
+        recycle = (
+            not clean
+            or bool(leftover)
+            or grew > RECYCLE_GROWTH_BYTES
+            or self.runs >= self.limits.runs_per_process
+        )
+        return {"ev": "done", "run_id": run_id, "status": status, "recycle": recycle}
+
+    def _execute(self, run_id: str) -> str:
+        with self._lock:
+            self._run_id = run_id
+        record = self.store.get_run(run_id)
+        if record is None:
+            return "missing"
+        labels = record.labels or {}
+        structlog.contextvars.bind_contextvars(run_id=run_id, request_id=labels.get("request_id"))
+        if self.store.cancel_requested(run_id):
+            self.store.finish_run(run_id, "cancelled", error="cancelled before it started")
+            return "cancelled"
+        engine = Engine(
+            self.host(PluginSelection.from_dict(record.selection)),
+            self.store,
+            workers=self.node_workers,
+            use_cache=bool(record.options.get("use_cache", True)),
+        )
+        with self._lock:
+            self._engine = engine
+            asked = self._stop_asked
+        if asked == "interrupt":
+            self.store.requeue_run(run_id)
+            return "queued"
+        if asked == "cancel":
+            self.store.finish_run(run_id, "cancelled", error="run was cancelled")
+            return "cancelled"
+        return engine.execute(run_id, claimed=True).status
+
+
+_OWN_THREADS = {"MainThread", "autoglm-lifeline", "autoglm-runner-commands"}
+
+
+def _own_rss() -> int:
+    usage = scan({os.getpgrp()}).get(os.getpgrp())
+    return usage.rss_bytes if usage else 0
+
+
+def _read_commands(stream: Any, runner: Runner, jobs: queue.Queue[str | None]) -> None:
+    """The command pipe: runs go to the main thread; stops act at once."""
+    for line in stream:
+        try:
+            command = json.loads(line)
+        except ValueError:
+            continue
+        op = command.get("op")
+        if op == "run":
+            jobs.put(command["run_id"])
+        elif op in {"cancel", "interrupt"}:
+            runner.stop(op, command["run_id"])
+        elif op == "exit":
+            break
+    jobs.put(None)
+
+
+def main(argv: list[str]) -> int:
+    spec = json.loads(argv[0])
+    die_with_parent(spec["parent"])
+    configure_logging(json_logs=bool(spec.get("json_logs")), level=spec.get("log_level", "info"))
+    commands = os.fdopen(spec["command_fd"], "r", encoding="utf-8")
+    events = os.fdopen(spec["event_fd"], "w", encoding="utf-8")
+    runner = Runner(spec, events)
+    jobs: queue.Queue[str | None] = queue.Queue()
+    threading.Thread(
+        target=_read_commands,
+        args=(commands, runner, jobs),
+        name="autoglm-runner-commands",
+        daemon=True,
+    ).start()
+    runner.send({"ev": "ready", "pid": os.getpid()})
+    while (run_id := jobs.get()) is not None:
+        done = runner.execute(run_id)
+        runner.send(done)
+        if done["recycle"]:
+            break
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

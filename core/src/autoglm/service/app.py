@@ -18,7 +18,7 @@ from autoglm.engine import Engine
 from autoglm.errors import PluginError, WorkflowError
 from autoglm.logsetup import configure_logging
 from autoglm.plugins import Host
-from autoglm.service import redact
+from autoglm.service import redact, trust
 from autoglm.service.admission import (
     IDEMPOTENCY_HEADER,
     REPLAYED_HEADER,
@@ -146,6 +146,8 @@ def _submit(
     rid: str | None,
     admission: Admission | None = None,
 ) -> str:
+    policy = trust.policy_for(state.settings, key)
+    trust.refuse_private_plugins(body.plugins, policy)
     try:
         host = state.hosts.host_for(body.plugins)
     except (PluginNotAllowed, PluginError) as exc:
@@ -153,8 +155,9 @@ def _submit(
         raise ApiError(422, str(exc), kind="plugin_not_allowed", problems=problems) from None
     try:
         workflow = _workflow_of(state, body, host)
+        trust.check_submission(workflow, host, body.inputs, policy, state.home)
         labels = {**body.labels, "request_id": rid, "api_key": key.id}
-        engine = Engine(host, state.store, use_cache=body.use_cache)
+        engine = Engine(host, state.store, use_cache=body.use_cache, policy=policy)
         options = admission.submit_options() if admission is not None else {}
         return engine.submit(workflow, body.inputs, labels=labels, **options)
     except WorkflowError as exc:

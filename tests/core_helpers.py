@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -28,5 +29,35 @@ def run_cli(
         env=full_env,
         cwd=cwd,
         timeout=timeout,
+        check=False,
+    )
+
+
+def write_installed_plugin(
+    site: Path, dist: str, module: str, body: str, *, name: str | None = None
+) -> None:
+    """Install a plugin for real: a module plus a dist-info folder with its entry point, on a
+    folder that the child process puts on sys.path. The entry-point name defaults to the module
+    name after its first underscore (``autoglm_broken`` -> ``broken``)."""
+    (site / f"{module}.py").write_text(textwrap.dedent(body))
+    info = site / f"{dist.replace('-', '_')}-0.1.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.1\n")
+    entry = name or module.split("_", 1)[1]
+    (info / "entry_points.txt").write_text(f"[autoglm]\n{entry} = {module}\n")
+
+
+def python(code: str, site: Path | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter (with ``site`` on its path): entry points are read
+    per process, so plugins installed by a test are only seen by a new one."""
+    full_env = {**os.environ, **env}
+    if site is not None:
+        full_env["PYTHONPATH"] = str(site)
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=60,
         check=False,
     )

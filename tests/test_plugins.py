@@ -4,44 +4,16 @@ broken plugins."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
-from core_helpers import PRIVATE_PLUGINS, run_cli
+from core_helpers import PRIVATE_PLUGINS, python, run_cli, write_installed_plugin
 
 from autoglm.errors import PluginError
 from autoglm.plugins import Host, PluginSelection, discover_entry_points
 
 REPO_PLUGINS = {"gnn", "tuner", "hf", "text", "prompt", "eval", "textkit"}
-
-
-def write_installed_plugin(site: Path, dist: str, module: str, body: str) -> None:
-    """Install a plugin for real: a module plus a dist-info folder with its entry point, on a
-    folder that the child process puts on sys.path."""
-    (site / f"{module}.py").write_text(textwrap.dedent(body))
-    info = site / f"{dist.replace('-', '_')}-0.1.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text(f"[autoglm]\n{module.split('_', 1)[1]} = {module}\n")
-
-
-def python(code: str, site: Path | None = None, **env: str) -> subprocess.CompletedProcess[str]:
-    import os
-
-    full_env = {**os.environ, **env}
-    if site is not None:
-        full_env["PYTHONPATH"] = str(site)
-    return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        timeout=60,
-        check=False,
-    )
 
 
 def test_every_repo_plugin_is_installed_and_discovered():
@@ -225,3 +197,177 @@ def test_node_types_report_every_config_value_as_effective_by_default():
     config = {"a": 1, "b": [2]}
     effective = NodeType.effective_config(config)
     assert effective == config and effective is not config
+
+
+INTRUDER = """
+from autoglm import NodeType, hookimpl
+
+class Split(NodeType):
+    name = "textkit.split"
+
+@hookimpl
+def register_nodes(register):
+    register(Split)
+"""
+
+
+def test_an_intruder_cannot_take_another_plugins_node_type(tmp_path):
+    """Issue 10 finding 4: a plugin registering ``textkit.split`` made the real textkit fail."""
+    site = tmp_path / "site"
+    site.mkdir()
+    write_installed_plugin(site, "autoglm-aaa-evil", "autoglm_aaa", INTRUDER)  # loads first
+    private = tmp_path / "private"
+    private.mkdir()
+    (private / "textkit.py").write_text(textwrap.dedent(INTRUDER))  # impersonates by name
+    listing = run_cli(
+        "plugins", "--json", "--plugins-dir", str(private), env={"PYTHONPATH": str(site)}
+    )
+    assert listing.returncode == 0, listing.stderr
+    entries = json.loads(listing.stdout)
+    plugins = {p["name"]: p for p in entries if p["source"] == "entry point"}
+    assert plugins["aaa"]["status"] == "failed"
+    assert plugins["aaa"]["error"] == (
+        "node type 'textkit.split' is not named 'aaa.<node>': a plugin registers node types "
+        "under its own name only"
+    )
+    assert plugins["textkit"]["status"] == "loaded"
+    assert [n["name"] for n in plugins["textkit"]["node_types"]] == [
+        "textkit.split",
+        "textkit.keyword_router",
+    ]
+    (impostor,) = [p for p in entries if p["source"] == "plugins-dir"]
+    assert impostor["status"] == "failed"
+    assert (
+        "plugin name 'textkit' is already taken by installed plugin 'textkit'"
+        in (impostor["error"])
+    )
+
+
+def test_only_the_core_registers_core_node_types(autoglm_home):
+    with pytest.raises(PluginError, match="not named 'mine.<node>'"):
+        Host.load(PluginSelection(allow=())).register_node_type(
+            type("X", (__import__("autoglm").NodeType,), {"name": "core.x"}), plugin="mine"
+        )
+
+
+def test_every_shipped_plugin_and_fixture_follows_the_naming_rule(autoglm_home):
+    repo = Path(__file__).resolve().parents[1]
+    folders = [
+        repo / "tests" / "fixtures" / "private_plugins",
+        repo / "tests" / "fixtures" / "observers",
+        repo / "plugins" / "tuner" / "tests" / "toy_plugins",
+    ]
+    host = Host.load(PluginSelection(plugin_dirs=tuple(str(f) for f in folders)))
+    assert {p.name: p.error for p in host.failed_plugins()} == {}
+    for node_type, owner in host.node_owner.items():
+        assert node_type.startswith(f"{owner}."), (node_type, owner)
+
+
+def test_block_takes_comma_lists_like_the_environment():
+    """Issue 10 finding 5: ``--block a,b`` blocked nothing."""
+    for args, env in (
+        (("--block", "textkit,eval"), {}),
+        (("--block", "textkit", "--block", "eval"), {}),
+        (("--block", "textkit"), {"AUTOGLM_BLOCK_PLUGINS": "eval"}),
+    ):
+        listing = run_cli("plugins", "--plugins", "textkit,eval,text", *args, env=env)
+        assert listing.returncode == 0, listing.stderr
+        assert "textkit 0.1.0 [blocked]" in listing.stdout, (args, env)
+        assert "eval 0.1.0 [blocked]" in listing.stdout, (args, env)
+        assert "text 0.1.0 [loaded]" in listing.stdout
+    listing = run_cli("plugins", "--plugins", "textkit", "--plugins", "eval")
+    assert "textkit 0.1.0 [loaded]" in listing.stdout and "eval 0.1.0 [loaded]" in listing.stdout
+    assert "text 0.1.0 [not selected]" in listing.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "option"),
+    [
+        (("--block", "textkit,nonesuch"), {}, "--block"),
+        ((), {"AUTOGLM_BLOCK_PLUGINS": "nonesuch"}, "--block"),
+        (("--plugins", "nonesuch"), {}, "--plugins"),
+        ((), {"AUTOGLM_PLUGINS": "textkit,nonesuch"}, "--plugins"),
+    ],
+)
+def test_unknown_names_in_either_list_are_errors(args, env, option):
+    result = run_cli("plugins", *args, env=env)
+    assert result.returncode == 1
+    assert f"{option} names 'nonesuch', which is not installed" in result.stderr
+    assert "Installed plugins: " in result.stderr and "textkit" in result.stderr
+
+
+def test_selection_splits_comma_lists_however_given(monkeypatch):
+    monkeypatch.setenv("AUTOGLM_BLOCK_PLUGINS", "c")
+    monkeypatch.delenv("AUTOGLM_PLUGINS", raising=False)
+    selection = PluginSelection.from_env(allow=["a,b", " b "], block=["a,d", "d"])
+    assert selection.allow == ("a", "b")
+    assert selection.block == ("a", "d", "c")
+    assert PluginSelection.from_env(allow=[""]).allow == ()  # an explicit empty list: core only
+
+
+def test_plugin_module_names(tmp_path, autoglm_home, monkeypatch):
+    """``--plugin-module pkg.plugin`` is plugin ``pkg`` (``autoglm_`` dropped, as entry points
+    are named), ``NAME=module`` names it explicitly, and a module that is already a plugin says so
+    in one line instead of dumping every loaded module."""
+    package = tmp_path / "acme"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "plugin.py").write_text(textwrap.dedent(INTRUDER.replace("textkit.", "acme.")))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    host = Host.load(PluginSelection(allow=("acme",), modules=("acme.plugin",)))
+    assert host.plugins["acme"].status == "loaded"
+    assert "acme.split" in host.node_types
+
+    host = Host.load(
+        PluginSelection(allow=("textkit", "tk"), modules=("tk=autoglm_textkit.plugin",))
+    )
+    assert host.plugins["textkit"].status == "loaded"
+    assert host.plugins["tk"].status == "failed"
+    assert host.plugins["tk"].error == (
+        "module autoglm_textkit.plugin is already loaded as plugin 'textkit'"
+    )
+
+    result = run_cli("plugins", "--plugin-module", "autoglm_textkit.plugin")
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout) < 5000  # no dump of every loaded module
+    assert "plugin name 'textkit' is already taken" in result.stdout
+
+
+WRAPPERS = {
+    "oldwrap": """
+        from autoglm import hookimpl
+        @hookimpl(hookwrapper=True)
+        def after_node_run(run_id, node_id, node_type, inputs, outputs, duration_s, cached):
+            yield
+    """,
+    "newwrap": """
+        from autoglm import hookimpl
+        @hookimpl(wrapper=True)
+        def before_run(run_id, workflow, inputs):
+            return (yield)
+    """,
+    "regwrap": """
+        from autoglm import hookimpl
+        @hookimpl(wrapper=True)
+        def register_nodes(register):
+            return (yield)
+    """,
+}
+
+
+def test_hook_wrappers_are_rejected_at_load(tmp_path, autoglm_home):
+    """The engine calls each observer on its own (one that raises cannot stop the others), which
+    a wrapper cannot work with: before, a wrapper was silently never run."""
+    for name, body in WRAPPERS.items():
+        (tmp_path / f"{name}.py").write_text(textwrap.dedent(body))
+    host = Host.load(PluginSelection(allow=tuple(WRAPPERS), plugin_dirs=(str(tmp_path),)))
+    for name, hook in (
+        ("oldwrap", "after_node_run"),
+        ("newwrap", "before_run"),
+        ("regwrap", "register_nodes"),
+    ):
+        assert host.plugins[name].status == "failed"
+        assert host.plugins[name].error.startswith(
+            f"plugin {name!r}: {hook} is a hook wrapper, which autoglm does not support"
+        )
+    assert not host.pm.get_plugins() - {host.pm.get_plugin("core")}

@@ -26,15 +26,16 @@ def _plugin_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--plugins",
             "allow",
+            multiple=True,
             metavar="A,B",
-            help="Load only these plugins (exact allow-list; env AUTOGLM_PLUGINS).",
+            help="Load only these plugins (exact allow-list, repeatable; env AUTOGLM_PLUGINS).",
         ),
         click.option(
             "--block",
             "block",
             multiple=True,
-            metavar="NAME",
-            help="Never import this plugin (repeatable; env AUTOGLM_BLOCK_PLUGINS).",
+            metavar="A,B",
+            help="Never import these plugins (repeatable; env AUTOGLM_BLOCK_PLUGINS).",
         ),
         click.option(
             "--plugins-dir",
@@ -47,8 +48,8 @@ def _plugin_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "--plugin-module",
             "modules",
             multiple=True,
-            metavar="MODULE[:ATTR]",
-            help="Load a private plugin from an importable module.",
+            metavar="[NAME=]MODULE[:ATTR]",
+            help="Load a private plugin from an importable module (default NAME: its package).",
         ),
         click.option(
             "--strict-plugins",
@@ -62,7 +63,7 @@ def _plugin_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _selection(
-    allow: str | None,
+    allow: tuple[str, ...],
     block: tuple[str, ...],
     plugin_dirs: tuple[str, ...],
     modules: tuple[str, ...],
@@ -71,7 +72,7 @@ def _selection(
     from autoglm.plugins import PluginSelection
 
     return PluginSelection.from_env(
-        allow=[n.strip() for n in allow.split(",") if n.strip()] if allow is not None else None,
+        allow=allow or None,  # split into names there, as --block and the environment
         block=block,
         plugin_dirs=plugin_dirs,
         modules=modules,
@@ -79,12 +80,15 @@ def _selection(
     )
 
 
-def _load_host(selection: PluginSelection) -> Host:
+def _load_host(selection: PluginSelection, home: str | None = None, check: bool = False) -> Host:
+    """Load plugins; new or changed ones (all with ``check``) are imported in a child process
+    first, so one that kills its interpreter is reported instead of ending the command."""
     from autoglm.errors import PluginError
-    from autoglm.plugins import Host
+    from autoglm.plugin_probe import load_host
+    from autoglm.store import default_home
 
     try:
-        return Host.load(selection)
+        return load_host(selection, Path(home).resolve() if home else default_home(), check=check)
     except PluginError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -257,7 +261,7 @@ def run(
     from autoglm.engine import Engine
     from autoglm.workflow import load_workflow
 
-    host = _load_host(_selection(**plugin_args))
+    host = _load_host(_selection(**plugin_args), home)
     wf = load_workflow(workflow, host)
     inputs = _parse_inputs(pairs, inputs_file)
     store = _store(home)
@@ -416,10 +420,15 @@ def validate(
     "--json", "as_json", is_flag=True, help="Machine-readable output with config schemas."
 )
 @click.option("--schemas", is_flag=True, help="Show each node type's config fields.")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Import each plugin in a child process first and name any that kills its interpreter.",
+)
 @_plugin_options
-def plugins(as_json: bool, schemas: bool, **plugin_args: Any) -> None:
+def plugins(as_json: bool, schemas: bool, check: bool, **plugin_args: Any) -> None:
     """List plugins, their versions, node types, config schemas and load errors."""
-    host = _load_host(_selection(**plugin_args))
+    host = _load_host(_selection(**plugin_args), check=check)
     if as_json:
         data = []
         for info in host.plugins.values():
@@ -469,7 +478,9 @@ def graph(workflow: str, output: str | None, **plugin_args: Any) -> None:
 @main.command()
 @click.argument("run_id", required=False)
 @click.option(
-    "--status", type=click.Choice(["queued", "running", "succeeded", "failed", "cancelled"])
+    "--status",
+    type=click.Choice(["queued", "running", "interrupted", "succeeded", "failed", "cancelled"]),
+    help="Only runs in this state (interrupted: running when its process died).",
 )
 @click.option("--limit", type=int, default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
@@ -490,6 +501,8 @@ def runs(
             click.echo(json.dumps(payload, indent=2, default=str))
             return
         click.echo(f"run {record.id}: {record.workflow_name} [{record.status}]")
+        if record.status in {"running", "interrupted"}:
+            click.echo(_owner_line(record))
         if record.error:
             click.echo(f"error: {record.error}")
         _print_nodes(nodes)
@@ -507,6 +520,20 @@ def runs(
         click.echo(f"{record.id}  {created}  {record.status:<9}  {record.workflow_name}")
 
 
+def _owner_line(record: Any) -> str:
+    """Who executes (or executed, till it died) a run, and its last sign of life."""
+    import time
+
+    since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record.owned_since or 0))
+    beat = f"{time.time() - record.heartbeat_at:.0f} s ago" if record.heartbeat_at else "never"
+    verb = "owned by" if record.status == "running" else "was owned by (dead)"
+    line = f"{verb} pid {record.owner_pid} on {record.owner_host} since {since}"
+    line += f", last heartbeat {beat}"
+    if record.status == "interrupted":
+        line += f"; continue with: autoglm resume {record.id}"
+    return line
+
+
 @main.command()
 @click.argument("run_id")
 @click.option("--workers", type=int, default=None)
@@ -518,7 +545,9 @@ def runs(
 def resume(
     run_id: str, workers: int | None, progress: bool | None, as_json: bool, home: str | None
 ) -> None:
-    """Continue RUN_ID (killed, failed or interrupted) without re-running finished nodes."""
+    """Continue RUN_ID (killed, failed or interrupted) without re-running finished nodes.
+
+    Refused while another live process executes the run; the message says which."""
     from autoglm.engine import Engine
     from autoglm.plugins import PluginSelection
 
@@ -528,7 +557,7 @@ def resume(
         raise click.ClickException(f"no run {run_id!r} in {store.path}")
     if record.status == "succeeded":
         click.echo(f"run {run_id} already succeeded", err=True)
-    host = _load_host(PluginSelection.from_dict(record.selection))
+    host = _load_host(PluginSelection.from_dict(record.selection), home)
     engine = Engine(
         host,
         store,

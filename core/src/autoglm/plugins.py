@@ -6,11 +6,15 @@ time) that implements ``register_nodes``. Listing entry points imports nothing; 
 imports only its light module; heavy code loads when one of its nodes is initialised.
 
 Selection happens *before* import, in the manner of pytest's ``-p no:name``: an exact
-allow-list (``--plugins a,b`` or ``AUTOGLM_PLUGINS``), a block list (``--block name`` or
-``AUTOGLM_BLOCK_PLUGINS``), plus private plugins from a folder (``--plugins-dir``) or a
-``module:attr`` spec. Each plugin is loaded on its own: one that fails to import, declares an
-incompatible API version, misspells a hook or collides on a node name is recorded with its error
-and does not stop the others (pluggy's own loader stops at the first failure).
+allow-list (``--plugins a,b`` or ``AUTOGLM_PLUGINS``), a block list (``--block a,b`` or
+``AUTOGLM_BLOCK_PLUGINS``), both comma lists parsed alike and both checked against what is
+installed, plus private plugins from a folder (``--plugins-dir``) or a ``[name=]module[:attr]``
+spec. Each plugin is loaded on its own: one that fails to import (even with ``SystemExit`` or
+``KeyboardInterrupt``), declares an incompatible API version, misspells a hook, implements a hook
+wrapper or registers a node type outside its own ``<plugin>.`` namespace is recorded with its
+error and does not stop the others (pluggy's own loader stops at the first failure). A plugin
+that kills its interpreter (``os._exit``) cannot be caught here: ``autoglm.plugin_probe`` imports
+new plugins in a child process first.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import importlib.util
 import os
 import sys
 import traceback
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -40,8 +45,32 @@ ENV_DIRS = "AUTOGLM_PLUGINS_DIR"
 ENV_STRICT = "AUTOGLM_STRICT_PLUGINS"
 
 
-def _split_names(value: str | None) -> list[str]:
-    return [name.strip() for name in (value or "").split(",") if name.strip()]
+def split_names(values: str | Iterable[str] | None) -> list[str]:
+    """Plugin names from comma lists however given: ``"a,b"``, a repeated option
+    (``("a", "b,c")``) or an environment variable, in order and without repeats.
+
+    Why one function: ``--block a,b`` once blocked nothing while ``AUTOGLM_BLOCK_PLUGINS=a,b``
+    blocked both; every way of naming plugins goes through here so they cannot drift apart."""
+    if values is None:
+        return []
+    if isinstance(values, str):
+        values = [values]
+    names = [name.strip() for value in values for name in value.split(",")]
+    return list(dict.fromkeys(name for name in names if name))
+
+
+def module_plugin_name(spec: str) -> tuple[str, str]:
+    """The plugin name and import spec of ``--plugin-module [NAME=]MODULE[:ATTR]``.
+
+    Without ``NAME=``, the name is the top-level package of MODULE with an ``autoglm_`` prefix
+    dropped (``acme.plugin`` -> ``acme``, ``autoglm_sentiment.plugin`` -> ``sentiment``), as
+    entry points are conventionally named; the last dotted part (often ``plugin``) says
+    nothing about whose nodes these are."""
+    name, sep, target = spec.partition("=")
+    if sep:
+        return name.strip(), target.strip()
+    top = spec.partition(":")[0].split(".", 1)[0]
+    return top.removeprefix("autoglm_"), spec
 
 
 @dataclass(frozen=True)
@@ -68,14 +97,14 @@ class PluginSelection:
         strict: bool = False,
     ) -> PluginSelection:
         """Merge explicit choices with the environment, read now (not at import time)."""
-        env_allow = _split_names(os.environ.get(ENV_ALLOW))
-        chosen_allow = allow if allow is not None else (env_allow or None)
-        env_block = _split_names(os.environ.get(ENV_BLOCK))
+        env_allow = split_names(os.environ.get(ENV_ALLOW))
+        chosen_allow = split_names(allow) if allow is not None else (env_allow or None)
+        env_block = split_names(os.environ.get(ENV_BLOCK))
         env_dirs = [d for d in os.environ.get(ENV_DIRS, "").split(os.pathsep) if d]
         env_strict = os.environ.get(ENV_STRICT, "").lower() in {"1", "true", "yes"}
         return cls(
             allow=None if chosen_allow is None else tuple(chosen_allow),
-            block=tuple(dict.fromkeys([*block, *env_block])),
+            block=tuple(split_names([*block, *env_block])),
             plugin_dirs=tuple(
                 str(Path(d).resolve()) for d in dict.fromkeys([*plugin_dirs, *env_dirs])
             ),
@@ -110,6 +139,9 @@ class PluginInfo:
     status: str = "discovered"  # discovered | loaded | blocked | not selected | failed
     error: str | None = None
     node_types: list[str] = field(default_factory=list)
+    #: What importing it in a child process showed (``autoglm.plugin_probe``), when it was:
+    #: ``{"outcome": "ok" | "killed" | "hung", "exit_code": ..., "stderr": ...}``.
+    probe: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -137,14 +169,93 @@ class Host:
     # ------------------------------------------------------------ loading
 
     @classmethod
-    def load(cls, selection: PluginSelection | None = None) -> Host:
+    def load(
+        cls,
+        selection: PluginSelection | None = None,
+        *,
+        quarantine: Mapping[str, str] | None = None,
+        progress: Callable[[str, PluginInfo], None] | None = None,
+    ) -> Host:
         """Discover and load plugins as ``selection`` says. Raises ``PluginError`` for an
-        allow-list naming something not installed, or for any load error in strict mode."""
+        allow-list or block list naming something not installed, or for any load error in
+        strict mode.
+
+        ``quarantine`` maps plugins known to kill their interpreter to that error: they are
+        recorded as failed and never imported. ``progress("start" | "done", info)`` is called
+        around each import, so that a probing child can say which plugin it died in."""
         host = cls(selection)
-        host._load_all()
+        host._load_all(quarantine or {}, progress)
         return host
 
-    def _load_all(self) -> None:
+    def candidates(self) -> list[tuple[PluginInfo, Callable[[], Any]]]:
+        """The plugins this selection would import, in load order, each with its loader; imports
+        nothing. Blocked, unselected and misnamed plugins are recorded in ``self.plugins``
+        instead. Raises ``PluginError`` for a ``--plugins``/``--block`` name not installed."""
+        entry_points = discover_entry_points()
+        private = self._private_plugins()
+        known = set(entry_points) | {name for name, *_ in private}
+        self._check_names(known)
+        found: list[tuple[PluginInfo, Callable[[], Any]]] = []
+        for name in sorted(entry_points):
+            entry_point = entry_points[name]
+            dist = getattr(entry_point, "dist", None)
+            info = PluginInfo(
+                name=name,
+                source="entry point",
+                target=entry_point.value,
+                distribution=dist.name if dist else None,
+                version=dist.version if dist else None,
+            )
+            found.append((info, lambda ep=entry_point: ep.load()))
+        taken = {info.name: info for info, _ in found}
+        for name, source, target, loader in private:
+            info = PluginInfo(name=name, source=source, target=target)
+            if name in taken or name == BUILTIN_PLUGIN:
+                owner = taken.get(name)
+                what = f"{owner.source} plugin {name!r} ({owner.target})" if owner else "the core"
+                if owner and owner.source == "entry point":
+                    what = f"installed plugin {name!r} ({owner.distribution or owner.target})"
+                info.status = "failed"
+                info.error = (
+                    f"plugin name {name!r} is already taken by {what}; a plugin's name is the "
+                    "namespace of its node types, so rename this one"
+                )
+                self.plugins[f"{name} ({target})"] = info
+                continue
+            taken[name] = info
+            found.append((info, loader))
+        selected = []
+        for info, loader in found:
+            if "." in info.name:
+                info.status = "failed"
+                info.error = (
+                    f"plugin name {info.name!r} contains a '.'; node types are '<plugin>.<node>'"
+                )
+                self.plugins[info.name] = info
+            elif not self._skip_reason(info):
+                selected.append((info, loader))
+        return selected
+
+    def _check_names(self, known: set[str]) -> None:
+        """``--plugins`` and ``--block`` (and their environment variables) may only name
+        installed plugins: a typo must not silently select or block nothing."""
+        sel = self.selection
+        for option, names in (("--plugins", sel.allow or ()), ("--block", sel.block)):
+            unknown = [n for n in names if n not in known and n != BUILTIN_PLUGIN]
+            if option == "--block" and BUILTIN_PLUGIN in names:
+                raise PluginError("--block names 'core', the host itself, which cannot be blocked")
+            if unknown:
+                raise PluginError(
+                    f"{option} names {', '.join(map(repr, unknown))}, which "
+                    f"{'is' if len(unknown) == 1 else 'are'} not installed. Installed plugins: "
+                    f"{', '.join(sorted(known)) or '(none)'}"
+                )
+
+    def _load_all(
+        self,
+        quarantine: Mapping[str, str],
+        progress: Callable[[str, PluginInfo], None] | None,
+    ) -> None:
         from autoglm import builtin_nodes
 
         self._register_module(
@@ -158,37 +269,18 @@ class Host:
                 version=_version_of("autoglm"),
             ),
         )
-        entry_points = discover_entry_points()
-        sel = self.selection
-        private = self._private_plugins()
-        known = set(entry_points) | set(private)
-        if sel.allow is not None:
-            unknown = [name for name in sel.allow if name not in known and name != BUILTIN_PLUGIN]
-            if unknown:
-                raise PluginError(
-                    f"--plugins names {', '.join(map(repr, unknown))}, which "
-                    f"{'is' if len(unknown) == 1 else 'are'} not installed. Installed plugins: "
-                    f"{', '.join(sorted(known)) or '(none)'}"
-                )
-        for name in sorted(entry_points):
-            entry_point = entry_points[name]
-            dist = getattr(entry_point, "dist", None)
-            info = PluginInfo(
-                name=name,
-                source="entry point",
-                target=entry_point.value,
-                distribution=dist.name if dist else None,
-                version=dist.version if dist else None,
-            )
-            if self._skip_reason(info):
+        for info, loader in self.candidates():
+            if info.name in quarantine:
+                self.plugins[info.name] = info
+                info.status = "failed"
+                info.error = quarantine[info.name]
                 continue
-            self._load_one(info, lambda ep=entry_point: ep.load())
-        for name, (source, target, loader) in private.items():
-            info = PluginInfo(name=name, source=source, target=target)
-            if self._skip_reason(info):
-                continue
+            if progress:
+                progress("start", info)
             self._load_one(info, loader)
-        if sel.strict:
+            if progress:
+                progress("done", info)
+        if self.selection.strict:
             failed = [p for p in self.plugins.values() if p.status == "failed"]
             if failed:
                 raise PluginError(
@@ -207,9 +299,10 @@ class Host:
         self.plugins[info.name] = info
         return True
 
-    def _private_plugins(self) -> dict[str, tuple[str, str, Any]]:
-        """Plugins that are not packaged: ``*.py`` files of plugin folders and module specs."""
-        found: dict[str, tuple[str, str, Any]] = {}
+    def _private_plugins(self) -> list[tuple[str, str, str, Callable[[], Any]]]:
+        """Plugins that are not packaged, as (name, source, target, loader): ``*.py`` files of
+        plugin folders (named by file) and module specs (named by ``module_plugin_name``)."""
+        found: list[tuple[str, str, str, Callable[[], Any]]] = []
         for folder in self.selection.plugin_dirs:
             path = Path(folder)
             if not path.is_dir():
@@ -217,18 +310,17 @@ class Host:
             for file in sorted(path.glob("*.py")):
                 if file.name.startswith("_"):
                     continue
-                found[file.stem] = ("plugins-dir", str(file), lambda f=file: _import_file(f))
+                found.append((file.stem, "plugins-dir", str(file), lambda f=file: _import_file(f)))
         for spec in self.selection.modules:
-            module_name, _, attr = spec.partition(":")
-            name = attr or module_name.rsplit(".", 1)[-1]
-            found[name] = ("module", spec, lambda s=spec: _import_spec(s))
+            name, target = module_plugin_name(spec)
+            found.append((name, "module", target, lambda s=target: _import_spec(s)))
         return found
 
-    def _load_one(self, info: PluginInfo, loader: Any) -> None:
+    def _load_one(self, info: PluginInfo, loader: Callable[[], Any]) -> None:
         self.plugins[info.name] = info
         try:
             plugin = loader()
-        except Exception as exc:  # an import crash must not stop the other plugins
+        except BaseException as exc:  # even SystemExit: an import must not end the host
             info.status = "failed"
             info.error = _describe(exc)
             return
@@ -236,6 +328,11 @@ class Host:
 
     def _register_module(self, name: str, plugin: Any, info: PluginInfo) -> None:
         self.plugins[name] = info
+        existing = self.pm.get_name(plugin)
+        if existing is not None:  # pluggy's own error dumps every registered module
+            info.status = "failed"
+            info.error = f"module {info.target} is already loaded as plugin {existing!r}"
+            return
         try:
             self.pm.register(plugin, name=name)
             self._check_hooks(name, plugin)
@@ -250,12 +347,13 @@ class Host:
             for impl in self.pm.hook.register_nodes.get_hookimpls():
                 if impl.plugin_name == name:
                     impl.function(register=registered.append)
-        except Exception as exc:
+        except BaseException as exc:  # even SystemExit: one plugin must not end the host
             self.pm.unregister(plugin)
             info.status = "failed"
             info.error = f"register_nodes raised: {_describe(exc)}"
             return
         problems = [p for node_type in registered for p in check_node_type(node_type)]
+        problems += [p for nt in registered if (p := _namespace_problem(nt, name))]
         collisions = [
             f"node type {nt.name!r} is already provided by plugin {self.node_owner[nt.name]!r}"
             for nt in registered
@@ -274,18 +372,31 @@ class Host:
 
     def _check_hooks(self, name: str, plugin: Any) -> None:
         """Fail loudly on a misspelt hook implementation (pluggy's ``check_pending``, scoped to
-        one plugin so the error names it)."""
+        one plugin so the error names it) and on a hook wrapper.
+
+        Why wrappers are refused: the host calls each implementation on its own (``register_nodes``
+        per plugin, lifecycle hooks per observer so that one that raises cannot silence the
+        others, see ``Engine.notify``); a wrapper is a generator that such a call only creates and
+        never runs, so it would be silently ignored."""
         for hook_name in dir(self.pm.hook):
             if hook_name.startswith("_"):
                 continue
             caller = getattr(self.pm.hook, hook_name)
-            if not isinstance(caller, pluggy.HookCaller) or caller.has_spec():
+            if not isinstance(caller, pluggy.HookCaller):
                 continue
             for impl in caller.get_hookimpls():
-                if impl.plugin_name == name and not impl.optionalhook:
+                if impl.plugin_name != name:
+                    continue
+                if not caller.has_spec() and not impl.optionalhook:
                     raise PluginError(
                         f"plugin {name!r} implements unknown hook {hook_name!r}; known hooks: "
                         + ", ".join(_hook_names())
+                    )
+                if impl.hookwrapper or impl.wrapper:
+                    raise PluginError(
+                        f"plugin {name!r}: {hook_name} is a hook wrapper, which autoglm does not "
+                        "support (each implementation is called on its own, so that one observer "
+                        "cannot break another); implement the before/after hooks instead"
                     )
 
     # ------------------------------------------------------------- lookup
@@ -293,6 +404,8 @@ class Host:
     def register_node_type(self, node_type: type[NodeType], plugin: str = "__local__") -> None:
         """Register a node type directly (tests and embedding applications)."""
         problems = check_node_type(node_type)
+        if not problems and (plugin != "__local__" or node_type.name.startswith("core.")):
+            problems = [p for p in [_namespace_problem(node_type, plugin)] if p]
         if problems:
             raise PluginError("; ".join(problems))
         if node_type.name in self.node_owner and self.node_owner[node_type.name] != plugin:
@@ -328,6 +441,21 @@ class Host:
         return [info for info in self.plugins.values() if info.status == "failed"]
 
 
+def _namespace_problem(node_type: type[NodeType], plugin: str) -> str | None:
+    """Why ``plugin`` may not register ``node_type``, if it may not: a node type's name must
+    start with its plugin's name and a dot (``core.`` only from the core).
+
+    Why: names decide which code a workflow runs; a plugin that could register another's name
+    would either make that plugin fail or, loaded first, run its own code in its place."""
+    name = getattr(node_type, "name", None)
+    if not isinstance(name, str) or name.startswith(f"{plugin}."):
+        return None
+    return (
+        f"node type {name!r} is not named '{plugin}.<node>': a plugin registers node types "
+        "under its own name only"
+    )
+
+
 def _hook_names() -> list[str]:
     marker = f"{hookspecs.PROJECT_NAME}_spec"
     return sorted(name for name in dir(hookspecs) if hasattr(getattr(hookspecs, name), marker))
@@ -341,6 +469,8 @@ def _version_of(dist: str) -> str | None:
 
 
 def _describe(exc: BaseException) -> str:
+    if isinstance(exc, PluginError):  # the host's own message, without its module path
+        return str(exc)
     text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
     return text.splitlines()[-1] if text else type(exc).__name__
 

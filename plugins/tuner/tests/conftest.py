@@ -13,7 +13,7 @@ from autoglm.plugins import PluginSelection
 from autoglm.testing import make_context, run_node
 
 TOY_DIR = Path(__file__).parent / "toy_plugins"
-TOY_SELECTION = PluginSelection(allow=("tuner", "toy_objectives"), plugin_dirs=(str(TOY_DIR),))
+TOY_SELECTION = PluginSelection(allow=("tuner", "toy"), plugin_dirs=(str(TOY_DIR),))
 
 #: A search of the toy bowl small enough to run in a couple of seconds.
 TOY_SEARCH: dict[str, Any] = {"objective": "toy.quadratic", "metric": "score", "budget": 8}

@@ -43,7 +43,7 @@ SCRIPT = textwrap.dedent(
 
     if __name__ == "__main__":
         home, toy_dir, config = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
-        selection = PluginSelection(allow=("tuner", "toy_objectives"), plugin_dirs=(toy_dir,))
+        selection = PluginSelection(allow=("tuner", "toy"), plugin_dirs=(toy_dir,))
         context = make_context(home, node_id="search", node_type="tuner.search",
                                run_id="killed", selection=selection)
         run_node(SearchNode, config, {}, home=home, context=context)

@@ -20,7 +20,10 @@ from autoglm.errors import NodeCancelled
 from autoglm.plugins import Host, PluginSelection
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from autoglm.nodes import NodeType
+    from autoglm.policy import TrustPolicy
     from autoglm.store import RunStore
 
 ProgressCallback = Callable[[str, float, float | None, str | None], None]
@@ -38,6 +41,8 @@ class NodeContext:
     store_path: Path | None = None
     cancel_event: threading.Event = field(default_factory=threading.Event)
     progress_callback: ProgressCallback | None = None
+    #: the run's trust policy (None: trusted use), for work a node runs on its own behalf
+    policy: TrustPolicy | None = None
     _store: RunStore | None = field(default=None, repr=False)
     _host: Host | None = field(default=None, repr=False)
 
@@ -120,6 +125,17 @@ class NodeContext:
         """Look up another node type (a tuner runs trials of a node it was pointed at)."""
         return self.host.get_node_type(name)
 
+    def check_policy(self, config: BaseModel | None, inputs: BaseModel | None) -> None:
+        """Raise ``PolicyViolation`` if another node type's validated config and inputs, run
+        by this node on its own behalf (a tuner's trial), break the run's trust policy. The
+        engine checks each workflow node's own fields; a config handed on inside a plain
+        dict (``base_config``) is only typed, and so only checkable, here."""
+        if self.policy is None or self.policy.is_unrestricted:
+            return
+        from autoglm.policy import Places, enforce
+
+        enforce(self.node_id, config, inputs, self.policy, Places.of(self.policy, self.home))
+
     def child(self, node_id: str, node_type: str) -> NodeContext:
         """A context for work a node runs on behalf of itself (a trial), sharing run and store."""
         return NodeContext(
@@ -131,6 +147,7 @@ class NodeContext:
             store_path=self.store_path,
             cancel_event=self.cancel_event,
             progress_callback=None,
+            policy=self.policy,
             _store=self._store,
             _host=self._host,
         )

@@ -599,6 +599,7 @@ class _Run:
             store_path=self.store.path,
             cancel_event=event,
             progress_callback=self._progress,
+            policy=self.policy,
             _store=self.store,
             _host=self.engine.host,
         )

@@ -45,9 +45,12 @@ def run_trial(context: NodeContext, job: dict[str, Any]) -> dict[str, Any]:
     try:
         node_cls = context.node_type_class(job["objective"])
         child = context.child(job["node_id"], job["objective"])
+        config = node_cls.Config.model_validate(job["config"])
+        inputs = node_cls.Inputs.model_validate(job["inputs"])
+        child.check_policy(config, inputs)  # a trial is held to the run's trust policy
         node = node_cls()
-        node.init(node_cls.Config.model_validate(job["config"]), child)
-        outputs = node.execute(node_cls.Inputs.model_validate(job["inputs"]), child)
+        node.init(config, child)
+        outputs = node.execute(inputs, child)
         if not isinstance(outputs, node_cls.Outputs):
             outputs = node_cls.Outputs.model_validate(outputs)
         result: dict[str, Any] = {"status": "ok", "outputs": outputs.model_dump(mode="json")}

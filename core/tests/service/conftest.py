@@ -190,3 +190,20 @@ def new_server(tmp_path: Path) -> Iterator:
     yield make
     for srv in made:
         srv.stop()
+
+
+@pytest.fixture(scope="module")
+def module_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    """Like ``new_server``, for servers shared by the tests of one module (stopped at its
+    end): a module whose servers need their own settings starts one once."""
+    made: list[Server] = []
+    base = tmp_path_factory.mktemp("module-server")
+
+    def make(*args: str) -> Server:
+        srv = make_server(base / f"s{len(made)}", *args)
+        made.append(srv)
+        return srv
+
+    yield make
+    for srv in made:
+        srv.stop()

@@ -1,0 +1,193 @@
+"""The run sandbox against a real service: runs execute in run processes, never in the API
+process; a run that spins, allocates, hangs or records too much is stopped by its limit with a
+message naming it, while ``/healthz`` keeps answering; cancel, graceful stop and SIGKILL of the
+service really stop a run's processes."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from autoglm.client import Client
+from autoglm.ownership import pid_alive
+from autoglm.store import RunStore
+
+pytestmark = pytest.mark.slow
+
+SANDBOX_PLUGINS = Path(__file__).parent / "sandbox_plugins"
+LIMITS = {
+    "cpu_s": 1.5,
+    "memory_mb": 400,
+    "wall_s": 60,
+    "store_mb": 1,
+    "output_mb": 0.5,
+    "cancel_grace_s": 0.5,
+}
+
+
+def _until(predicate: Callable[[], Any], timeout: float = 30.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        time.sleep(0.05)
+    raise AssertionError("condition not reached in time")
+
+
+def _sandboxed(factory: Any, config: Path, limits: dict[str, Any], *args: str) -> Any:
+    """A configured server with ``limits``, the sandbox test nodes and a 1 s stop grace."""
+    config.write_text(yaml.safe_dump({"limits": limits, "shutdown_grace_s": 1}))
+    return factory("--config", str(config), "--plugins-dir", str(SANDBOX_PLUGINS), *args)
+
+
+def _one_node(node_type: str, config: dict[str, Any] | None = None) -> str:
+    return yaml.safe_dump(
+        {
+            "name": node_type.replace(".", "-"),
+            "nodes": [{"id": "n", "type": node_type, "config": config or {}}],
+            "outputs": {"result": "$n"},
+        }
+    )
+
+
+def _pid(path: Path) -> int:
+    return _until(lambda: path.exists() and path.read_text() and int(path.read_text()))
+
+
+@pytest.fixture(scope="module")
+def sandbox(module_server: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A service with small limits, the sandbox test nodes and four run slots."""
+    config = tmp_path_factory.mktemp("sandbox") / "service.yaml"
+    return _sandboxed(module_server, config, LIMITS, "--max-runs", "4").start()
+
+
+@pytest.fixture
+def admin(sandbox: Any) -> Iterator[Client]:
+    with Client(sandbox.url, sandbox.keys["admin"]) as client:
+        yield client
+
+
+def test_nodes_never_execute_in_the_api_process(sandbox: Any, admin: Client) -> None:
+    run = admin.run(workflow_yaml=_one_node("sandboxnodes.where"), timeout=30)
+    assert run.status == "succeeded", run.error
+    pid = run.outputs["result"]["pid"]
+    assert pid != sandbox.proc.pid
+    # a run process of this service, which owns the run in the store
+    parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    assert parent == sandbox.proc.pid
+    assert RunStore(sandbox.home / "runs.sqlite").get_run(run.id).owner_pid == pid
+
+
+def test_spin_and_memory_hog_stop_at_their_limits_while_the_api_answers(
+    sandbox: Any, admin: Client, tmp_path: Path
+) -> None:
+    spin_pid, hog_pid = tmp_path / "spin.pid", tmp_path / "hog.pid"
+    spin = admin.submit(
+        workflow_yaml=_one_node("sandboxnodes.spin", {"pid_file": str(spin_pid)})
+    ).id
+    hog = admin.submit(
+        workflow_yaml=_one_node("sandboxnodes.hog", {"pid_file": str(hog_pid), "mb": 3000})
+    ).id
+    latencies: list[float] = []
+    with httpx.Client(base_url=sandbox.url, timeout=5) as http:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            start = time.perf_counter()
+            assert http.get("/healthz").status_code == 200
+            latencies.append(time.perf_counter() - start)
+            runs = [admin.get_run(spin), admin.get_run(hog)]
+            if all(r.status not in {"queued", "running"} for r in runs):
+                break
+            time.sleep(0.05)
+    spun, hogged = admin.get_run(spin), admin.get_run(hog)
+    assert spun.status == "failed" and "CPU-time limit of 1.5 s (limits.cpu_s)" in spun.error
+    assert hogged.status == "failed"
+    assert "memory limit of 400 MB resident (limits.memory_mb)" in hogged.error
+    assert spun.nodes["n"].status == "failed" and "limits.cpu_s" in spun.nodes["n"].error
+    for pid_file in (spin_pid, hog_pid):
+        pid = _pid(pid_file)
+        assert pid != sandbox.proc.pid
+        _until(lambda pid=pid: not pid_alive(pid), timeout=5)
+    latencies.sort()
+    assert len(latencies) >= 5
+    assert latencies[int(len(latencies) * 0.9)] < 0.1, latencies
+    assert latencies[-1] < 1.0, latencies
+
+
+def test_cancel_kills_a_run_that_ignores_it(sandbox: Any, admin: Client, tmp_path: Path) -> None:
+    pid_file = tmp_path / "spin.pid"
+    run_id = admin.submit(
+        workflow_yaml=_one_node("sandboxnodes.spin", {"pid_file": str(pid_file)})
+    ).id
+    pid = _pid(pid_file)
+    start = time.monotonic()
+    admin.cancel(run_id)
+    run = _until(lambda: (r := admin.get_run(run_id)).status == "cancelled" and r, timeout=10)
+    assert time.monotonic() - start < 5
+    assert "limits.cancel_grace_s" in run.error
+    _until(lambda: not pid_alive(pid), timeout=5)
+    assert pid_alive(sandbox.proc.pid)
+
+
+def test_a_run_cannot_fill_the_store(sandbox: Any, admin: Client) -> None:
+    # a 100 kB value copied into 30 nodes' inputs, outputs and cache entries: about 9 MB
+    nodes = [{"id": "blob", "type": "sandboxnodes.blob", "config": {"kb": 100}}] + [
+        {"id": f"copy{i}", "type": "core.noop", "inputs": {"value": "$blob.value"}}
+        for i in range(30)
+    ]
+    workflow = yaml.safe_dump({"name": "copies", "nodes": nodes})
+    run = admin.run(workflow_yaml=workflow, timeout=30)
+    assert run.status == "failed"
+    assert "store limit of 1 MB (limits.store_mb)" in run.error
+    store = RunStore(sandbox.home / "runs.sqlite")
+    assert store.recorded_bytes(run.id) <= 1_000_000
+
+    big = admin.run(workflow_yaml=_one_node("sandboxnodes.blob", {"kb": 600}), timeout=30)
+    assert big.status == "failed"
+    assert "output limit of 0.5 MB per recorded value (limits.output_mb)" in big.error
+    assert store.recorded_bytes(big.id) < 100  # its inputs ({}), not the refused outputs
+
+
+def test_wall_clock_graceful_stop_and_sigkill(new_server: Any, tmp_path: Path) -> None:
+    limits = {"wall_s": 2, "cancel_grace_s": 0.5}
+    server = _sandboxed(new_server, tmp_path / "service.yaml", limits).start()
+    with Client(server.url, server.keys["admin"]) as client:
+        hang = client.run(workflow_yaml=_one_node("core.sleep", {"seconds": 3600}), timeout=30)
+        assert hang.status == "failed"
+        assert "wall-clock limit of 2 s (limits.wall_s)" in hang.error
+
+        # graceful stop: a run that ignores the interrupt is killed after the grace, requeued
+        pid_file = tmp_path / "stop.pid"
+        stopped = client.submit(
+            workflow_yaml=_one_node("sandboxnodes.spin", {"pid_file": str(pid_file)})
+        ).id
+        pid = _pid(pid_file)
+    server.stop()
+    assert not pid_alive(pid)
+    assert RunStore(server.home / "runs.sqlite").get_run(stopped).status == "queued"
+
+    # the next start resumes it (and its wall clock stops it again)
+    pid_file.unlink()
+    server.start()
+    with Client(server.url, server.keys["admin"]) as client:
+        resumed = client.wait(stopped, timeout=30)
+        assert resumed.status == "failed" and "limits.wall_s" in resumed.error
+        pid_file.unlink()
+        killed = client.submit(
+            workflow_yaml=_one_node("sandboxnodes.spin", {"pid_file": str(pid_file)})
+        ).id
+        pid = _pid(pid_file)
+    server.kill()  # SIGKILL: the run process dies with the service
+    _until(lambda: not pid_alive(pid), timeout=5)
+    assert RunStore(server.home / "runs.sqlite").get_run(killed).status == "interrupted"
+    server.start()
+    with Client(server.url, server.keys["admin"]) as client:
+        assert client.wait(killed, timeout=30).status == "failed"
+    assert "requeued interrupted run" in server.log()
+    server.stop()

@@ -642,6 +642,8 @@ class _Run:
                     attempt=attempt,
                     error=f"{type(exc).__name__}: {exc}",
                 )
+                # the node author's way to their own traceback: --log-level debug
+                log.debug("node traceback", run_id=self.run_id, node=node_id, exc_info=exc)
                 if final:
                     return self._fail(node, f"{type(exc).__name__}: {exc}")
                 event.wait(policy.delay(attempt, self.engine._random.random()))

@@ -88,7 +88,13 @@ from autoglm.policy.model import (
     policy_options,
     run_policy,
 )
-from autoglm.policy.walk import MarkedValue, declared_trust, marked_in_data, marked_values
+from autoglm.policy.walk import (
+    MarkedValue,
+    declared_trust,
+    has_marks,
+    marked_in_data,
+    marked_values,
+)
 
 __all__ = [
     "KIND_DESCRIPTIONS",
@@ -114,6 +120,7 @@ __all__ = [
     "check_node",
     "declared_trust",
     "enforce",
+    "has_marks",
     "load_policy_file",
     "marked_in_data",
     "marked_values",

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -28,7 +29,7 @@ from pydantic import BaseModel
 from autoglm.errors import AutoGLMError
 from autoglm.policy.fields import KIND_DESCRIPTIONS
 from autoglm.policy.model import TrustPolicy
-from autoglm.policy.walk import MarkedValue, marked_values
+from autoglm.policy.walk import MarkedValue, has_marks, marked_values
 
 #: Rule names, as they appear in violations (and in docs/security.md).
 RULES = {
@@ -78,36 +79,54 @@ class PolicyViolation(AutoGLMError):
         super().__init__(first + more)
 
 
-@dataclass(frozen=True)
 class Places:
-    """The resolved folders a policy allows for one run (computed once per run)."""
+    """The resolved folders a policy allows for one run. Each is resolved on first use (a
+    workflow with no path fields costs no ``realpath``), then kept for the run."""
 
-    reads: tuple[Path, ...] | None
-    writes: tuple[Path, ...] | None
-    unpickles: tuple[Path, ...] | None
-    base: Path
-    fallback: Path | None = None
+    def __init__(self, policy: TrustPolicy, home: Path | None, base: Path | None = None) -> None:
+        self._policy = policy
+        self._home = home
+        self._base = base
 
     @classmethod
     def of(cls, policy: TrustPolicy, home: Path | None, base: Path | None = None) -> Places:
         """The places of ``policy`` for a run whose home is ``home``; relative values are
         resolved against ``base`` (default: the current directory, where nodes open them)."""
-        own: list[Path] = []
-        home_reads: list[Path] = []
-        if home is not None:
-            home = _real(Path(home))
-            own = [home / "artifacts"]
-            home_reads = [home / "artifacts", home / "cache"]
-        writes = None if policy.output_roots is None else (*own, *_reals(policy.output_roots))
-        reads = (
-            None
-            if policy.input_roots is None
-            else (*home_reads, *_reals(policy.input_roots), *(writes or ()))
-        )
-        unpickles = None if policy.unpickle_roots is None else _reals(policy.unpickle_roots)
+        return cls(policy, home, base)
+
+    @cached_property
+    def _home_real(self) -> Path | None:
+        return None if self._home is None else _real(Path(self._home))
+
+    @cached_property
+    def writes(self) -> tuple[Path, ...] | None:
+        if self._policy.output_roots is None:
+            return None
+        own = () if self._home_real is None else (self._home_real / "artifacts",)
+        return (*own, *_reals(self._policy.output_roots))
+
+    @cached_property
+    def reads(self) -> tuple[Path, ...] | None:
+        if self._policy.input_roots is None:
+            return None
+        home = self._home_real
+        own = () if home is None else (home / "artifacts", home / "cache")
+        return (*own, *_reals(self._policy.input_roots), *(self.writes or ()))
+
+    @cached_property
+    def unpickles(self) -> tuple[Path, ...] | None:
+        roots = self._policy.unpickle_roots
+        return None if roots is None else _reals(roots)
+
+    @cached_property
+    def base(self) -> Path:
+        return _real(self._base or Path.cwd())
+
+    @cached_property
+    def fallback(self) -> Path | None:
         from autoglm.paths import data_dir
 
-        return cls(reads, writes, unpickles, _real(base or Path.cwd()), _real(data_dir()))
+        return _real(data_dir())
 
 
 def check_node(
@@ -120,7 +139,7 @@ def check_node(
     """The violations of ``policy`` by one node's validated config and inputs."""
     found: list[Violation] = []
     for prefix, model in (("config.", config), ("inputs.", inputs)):
-        if model is None:
+        if model is None or not has_marks(type(model)):
             continue
         for marked in marked_values(model, prefix):
             violation = violation_of(node_id, marked, policy, places)

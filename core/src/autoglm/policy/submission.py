@@ -13,12 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
-
 from autoglm.engine import _dig
-from autoglm.policy.check import Places, Violation, check_node, violation_of
+from autoglm.policy.check import Places, Violation, violation_of
 from autoglm.policy.model import TrustPolicy
-from autoglm.policy.walk import marked_in_data
+from autoglm.policy.walk import has_marks, marked_in_data
 from autoglm.workflow import RUN_INPUTS, WORKFLOW_REF, InputRef, InputStruct, Workflow
 
 _UNKNOWN = object()
@@ -35,26 +33,39 @@ def check_workflow(
     config, and its inputs that are literals, run inputs or ``$workflow`` facts."""
     if policy.is_unrestricted:
         return []
-    facts = workflow.reference_values()
+    facts: dict[str, Any] = {}
     found: list[Violation] = []
     for node_id in workflow.order:
         node = workflow.nodes[node_id]
         node_type = host.get_node_type(node.type)
-        try:
-            config = node_type.Config.model_validate(node.config)
-        except ValidationError:
-            config = None  # the parser reported it; the engine fails the node anyway
-        found.extend(check_node(node_id, config, None, policy, places))
+        if not (has_marks(node_type.Config) or has_marks(node_type.Inputs)):
+            continue  # most nodes touch nothing outside: no validation, no walk
+        marked = list(marked_in_data(node_type.Config, dict(node.config), "config."))
         known = {}
         for name, value in node.inputs.items():
+            if not facts and _uses_workflow_facts(value):
+                facts = workflow.reference_values()
             resolved = _static(value, run_inputs, facts)
             if resolved is not _UNKNOWN:
                 known[name] = resolved
-        for marked in marked_in_data(node_type.Inputs, known, "inputs."):
-            violation = violation_of(node_id, marked, policy, places)
+        marked.extend(marked_in_data(node_type.Inputs, known, "inputs."))
+        for item in marked:
+            violation = violation_of(node_id, item, policy, places)
             if violation is not None:
                 found.append(violation)
     return found
+
+
+def _uses_workflow_facts(value: Any) -> bool:
+    if isinstance(value, InputRef):
+        return any(ref.root == WORKFLOW_REF for ref in value.sources)
+    if isinstance(value, InputStruct):
+        return _uses_workflow_facts(value.value)
+    if isinstance(value, dict):
+        return any(_uses_workflow_facts(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_uses_workflow_facts(v) for v in value)
+    return False
 
 
 def _static(value: Any, run_inputs: dict[str, Any], facts: dict[str, Any]) -> Any:

@@ -62,6 +62,11 @@ def marked_in_data(
         yield from _walk(info.annotation, trust.kind if trust else None, typed, prefix + name)
 
 
+def has_marks(model: type[BaseModel]) -> bool:
+    """Whether any field of ``model`` holds a trust marker (cached per model)."""
+    return bool(_marked_fields(model))
+
+
 @lru_cache(maxsize=1024)
 def _marked_fields(model: type[BaseModel]) -> frozenset[str]:
     """Names of the fields of ``model`` with a trust marker somewhere inside."""

@@ -2,9 +2,10 @@
 
 Two kinds of hooks, on purpose:
 
-* **Registration** (``register_nodes``): a plugin hands node types to the host through a
-  ``register`` callback, in the manner of simonw/llm's ``register_models``. The host then routes
-  each workflow node to exactly one implementation.
+* **Registration** (``register_nodes``, ``register_routes``): a plugin hands node types (or
+  HTTP routes for ``autoglm serve``) to the host through a ``register`` callback, in the manner
+  of simonw/llm's ``register_models`` and ``register_commands``. The host then routes each
+  workflow node to exactly one implementation, and the service mounts each router once.
 * **Lifecycle** (``before_run``, ``after_run``, ``before_node_run``, ``after_node_run``,
   ``on_node_error``): broadcast to every observer plugin (logging, metrics, tracing), in the
   manner of kedro's node hooks. Their return values are ignored; an observer that raises is
@@ -37,6 +38,21 @@ def register_nodes(register: Callable[[type[NodeType]], None]) -> None:
 
     Keep the module that defines this hook light: node classes may be defined here, but heavy
     libraries are imported inside ``NodeType.init``/``execute``.
+    """
+
+
+@hookspec
+def register_routes(register: Callable[[Any], None]) -> None:
+    """Contribute HTTP routes to the REST service by calling ``register(router)`` with a
+    FastAPI ``APIRouter``.
+
+    Called by ``autoglm serve`` only, once, when the service starts: import FastAPI inside the
+    implementation, never at module level, so that the CLI and node listings stay light.
+    Protect each route with the service's own key check, ``autoglm.service.auth.require(scope)``
+    (``read``, ``submit`` or ``admin``); reach the service's settings and lazily loaded objects
+    through ``request.app.state.service``. A router that fails to build, or whose paths clash
+    with routes already mounted, is recorded as that plugin's error and left out; the service
+    starts without it.
     """
 
 

@@ -20,8 +20,13 @@ from schemathesis.core.failures import FailureGroup
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
-#: The chat endpoint answers 501 by design when no chat model is configured.
-EXPECTED_5XX = {("POST", "/v1/chat/completions"): {501}}
+#: The OpenAI-compatible endpoints (autoglm-hf's routes) answer 501 by design when no chat
+#: model is configured.
+EXPECTED_5XX = {
+    ("POST", "/v1/chat/completions"): {501},
+    ("POST", "/v1/completions"): {501},
+    ("GET", "/v1/models"): {501},
+}
 EXAMPLES = 6
 
 

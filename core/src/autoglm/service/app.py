@@ -35,12 +35,11 @@ from autoglm.service.catalogue import (
     check_inline_yaml,
     problems_of,
 )
-from autoglm.service.chat import chat_router
 from autoglm.service.errors import ApiError, error_responses, install_error_handlers, request_id
-from autoglm.service.feedback import feedback_router
 from autoglm.service.hosts import PluginNotAllowed
 from autoglm.service.keys import ApiKey
 from autoglm.service.middleware import RequestMiddleware
+from autoglm.service.plugin_routes import include_plugin_routes
 from autoglm.service.schemas import (
     CancelResponse,
     ConfigUpdate,
@@ -97,8 +96,8 @@ def create_app(state: ServiceState) -> FastAPI:
     _run_routes(app, state)
     _catalogue_routes(app, state)
     _config_routes(app, state)
-    app.include_router(feedback_router())
-    app.include_router(chat_router())
+    # Chat (autoglm-hf), feedback (autoglm-eval): contributed by the plugins that own them.
+    include_plugin_routes(app, state.hosts.base_host)
     return app
 
 

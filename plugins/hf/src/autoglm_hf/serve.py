@@ -1,14 +1,16 @@
-"""A small OpenAI-compatible server for a local ``HFCausalLM``.
+"""``python -m autoglm_hf.serve``: one local causal LM behind autoglm's OpenAI-compatible API,
+without the rest of the service.
 
-It serves ``/v1/models``, ``/v1/chat/completions`` and ``/v1/completions`` (including
-``echo`` + ``logprobs`` with ``max_tokens: 0``, the prompt-scoring call of lm-eval-harness and
-vLLM). Uses: the loopback server of the OpenAI adapter's tests, and a quick way to put a local
-checkpoint behind the same API as production vLLM/Ollama servers::
+There is one implementation of that API, ``autoglm_hf.openai_routes``: ``autoglm serve`` mounts
+it with API keys and its configured ``chat_model`` (the production way), and ``create_app`` below
+mounts the same router in a minimal app around one model, without keys, for development and for
+the OpenAI adapter's loopback tests::
 
     python -m autoglm_hf.serve --model ./my-qwen --port 8000
 
-It does one request at a time per model (the adapter serialises generation), so it is for
-development and tests, not for production traffic.
+It binds 127.0.0.1 by default and does one request at a time per model (the adapter serialises
+generation): for development and tests, not for production traffic; use ``autoglm serve
+--chat-model PATH`` there.
 """
 
 from __future__ import annotations
@@ -17,129 +19,24 @@ import argparse
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from fastapi import FastAPI, HTTPException
-from pydantic import BaseModel, Field
+from fastapi import FastAPI
 
-
-class ChatRequest(BaseModel):
-    model: str
-    messages: list[dict[str, Any]]
-    max_tokens: int = Field(default=64, ge=1)
-    temperature: float = Field(default=0.0, ge=0.0)
-    top_p: float = Field(default=1.0, gt=0.0, le=1.0)
-    stop: str | list[str] | None = None
-    seed: int | None = None
-
-
-class CompletionRequest(BaseModel):
-    model: str
-    prompt: str | list[str]
-    max_tokens: int = Field(default=16, ge=0)
-    temperature: float = Field(default=0.0, ge=0.0)
-    top_p: float = Field(default=1.0, gt=0.0, le=1.0)
-    stop: str | list[str] | None = None
-    seed: int | None = None
-    echo: bool = False
-    logprobs: int | None = None
-
-
-def _stops(stop: str | list[str] | None) -> list[str] | None:
-    return [stop] if isinstance(stop, str) else stop
-
-
-def _envelope(kind: str, model: str, choices: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "id": f"{kind}-{uuid.uuid4().hex[:12]}",
-        "object": kind,
-        "created": int(time.time()),
-        "model": model,
-        "choices": choices,
-    }
+from autoglm.service.errors import install_error_handlers
+from autoglm_hf.openai_routes import Served, openai_router
 
 
 def create_app(model: Any, served_name: str | None = None) -> FastAPI:
-    """An app serving ``model`` (an ``HFCausalLM``) under ``served_name`` (its id by default)."""
-    name = served_name or model.model_id
+    """A minimal app serving ``model`` (an ``HFCausalLM``) under ``served_name`` (its id by
+    default); requests naming another model get a 404."""
+    served = Served(model, served_name or model.model_id, exclusive=True)
     app = FastAPI(title="autoglm-hf OpenAI-compatible server")
-
-    def check_model(requested: str) -> None:
-        if requested != name:
-            raise HTTPException(404, f"model {requested!r} is not served here; serving {name!r}")
-
-    @app.get("/v1/models")
-    def models() -> dict[str, Any]:
-        return {"object": "list", "data": [{"id": name, "object": "model", "owned_by": "autoglm"}]}
-
-    @app.post("/v1/chat/completions")
-    def chat(request: ChatRequest) -> dict[str, Any]:
-        check_model(request.model)
-        [text] = model.generate(
-            [request.messages],
-            max_new_tokens=request.max_tokens,
-            temperature=request.temperature,
-            top_p=request.top_p,
-            stop=_stops(request.stop),
-            seed=request.seed,
-        )
-        message = {"role": "assistant", "content": text}
-        return _envelope(
-            "chat.completion",
-            name,
-            [{"index": 0, "message": message, "finish_reason": "stop"}],
-        )
-
-    @app.post("/v1/completions")
-    def completions(request: CompletionRequest) -> dict[str, Any]:
-        check_model(request.model)
-        prompts = [request.prompt] if isinstance(request.prompt, str) else request.prompt
-        if request.max_tokens == 0:
-            if not request.echo:
-                raise HTTPException(400, "max_tokens 0 is only meaningful with echo: true")
-            choices = [_echo_choice(model, i, p, request.logprobs) for i, p in enumerate(prompts)]
-        else:
-            texts = model.generate(
-                prompts,
-                max_new_tokens=request.max_tokens,
-                temperature=request.temperature,
-                top_p=request.top_p,
-                stop=_stops(request.stop),
-                seed=request.seed,
-            )
-            choices = [
-                {
-                    "index": i,
-                    "text": (p + t) if request.echo else t,
-                    "logprobs": None,
-                    "finish_reason": "stop",
-                }
-                for i, (p, t) in enumerate(zip(prompts, texts, strict=True))
-            ]
-        return _envelope("text_completion", name, choices)
-
+    install_error_handlers(app)
+    app.include_router(openai_router(lambda: served))
     return app
-
-
-def _echo_choice(model: Any, index: int, prompt: str, logprobs: int | None) -> dict[str, Any]:
-    """The prompt echoed back with per-token log-probabilities (OpenAI legacy format)."""
-    tokens = model.token_logprobs(prompt) if logprobs is not None else []
-    return {
-        "index": index,
-        "text": prompt,
-        "finish_reason": "length",
-        "logprobs": None
-        if logprobs is None
-        else {
-            "tokens": [t for t, _, _ in tokens],
-            "text_offset": [o for _, o, _ in tokens],
-            "token_logprobs": [v for _, _, v in tokens],
-            "top_logprobs": None,
-        },
-    }
 
 
 def free_port(host: str = "127.0.0.1") -> int:

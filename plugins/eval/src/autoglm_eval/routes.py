@@ -1,12 +1,12 @@
-"""``POST /v1/feedback``: labels for served predictions, written to the evaluator's feedback
-store (``autoglm_eval.feedback.FeedbackStore``, default ``<home>/feedback.sqlite``, the file
-the eval nodes read). The plugin is imported on first use; without it the endpoint answers 501.
-"""
+"""``POST /v1/feedback``, contributed to ``autoglm serve`` through the ``register_routes`` hook:
+labels for served predictions, written to the feedback store (``FeedbackStore``; the
+service's ``feedback_path`` setting, default ``<home>/feedback.sqlite``, the file the eval nodes
+read by default). Request and answer are the service's wire schemas, which the SDK's
+``Client.send_feedback`` speaks."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from fastapi import APIRouter, Request
 
@@ -14,16 +14,7 @@ from autoglm.service.auth import require
 from autoglm.service.errors import ApiError, error_responses
 from autoglm.service.keys import ApiKey
 from autoglm.service.schemas import FeedbackRequest, FeedbackResponse
-
-
-def open_feedback_store(path: Path) -> Any:
-    try:
-        from autoglm_eval.feedback import FeedbackStore
-    except ImportError:
-        raise ApiError(
-            501, "feedback needs the autoglm-eval plugin (pip install autoglm-eval)"
-        ) from None
-    return FeedbackStore(path)
+from autoglm_eval.feedback import FeedbackStore, UnknownPrediction
 
 
 def feedback_router() -> APIRouter:
@@ -33,7 +24,7 @@ def feedback_router() -> APIRouter:
         "/v1/feedback",
         status_code=201,
         response_model=FeedbackResponse,
-        responses=error_responses(400, 401, 403, 404, 413, 422, 501),
+        responses=error_responses(400, 401, 403, 404, 413, 422),
     )
     def send_feedback(
         body: FeedbackRequest, request: Request, key: ApiKey = require("submit")
@@ -41,7 +32,7 @@ def feedback_router() -> APIRouter:
         """Attach a label to a stored prediction (404 if the prediction id is unknown)."""
         state = request.app.state.service
         path = Path(state.settings.feedback_path or state.home / "feedback.sqlite")
-        store = state.resource("feedback", lambda: open_feedback_store(path)).get()
+        store = state.resource("feedback", lambda: FeedbackStore(path)).get()
         try:
             stored = store.record_feedback(
                 body.prediction_id,
@@ -50,7 +41,7 @@ def feedback_router() -> APIRouter:
                 comment=body.comment,
                 metadata=body.metadata,
             )
-        except KeyError:
+        except UnknownPrediction:
             raise ApiError(
                 404, f"no prediction {body.prediction_id!r} in the feedback store"
             ) from None

@@ -6,6 +6,12 @@ runs in a fresh ``spawn`` process that rebuilds the plugin host from the run's p
 selection, initialises and executes the node, and sends its outputs back as JSON over a pipe.
 On timeout or cancellation the engine kills the process (SIGKILL after a short SIGTERM grace).
 
+The worker dies with the engine (``autoglm.lifeline``): it is killed the moment the engine's
+process dies, even by SIGKILL, so an orphan never finishes a side effect that a resumed run
+repeats. It also leads a process group of its own, so what the node starts (a pool of its own,
+a subprocess) is killed with it: on timeout, cancellation, the end of the attempt, or the
+engine's death.
+
 Node types that only exist in the parent (registered on a ``Host`` object by hand) cannot cross
 into a worker; process isolation needs them to come from a plugin (installed, ``--plugins-dir``
 or a ``module:attr`` spec).
@@ -14,6 +20,8 @@ or a ``module:attr`` spec).
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
 import time
 import traceback
 from collections.abc import Callable
@@ -22,6 +30,7 @@ from typing import Any
 
 from autoglm.context import NodeContext
 from autoglm.errors import NodeCancelled, NodeTimeout
+from autoglm.lifeline import die_with_parent, kill_process_group, lead_process_group
 
 _SPAWN = multiprocessing.get_context("spawn")
 
@@ -37,6 +46,8 @@ class RemoteError(Exception):
 
 def _worker_main(conn: Connection, payload: dict[str, Any]) -> None:
     """Entry point of the worker process."""
+    lead_process_group()  # first: the reaper is a fork, before any thread starts
+    die_with_parent(payload["parent_pid"])
     try:
         context: NodeContext = payload["context"]
         context.progress_callback = lambda node, done, total, message: conn.send(
@@ -71,9 +82,15 @@ def run_in_process(
     the first two cases.
     """
     parent, child = _SPAWN.Pipe(duplex=False)
-    payload = {"context": context, "node_type": node_type, "config": config, "inputs": inputs}
+    payload = {
+        "context": context,
+        "node_type": node_type,
+        "config": config,
+        "inputs": inputs,
+        "parent_pid": os.getpid(),
+    }
     # not a daemon: a node may start worker processes of its own (a tuner's trial pool); the
-    # engine kills this process itself on timeout, cancellation or return
+    # engine kills this process and its group itself on timeout, cancellation or return
     process = _SPAWN.Process(target=_worker_main, args=(child, payload), daemon=False)
     process.start()
     child.close()
@@ -107,10 +124,20 @@ def run_in_process(
                     "WorkerDied", f"worker process exited with code {process.exitcode}", ""
                 )
     finally:
-        if process.is_alive():
-            process.terminate()
-            process.join(0.5)
-            if process.is_alive():
-                process.kill()
-        process.join()
+        _stop(process)
         parent.close()
+
+
+def _stop(process: multiprocessing.process.BaseProcess) -> None:
+    """End the worker and every process it started: SIGTERM to its group, SIGKILL after a
+    short grace. A worker that already exited may have left processes behind in its group."""
+    pid = process.pid
+    assert pid is not None
+    if process.is_alive():
+        if not kill_process_group(pid, signal.SIGTERM):
+            process.terminate()
+        process.join(0.5)
+    kill_process_group(pid, signal.SIGKILL)
+    if process.is_alive():
+        process.kill()
+    process.join()

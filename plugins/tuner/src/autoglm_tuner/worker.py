@@ -9,21 +9,25 @@ CPU thread and ``workers`` processes share the machine without oversubscription.
 from __future__ import annotations
 
 import os
-import threading
 import time
 import traceback
 from typing import Any
 
 from autoglm.context import NodeContext
+from autoglm.lifeline import die_with_parent
 
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
 def worker_main(conn: Any, context: NodeContext, parent_pid: int) -> None:
-    """Serve jobs from ``conn`` until it sends None or the parent goes away."""
+    """Serve jobs from ``conn`` until it sends None or the parent goes away.
+
+    A worker whose search process was killed (SIGKILL leaves no time to clean up) must not
+    keep burning CPU on an orphaned trial, nor finish its side effects: it dies with its
+    parent (at once on Linux, within half a second elsewhere; see ``autoglm.lifeline``)."""
+    die_with_parent(parent_pid)
     for variable in _THREAD_VARIABLES:
         os.environ[variable] = "1"
-    _exit_with_parent(parent_pid)
     while True:
         try:
             job = conn.recv()
@@ -63,16 +67,3 @@ def run_trial(context: NodeContext, job: dict[str, Any]) -> dict[str, Any]:
     result["seconds"] = time.perf_counter() - started
     result["cpu_seconds"] = time.process_time() - cpu
     return result
-
-
-def _exit_with_parent(parent_pid: int) -> None:
-    """A worker whose search process was killed (SIGKILL leaves no time to clean up) must not
-    keep burning CPU on an orphaned trial: exit as soon as the parent is gone."""
-
-    def watch() -> None:
-        while True:
-            if os.getppid() != parent_pid:
-                os._exit(0)
-            time.sleep(0.5)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()

@@ -24,6 +24,7 @@ SANDBOX_PLUGINS = Path(__file__).parent / "sandbox_plugins"
 LIMITS = {
     "cpu_s": 1.5,
     "memory_mb": 400,
+    "address_space_mb": 2048,
     "wall_s": 60,
     "store_mb": 1,
     "output_mb": 0.5,
@@ -46,13 +47,11 @@ def _sandboxed(factory: Any, config: Path, limits: dict[str, Any], *args: str) -
     return factory("--config", str(config), "--plugins-dir", str(SANDBOX_PLUGINS), *args)
 
 
-def _one_node(node_type: str, config: dict[str, Any] | None = None) -> str:
+def _one_node(node_type: str, config: dict[str, Any] | None = None, **settings: Any) -> str:
+    """A workflow of one node ``n`` (``settings``: its execution settings, e.g. isolation)."""
+    node = {"id": "n", "type": node_type, "config": config or {}, **settings}
     return yaml.safe_dump(
-        {
-            "name": node_type.replace(".", "-"),
-            "nodes": [{"id": "n", "type": node_type, "config": config or {}}],
-            "outputs": {"result": "$n"},
-        }
+        {"name": node_type.replace(".", "-"), "nodes": [node], "outputs": {"result": "$n"}}
     )
 
 
@@ -84,16 +83,27 @@ def test_nodes_never_execute_in_the_api_process(sandbox: Any, admin: Client) -> 
     assert RunStore(sandbox.home / "runs.sqlite").get_run(run.id).owner_pid == pid
 
 
-def test_spin_and_memory_hog_stop_at_their_limits_while_the_api_answers(
+def test_spin_and_memory_hogs_stop_at_their_limits_while_the_api_answers(
     sandbox: Any, admin: Client, tmp_path: Path
 ) -> None:
-    spin_pid, hog_pid = tmp_path / "spin.pid", tmp_path / "hog.pid"
+    spin_pid, hog_pid, worker_pid = (tmp_path / f"{n}.pid" for n in ("spin", "hog", "worker"))
     spin = admin.submit(
         workflow_yaml=_one_node("sandboxnodes.spin", {"pid_file": str(spin_pid)})
     ).id
     hog = admin.submit(
         workflow_yaml=_one_node("sandboxnodes.hog", {"pid_file": str(hog_pid), "mb": 3000})
     ).id
+    # in a node worker process of the run process: still counted with the run
+    worker_hog = admin.submit(
+        workflow_yaml=_one_node(
+            "sandboxnodes.hog", {"pid_file": str(worker_pid), "mb": 3000}, isolation="process"
+        )
+    ).id
+    # one 3000 MB allocation: refused at once by the address-space limit (RLIMIT_AS)
+    big = admin.submit(
+        workflow_yaml=_one_node("sandboxnodes.hog", {"mb": 3000, "chunk_mb": 3000})
+    ).id
+    ids = [spin, hog, worker_hog, big]
     latencies: list[float] = []
     with httpx.Client(base_url=sandbox.url, timeout=5) as http:
         deadline = time.monotonic() + 60
@@ -101,16 +111,20 @@ def test_spin_and_memory_hog_stop_at_their_limits_while_the_api_answers(
             start = time.perf_counter()
             assert http.get("/healthz").status_code == 200
             latencies.append(time.perf_counter() - start)
-            runs = [admin.get_run(spin), admin.get_run(hog)]
+            runs = [admin.get_run(run_id) for run_id in ids]
             if all(r.status not in {"queued", "running"} for r in runs):
                 break
             time.sleep(0.05)
-    spun, hogged = admin.get_run(spin), admin.get_run(hog)
+    spun, hogged, worker_hogged, refused = (admin.get_run(run_id) for run_id in ids)
     assert spun.status == "failed" and "CPU-time limit of 1.5 s (limits.cpu_s)" in spun.error
-    assert hogged.status == "failed"
-    assert "memory limit of 400 MB resident (limits.memory_mb)" in hogged.error
     assert spun.nodes["n"].status == "failed" and "limits.cpu_s" in spun.nodes["n"].error
-    for pid_file in (spin_pid, hog_pid):
+    for run in (hogged, worker_hogged):
+        assert run.status == "failed"
+        assert "memory limit of 400 MB resident (limits.memory_mb)" in run.error
+    assert refused.status == "failed" and "MemoryError" in refused.error
+    assert "address-space limit of 2048 MB per process (limits.address_space_mb)" in refused.error
+    assert _pid(worker_pid) != _pid(hog_pid)
+    for pid_file in (spin_pid, hog_pid, worker_pid):
         pid = _pid(pid_file)
         assert pid != sandbox.proc.pid
         _until(lambda pid=pid: not pid_alive(pid), timeout=5)

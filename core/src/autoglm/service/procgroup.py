@@ -1,17 +1,20 @@
-"""What a process group uses (resident memory, CPU seconds), read from ``/proc``, and how to
-kill one.
+"""What a run's processes use (resident memory, CPU seconds), read from ``/proc``, and how to
+kill them all.
 
-Why a process group: a run process starts node workers (process isolation, a tuner's trial
-pool), and a limit or a cancel must stop all of them. Each run process leads a group of its own
-(``start_new_session``), which its workers join unless they leave on purpose, so the group is
-the run. One scan of ``/proc`` per tick answers for every run at once.
+Why a session: a run process starts node workers (process isolation, a tuner's trial pool), and
+a limit or a cancel must count and stop all of them. Each run process is started as the leader
+of a new session (``start_new_session``); everything it starts stays in that session, even a
+node worker that leads a process group of its own (``lifeline.lead_process_group``), unless it
+calls ``setsid`` on purpose. So the session is the run. One scan of ``/proc`` per tick answers
+for every run at once.
 
-Linux only: elsewhere ``scan`` returns nothing and the run processes rely on their kernel limits
-(``setrlimit``) and the wall clock.
+Linux only: elsewhere ``scan`` returns nothing, ``kill_session`` reaches the leader's process
+group only, and the run processes rely on their kernel limits (``setrlimit``) and the wall clock.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -23,8 +26,8 @@ _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 @dataclass
-class GroupUsage:
-    """Totals over the live processes of one group."""
+class Usage:
+    """Totals over the live processes of one session."""
 
     pids: list[int]
     rss_bytes: int = 0
@@ -32,10 +35,10 @@ class GroupUsage:
     cpu_s: float = 0.0
 
 
-def scan(groups: set[int]) -> dict[int, GroupUsage]:
-    """Usage of each process group in ``groups`` (absent: no live process, or not Linux)."""
-    found: dict[int, GroupUsage] = {}
-    if not groups or not sys.platform.startswith("linux"):
+def scan(sessions: set[int]) -> dict[int, Usage]:
+    """Usage of each session in ``sessions`` (absent: no live process, or not Linux)."""
+    found: dict[int, Usage] = {}
+    if not sessions or not sys.platform.startswith("linux"):
         return found
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
@@ -47,28 +50,27 @@ def scan(groups: set[int]) -> dict[int, GroupUsage]:
         fields = text.rsplit(")", 1)[1].split()
         if len(fields) < 22 or fields[0] in {"Z", "X"}:
             continue
-        group = int(fields[2])
-        if group not in groups:
+        session = int(fields[3])
+        if session not in sessions:
             continue
-        usage = found.setdefault(group, GroupUsage(pids=[]))
+        usage = found.setdefault(session, Usage(pids=[]))
         usage.pids.append(int(entry.name))
         usage.rss_bytes += int(fields[21]) * _PAGE
         usage.cpu_s += sum(int(fields[i]) for i in (11, 12, 13, 14)) / _TICKS
     return found
 
 
-def kill_group(group: int, sig: int = signal.SIGKILL) -> bool:
-    """Send ``sig`` to every process of ``group``; False if the group is gone."""
-    try:
-        os.killpg(group, sig)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return False
-    return True
+def kill_session(leader: int, sig: int = signal.SIGKILL) -> None:
+    """Send ``sig`` to every process of the session led by ``leader``: its own process group
+    first (so the leader starts nothing new), then each process found in the session."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(leader, sig)
+    for pid in session_pids(leader):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, sig)
 
 
-def group_pids(group: int) -> list[int]:
-    """The live processes of ``group`` (empty off Linux)."""
-    usage = scan({group}).get(group)
+def session_pids(leader: int) -> list[int]:
+    """The live processes of the session led by ``leader`` (empty off Linux)."""
+    usage = scan({leader}).get(leader)
     return usage.pids if usage else []

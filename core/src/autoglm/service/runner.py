@@ -3,10 +3,10 @@
 Why a process: a run executes request-chosen work, and a thread of the API process that spins
 in a regular expression, allocates gigabytes or sleeps forever takes the API down with it and
 cannot be stopped. Here the work runs in a process of its own that the service can watch and
-kill, with its node workers, as one process group (see ``service/supervisor.py``).
+kill, with its node workers, as one session (see ``service/supervisor.py``).
 
-Started by the supervisor as ``python -m autoglm.service.runner SPEC_JSON`` in a new session
-(so it leads its own process group), it ties its life to the service's
+Started by the supervisor as ``python -m autoglm.service.runner SPEC_JSON``, as the leader of
+a new session, it ties its life to the service's
 (``lifeline.die_with_parent``), imports the engine and loads the service's plugin host while
 it waits, so that a run starts without paying for them. Then it reads commands, one JSON object
 a line, from the command pipe, and answers on the event pipe:
@@ -146,14 +146,23 @@ class Runner:
         if asked == "cancel":
             self.store.finish_run(run_id, "cancelled", error="run was cancelled")
             return "cancelled"
-        return engine.execute(run_id, claimed=True).status
+        result = engine.execute(run_id, claimed=True)
+        if result.status == "failed" and "MemoryError" in (result.error or ""):
+            self._name_address_space_limit(run_id, result.error or "")
+        return result.status
+
+    def _name_address_space_limit(self, run_id: str, error: str) -> None:
+        """A node that hit ``RLIMIT_AS`` failed with a bare ``MemoryError``: say which limit."""
+        if self.limits.address_space_mb is not None:
+            limit = self.limits.describe("address_space_mb")
+            self.store.finish_run(run_id, "failed", error=f"{error} (hit its {limit})")
 
 
 _OWN_THREADS = {"MainThread", "autoglm-lifeline", "autoglm-runner-commands"}
 
 
 def _own_rss() -> int:
-    usage = scan({os.getpgrp()}).get(os.getpgrp())
+    usage = scan({os.getsid(0)}).get(os.getsid(0))
     return usage.rss_bytes if usage else 0
 
 

@@ -1,15 +1,15 @@
 """One run process as the service sees it: start it, hand it a run, watch its limits, stop it.
 
 Why: runs never execute in the API process. A run process (``service/runner.py``) executes
-the runs it is handed, one at a time, in a process group of its own; the service holds a
+the runs it is handed, one at a time, in a session of its own; the service holds a
 ``RunProcess`` for each and
 
 * starts it ahead of need, so a run starts at once (the process has imported the engine and
   loaded the plugins while it waited): about 0.35 s of CPU saved per run;
 * claims a queued run in the store *for that process* (the process is the run's owner) and
   sends it the run id;
-* watches the run's wall clock, and the resident memory and CPU seconds of the process group
-  (the run process and its node workers), and kills the group when a limit is passed,
+* watches the run's wall clock, and the resident memory and CPU seconds of the session
+  (the run process and its node workers), and kills all of it when a limit is passed,
   recording why (``kill``); cancel and graceful stop ask first and kill after a grace.
 
 The child is told the service's pid and dies with it (``lifeline``), so a service killed with
@@ -33,7 +33,7 @@ from typing import Any, Literal
 
 from autoglm.ownership import Owner, process_start
 from autoglm.service.limits import RunLimits
-from autoglm.service.procgroup import GroupUsage, kill_group
+from autoglm.service.procgroup import Usage, kill_session
 
 State = Literal["starting", "idle", "busy", "gone"]
 
@@ -48,16 +48,16 @@ class RunProcess:
     state: State = "starting"
     run_id: str | None = None
     started_at: float = 0.0  # monotonic, when the current run was handed over
-    cpu_at_start: float | None = None  # the group's CPU seconds when it was
+    cpu_at_start: float | None = None  # the session's CPU seconds when it was
     stop_sent: str | None = None  # "cancel" or "interrupt", once asked
-    stop_deadline: float | None = None  # monotonic: kill the group if still running then
+    stop_deadline: float | None = None  # monotonic: kill the session if still running then
     kill_reason: str | None = None  # why the service killed it (the run's error)
     kill_status: str = "failed"  # the run's status after that kill
     _buffer: bytes = field(default=b"", repr=False)
 
     @classmethod
     def start(cls, spec: dict[str, Any]) -> RunProcess:
-        """Start a run process (new session, so it leads its own process group)."""
+        """Start a run process as the leader of a new session."""
         cmd_r, cmd_w = os.pipe()
         evt_r, evt_w = os.pipe()
         full = {**spec, "parent": os.getpid(), "command_fd": cmd_r, "event_fd": evt_w}
@@ -137,12 +137,13 @@ class RunProcess:
             self.stop_deadline = deadline
 
     def kill(self, reason: str, status: str = "failed") -> None:
-        """Kill the process group now; the run ends with ``status`` and ``reason``."""
+        """Kill the run process and all it started, now; the run ends with ``status`` and
+        ``reason``."""
         if self.kill_reason is None:
             self.kill_reason, self.kill_status = reason, status
-        kill_group(self.pid)
+        kill_session(self.pid)
 
-    def check(self, limits: RunLimits, usage: GroupUsage | None, now: float) -> str | None:
+    def check(self, limits: RunLimits, usage: Usage | None, now: float) -> str | None:
         """The error of a limit the current run has passed, or None."""
         if self.state != "busy":
             return None

@@ -4,7 +4,7 @@ The run store is the queue. ``POST /v1/runs`` only inserts a ``queued`` row (com
 the 202 goes out). One supervisor thread keeps up to ``limit`` run processes
 (``service/runner.py``) started, claims a queued run *for* an idle one (the process is the run's
 owner in the store) and hands it over; it watches each running run's limits
-(``service/limits.py``) and kills a run's process group when one is passed, a cancel is not
+(``service/limits.py``) and kills a run's processes when one is passed, a cancel is not
 obeyed within its grace, or a stop finds it still running. Runs never execute in the API
 process, so ``/healthz`` and the API keep answering whatever a run does.
 
@@ -29,7 +29,7 @@ import structlog
 from autoglm.service.hosts import HostCache
 from autoglm.service.limits import RunLimits
 from autoglm.service.outcome import end_run
-from autoglm.service.procgroup import kill_group, scan
+from autoglm.service.procgroup import kill_session, scan
 from autoglm.service.recovery import requeue_orphans
 from autoglm.service.supervisor import RunProcess
 from autoglm.store import RunStore
@@ -200,8 +200,8 @@ class WorkerPool:
                 process.state = "starting"  # neither idle nor busy until it has left
 
     def _on_exit(self, process: RunProcess) -> None:
-        """A run process ended: clean up its group and settle the run it was executing."""
-        kill_group(process.pid)  # node workers it may have left behind
+        """A run process ended: kill what it left behind and settle the run it was executing."""
+        kill_session(process.pid)  # node workers it may have left behind
         run_id = process.run_id if process.state == "busy" else None
         early = process.state == "starting" and process.run_id is None
         if early and process.kill_reason is None and process.proc.returncode not in (0, None):

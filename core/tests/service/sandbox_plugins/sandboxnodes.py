@@ -50,10 +50,11 @@ class SpinNode(NodeType):
 class HogConfig(NodeModel):
     pid_file: str = ""
     mb: int = 100_000
+    chunk_mb: int = 16
 
 
 class HogNode(NodeType):
-    """Allocates ``mb`` MB, touching every page, 16 MB at a time, then holds it."""
+    """Allocates ``mb`` MB, touching every page, ``chunk_mb`` at a time, then holds it."""
 
     name = "sandboxnodes.hog"
     Config = HogConfig
@@ -63,8 +64,9 @@ class HogNode(NodeType):
         if self.config.pid_file:
             Path(self.config.pid_file).write_text(str(os.getpid()))
         held = []
-        for _ in range(self.config.mb // 16):
-            held.append(bytearray(b"x" * (16 * 1024 * 1024)))
+        chunk = self.config.chunk_mb
+        for _ in range(self.config.mb // chunk):
+            held.append(bytearray(b"x" * (chunk * 1024 * 1024)))
         time.sleep(60)
         return PidOut(pid=len(held))
 

@@ -11,7 +11,16 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
-ORDER = ["engine", "service_load", "gnn_models", "graph_search", "prompt_sst2", "text"]
+ORDER = [
+    "engine",
+    "service_load",
+    "service_durability",
+    "service_hostile",
+    "gnn_models",
+    "graph_search",
+    "prompt_sst2",
+    "text",
+]
 HEADER = """# Benchmarks
 
 Measured on this project's reference machine: 2 CPU cores (x86_64), no GPU, torch 2.2.1 (CPU),

@@ -1,20 +1,25 @@
-"""Service load benchmark (issue: the REST service and SDK).
+"""Service load benchmark (issue: the REST service and SDK; re-measured for issue 11).
 
-Starts ``python -m autoglm.service serve`` on loopback with a fresh home, then, from this
-second process, drives it with 1, 16 and 64 concurrent SDK clients (``AsyncClient``), each in
-a loop of *submit a small workflow, then read its status*, for a bounded time per level.
-Reports submissions per second and p50/p99 latency of the submit and status calls.
+Starts two services on loopback side by side, each with a fresh home: the service as it is
+now (each run in a supervised run process) and the service of an earlier commit
+(``--baseline-rev``, by default the last one before issue 11's run sandbox, where runs execute
+in threads of the API process), its ``core/src`` taken with ``git archive`` and put first on
+``PYTHONPATH``. From this third process it drives each with 1, 16 and 64 concurrent SDK clients
+(``AsyncClient``), each in a loop of *submit a small workflow, then read its status*, for a
+bounded time per level, alternating the two services level by level so both see the same
+machine load. Reports submissions per second and p50/p99 latency of the submit and status calls,
+and the ratio now / before.
 
-Then it accounts for every accepted run in the run store itself (SQLite, read directly): each
+Then it accounts for every accepted run in each run store (SQLite, read directly): each
 accepted id must exist and reach ``succeeded``, each of its nodes must have run exactly once
 (``attempts == 1``), and the store must hold no run that was not accepted.
 
-Baseline, side by side: the same workflow submitted and executed in-process by ``Engine``
-(no HTTP, no queue), which bounds what the service could reach on this machine.
+Second baseline: the same workflow submitted and executed in-process by ``Engine`` (no HTTP,
+no queue), which bounds what a service could reach on this machine.
 
 Usage: ``python bench/service_load.py [--seconds 8] [--levels 1,16,64] [--max-runs 4]
-[--out bench/results/service_load.md]``. ``BENCH_LOG_LEVEL=info`` keeps the service's
-access log (JSON lines) and ``BENCH_TMP=DIR`` puts its home under DIR.
+[--baseline-rev REV] [--out bench/results/service_load.md]``. ``BENCH_LOG_LEVEL=info`` keeps
+the services' access logs (JSON lines) and ``BENCH_TMP=DIR`` puts their homes under DIR.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import asyncio
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -70,8 +76,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_service(home: Path, workflows: Path, port: int, max_runs: int) -> subprocess.Popen:
-    log = (home / "service.log").open("w")
+def start_service(
+    home: Path, workflows: Path, port: int, *args: str, env: dict[str, str] | None = None
+) -> subprocess.Popen:
+    """``autoglm serve`` on loopback with ``args`` (flags), once ``/readyz`` answers 200;
+    ``env`` is added to this process's environment."""
+    home.mkdir(parents=True, exist_ok=True)
+    log = (home / "service.log").open("a")
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -84,16 +95,14 @@ def start_service(home: Path, workflows: Path, port: int, max_runs: int) -> subp
             str(home),
             "--workflows-dir",
             str(workflows),
-            "--max-runs",
-            str(max_runs),
             "--log-level",
             os.environ.get("BENCH_LOG_LEVEL", "warning"),
             "--json-logs",
-            "--plugins",
-            "",
+            *args,
         ],
         stdout=log,
         stderr=subprocess.STDOUT,
+        env={**os.environ, **(env or {})},
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -161,14 +170,22 @@ async def load_level(url: str, token: str, clients: int, seconds: float) -> dict
     }
 
 
+def drain(path: Path, timeout: float) -> float:
+    """Wait until no run of the store at ``path`` is queued or running; the seconds waited.
+    Reads the stored status with plain SQL, as any version of the service wrote it."""
+    start = time.monotonic()
+    with sqlite3.connect(path, timeout=30) as conn:
+        while time.monotonic() - start < timeout:
+            sql = "SELECT COUNT(*) FROM runs WHERE status IN ('queued', 'running')"
+            if conn.execute(sql).fetchone()[0] == 0:
+                break
+            time.sleep(0.5)
+    return time.monotonic() - start
+
+
 def account(store: RunStore, accepted: list[str], timeout: float) -> dict:
     """Wait for the accepted runs to finish, then check each one in the store."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        pending = store.count_runs(status="queued") + store.count_runs(status="running")
-        if pending == 0:
-            break
-        time.sleep(0.5)
+    drain(store.path, timeout)
     missing, not_succeeded, rerun = [], [], []
     for run_id in accepted:
         record = store.get_run(run_id)
@@ -203,105 +220,181 @@ def in_process_baseline(home: Path, seconds: float) -> float:
     return count / (time.perf_counter() - start)
 
 
+#: The last commit before issue 11's run sandbox: the service ran runs in threads of the API
+#: process. The baseline of the sandbox's cost.
+BASELINE_REV = "f9f1a3e"
+REPO = Path(__file__).resolve().parents[1]
+
+
+def baseline_env(rev: str, into: Path) -> dict[str, str]:
+    """An environment whose ``autoglm`` is the core of commit ``rev`` (plugins stay the
+    installed ones; the benchmark's workflow uses core nodes only)."""
+    archive = subprocess.run(
+        ["git", "archive", rev, "core/src"], cwd=REPO, check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return {"PYTHONPATH": str(into / "core" / "src")}
+
+
+def quota_config(tmp: Path, max_runs: int) -> Path:
+    """Settings that keep issue 11's per-key quotas out of the measurement: the benchmark
+    drives the service with one key, which the default quotas would hold to 2 running runs
+    and 100 queued."""
+    path = tmp / "service.yaml"
+    path.write_text(f"max_running_runs_per_key: {max_runs}\nmax_queued_runs_per_key: null\n")
+    return path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=8.0, help="duration of each level")
     parser.add_argument("--levels", default="1,16,64")
     parser.add_argument("--max-runs", type=int, default=4)
+    parser.add_argument("--baseline-rev", default=BASELINE_REV)
     parser.add_argument("--drain-timeout", type=float, default=300.0)
     parser.add_argument("--out", default="bench/results/service_load.md")
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
+    names = ("before", "now")
 
-    with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as tmp:
-        home, workflows = Path(tmp) / "home", Path(tmp) / "workflows"
-        home.mkdir()
+    with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as tmp_name:
+        tmp = Path(tmp_name)
+        workflows = tmp / "workflows"
         workflows.mkdir()
         (workflows / "small.yaml").write_text(WORKFLOW)
-        _, token = KeyStore.in_home(home).create("bench", ["read", "submit"])
-        port = free_port()
-        proc = start_service(home, workflows, port, args.max_runs)
-        url = f"http://127.0.0.1:{port}"
-        results = []
+        (tmp / "old").mkdir()
+        common = ("--max-runs", str(args.max_runs), "--plugins", "")
+        homes = {name: tmp / name / "home" for name in names}
+        tokens, procs, urls = {}, {}, {}
+        for name in names:
+            store = KeyStore.in_home(homes[name])
+            tokens[name] = store.create("bench", ["read", "submit"])[1]
+            store.close()
+        results: dict[str, list[dict]] = {name: [] for name in names}
+        checks: dict[str, dict] = {}
         try:
+            for name in names:
+                port = free_port()
+                urls[name] = f"http://127.0.0.1:{port}"
+                if name == "before":
+                    env = baseline_env(args.baseline_rev, tmp / "old")
+                    procs[name] = start_service(homes[name], workflows, port, *common, env=env)
+                else:
+                    config = ("--config", str(quota_config(tmp, args.max_runs)))
+                    procs[name] = start_service(homes[name], workflows, port, *common, *config)
             for clients in levels:
-                result = asyncio.run(load_level(url, token, clients, args.seconds))
-                results.append(result)
-                print(
-                    f"{clients:>3} clients: {result['rate']:.1f} submits/s, submit p50 "
-                    f"{result['submit_p50']:.1f} ms p99 {result['submit_p99']:.1f} ms, "
-                    f"errors {len(result['errors'])}",
-                    flush=True,
-                )
-            accepted = [run_id for r in results for run_id in r["accepted"]]
-            drain_start = time.perf_counter()
-            store = RunStore(home / "runs.sqlite")
-            check = account(store, accepted, args.drain_timeout)
-            drain = time.perf_counter() - drain_start
-            first = min(r.created_at for r in store.list_runs(limit=1_000_000))
-            last = max(r.finished_at or 0 for r in store.list_runs(limit=1_000_000))
+                for name in names:
+                    result = asyncio.run(
+                        load_level(urls[name], tokens[name], clients, args.seconds)
+                    )
+                    results[name].append(result)
+                    print(
+                        f"{name:>6} {clients:>3} clients: {result['rate']:.1f} submits/s, "
+                        f"submit p50 {result['submit_p50']:.1f} ms p99 "
+                        f"{result['submit_p99']:.1f} ms, errors {len(result['errors'])}",
+                        flush=True,
+                    )
+            for name in names:
+                accepted = [run_id for r in results[name] for run_id in r["accepted"]]
+                waited = drain(homes[name] / "runs.sqlite", args.drain_timeout)
+                store = RunStore(homes[name] / "runs.sqlite")
+                checks[name] = account(store, accepted, args.drain_timeout)
+                checks[name]["drain_s"] = waited
+                store.close()
         finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(30)
-        baseline = in_process_baseline(home, min(args.seconds, 5.0))
+            for proc in procs.values():
+                proc.send_signal(signal.SIGTERM)
+            for proc in procs.values():
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+        in_process = in_process_baseline(tmp, min(args.seconds, 5.0))
 
-    ok = not (check["missing"] or check["not_succeeded"] or check["nodes_not_once"])
-    ok = ok and check["in_store"] == check["accepted"] == check["unique"]
+    ok = all(_accounted(check) for check in checks.values())
+    text = _report(args, results, checks, in_process)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(text)
+    print(text)
+    if not ok:
+        sys.exit(1)
+
+
+def _accounted(check: dict) -> bool:
+    clean = not (check["missing"] or check["not_succeeded"] or check["nodes_not_once"])
+    return clean and check["in_store"] == check["accepted"] == check["unique"]
+
+
+def _report(args: argparse.Namespace, results: dict, checks: dict, in_process: float) -> str:
     load = os.getloadavg()[0]
     lines = [
         "## Service load (REST service and SDK)",
         "",
         f"`python bench/service_load.py --seconds {args.seconds:g} --levels {args.levels} "
-        f"--max-runs {args.max_runs}`; service and load generator on one machine "
+        f"--max-runs {args.max_runs}`; services and load generator on one machine "
         f"({os.cpu_count()} CPUs, shared with other jobs: load average {load:.1f} at the end), "
-        "loopback HTTP, SQLite run store as the queue. Each "
-        "client loops: submit a 3-node workflow (`core.const` then two `core.noop`, cache off "
-        "so every node really runs), then read its status once. Latencies are per call as "
-        "the SDK (`AsyncClient`) sees them.",
+        "loopback HTTP, SQLite run store as the queue. Two services side by side, level by "
+        "level: **now** (each run executes in a supervised run process of its own, with "
+        "per-run limits; per-key quotas raised so the single benchmark key is not held back) "
+        f"and **before** (commit `{args.baseline_rev}`, the last before issue 11's run "
+        "sandbox: runs execute in threads of the API process). Each client loops: submit a "
+        "3-node workflow (`core.const` then two `core.noop`, cache off so every node really "
+        "runs), then read its status once. Latencies are per call as the SDK (`AsyncClient`) "
+        "sees them.",
         "",
-        "| concurrent clients | submissions | submissions/s | submit p50 (ms) | submit p99 (ms) "
-        "| status p50 (ms) | status p99 (ms) | errors |",
-        "|---|---|---|---|---|---|---|---|",
+        "| concurrent clients | service | submissions | submissions/s | now / before "
+        "| submit p50 (ms) | submit p99 (ms) | status p50 (ms) | status p99 (ms) | errors |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for r in results:
-        lines.append(
-            f"| {r['clients']} | {len(r['accepted'])} | {r['rate']:.1f} | "
-            f"{r['submit_p50']:.1f} | {r['submit_p99']:.1f} | {r['status_p50']:.1f} | "
-            f"{r['status_p99']:.1f} | {len(r['errors'])} |"
-        )
-    executed = check["accepted"] / max(1e-9, last - first)
+    for before, now in zip(results["before"], results["now"], strict=True):
+        ratio = now["rate"] / max(1e-9, before["rate"])
+        for name, r in (("before", before), ("now", now)):
+            shown = f"**{ratio:.2f}**" if name == "now" else ""
+            lines.append(
+                f"| {r['clients']} | {name} | {len(r['accepted'])} | {r['rate']:.1f} | {shown} | "
+                f"{r['submit_p50']:.1f} | {r['submit_p99']:.1f} | {r['status_p50']:.1f} | "
+                f"{r['status_p99']:.1f} | {len(r['errors'])} |"
+            )
+    worst = min(
+        now["rate"] / max(1e-9, before["rate"])
+        for before, now in zip(results["before"], results["now"], strict=True)
+    )
     lines += [
         "",
-        f"Accounting after the load: {check['accepted']} runs accepted (202), "
-        f"{check['unique']} distinct ids, {check['in_store']} runs in the store; "
-        f"{len(check['missing'])} missing, {len(check['not_succeeded'])} not succeeded, "
-        f"{len(check['nodes_not_once'])} with a node not run exactly once. "
-        f"**{'Every accepted run accounted for.' if ok else 'ACCOUNTING FAILED.'}** "
-        f"The queue drained {drain:.1f} s after the load stopped; runs executed at "
-        f"{executed:.1f} runs/s overall with {args.max_runs} concurrent runs.",
+        f"Submissions per second now against before: at worst **{worst:.2f}x** "
+        f"({'within' if worst >= 0.8 else 'OUTSIDE'} the 20% the sandbox may cost).",
         "",
-        f"Baseline: the same workflow run in-process by `Engine.run` (no HTTP, no queue, one "
-        f"process): {baseline:.1f} runs/s.",
+    ]
+    for name in ("before", "now"):
+        check = checks[name]
+        verdict = "Every accepted run accounted for." if _accounted(check) else "ACCOUNTING FAILED."
+        lines.append(
+            f"Accounting, {name}: {check['accepted']} runs accepted (202), "
+            f"{check['unique']} distinct ids, {check['in_store']} runs in the store; "
+            f"{len(check['missing'])} missing, {len(check['not_succeeded'])} not succeeded, "
+            f"{len(check['nodes_not_once'])} with a node not run exactly once; the queue "
+            f"drained {check['drain_s']:.1f} s after the load. "
+            f"**{verdict}**"
+        )
+        if not _accounted(check):
+            lines.append(
+                "Details (first five of each): "
+                + "; ".join(f"{k}: {v[:5]}" for k, v in check.items() if isinstance(v, list))
+            )
+        lines.append("")
+    lines += [
+        f"In-process bound: the same workflow run by `Engine.run` in one process (no HTTP, no "
+        f"queue): {in_process:.1f} runs/s.",
         "",
         "Reading: throughput stays roughly flat across concurrency, since the CPUs are the "
         "limit, while latency grows with the queue in front of them (Little's law: clients / "
-        "throughput = the cycle time). Both processes "
-        "share two cores with other jobs, so the service is CPU-bound here; the gap to the "
-        "in-process baseline is the cost of HTTP, JSON, auth, workflow lookup and the queue. "
-        "Each simulated client has its own `AsyncClient`: 64 callers sharing one measured "
-        "about 20 submissions/s, limited by the single httpx connection pool, not the service.",
+        "throughput = the cycle time). The processes share two cores with other jobs, so the "
+        "services are CPU-bound here. Each simulated client has its own `AsyncClient`: 64 "
+        "callers sharing one measured about 20 submissions/s, limited by the single httpx "
+        "connection pool, not the service.",
         "",
     ]
-    if not ok:
-        lines.append(
-            "Details (first five of each): "
-            + "; ".join(f"{k}: {v[:5]}" for k, v in check.items() if isinstance(v, list))
-        )
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text("\n".join(lines))
-    print("\n".join(lines))
-    if not ok:
-        sys.exit(1)
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -20,9 +20,9 @@ import yaml
 SECRET = "TOP-SECRET-CONTENT"
 
 
-@pytest.fixture
-def places(tmp_path: Path) -> dict[str, Path]:
-    tmp = tmp_path / "policy"
+@pytest.fixture(scope="module")
+def places(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    tmp = tmp_path_factory.mktemp("policy")
     allowed, outside = tmp / "allowed", tmp / "outside"
     (outside / "kb").mkdir(parents=True)
     allowed.mkdir()
@@ -32,17 +32,30 @@ def places(tmp_path: Path) -> dict[str, Path]:
     return {"tmp": tmp, "allowed": allowed, "outside": outside}
 
 
-@pytest.fixture
-def server(places: dict[str, Path], new_server: Any) -> Any:
+def _conftest(request: pytest.FixtureRequest) -> Any:
+    """This folder's conftest module (its ``make_server``), found among pytest's plugins:
+    one server for the whole module saves a start per test."""
+    here = Path(__file__).with_name("conftest.py")
+    for plugin in request.config.pluginmanager.get_plugins():
+        if Path(getattr(plugin, "__file__", "") or "") == here:
+            return plugin
+    raise LookupError(here)
+
+
+@pytest.fixture(scope="module")
+def server(places: dict[str, Path], request: pytest.FixtureRequest) -> Iterator[Any]:
     """A service whose policy for non-admin keys adds one input root to the defaults."""
     config = places["tmp"] / "service.yaml"
     config.write_text(yaml.safe_dump({"policy": {"input_roots": [str(places["allowed"])]}}))
-    srv = new_server("--config", str(config), "--max-runs", "2")
+    srv = _conftest(request).make_server(
+        places["tmp"] / "srv", "--config", str(config), "--max-runs", "2"
+    )
     (srv.workflows / "kb.yaml").write_text(
         "name: kb\ninputs:\n  kb: {type: str}\nnodes:\n"
         "  - id: index\n    type: text.index\n    inputs: {folder: $inputs.kb}\n"
     )
-    return srv.start()
+    yield srv.start()
+    srv.stop()
 
 
 @pytest.fixture(scope="module")
@@ -117,11 +130,13 @@ def test_reading_any_folder_or_file_is_refused(server: Any, places: dict[str, Pa
     refused(submit(server, inline(index)), ("idx", "inputs.folder", "input_outside_roots"))
     by_input = submit(server, {"workflow": "kb", "inputs": {"kb": str(places["outside"])}})
     refused(by_input, ("index", "inputs.folder", "input_outside_roots"))
-    traversal = str(places["allowed"] / ".." / ".." / "policy" / "outside" / "shadow.csv")
+    traversal = str(places["allowed"] / ".." / ".." / places["tmp"].name / "outside/shadow.csv")
     for path in (str(places["outside"] / "shadow.csv"), traversal):
         load = node("load", "prompt.load", {"path": path})
         refused(submit(server, inline(load)), ("load", "config.path", "input_outside_roots"))
-    (places["allowed"] / "escape").symlink_to(places["outside"])
+    escape = places["allowed"] / "escape"
+    if not escape.is_symlink():
+        escape.symlink_to(places["outside"])
     linked = node("load", "prompt.load", {"path": str(places["allowed"] / "escape/shadow.csv")})
     refused(submit(server, inline(linked)), ("load", "config.path", "input_outside_roots"))
 

@@ -56,3 +56,21 @@ def test_graceful_stop_requeues_the_active_run(new_server: Any) -> None:
     with Client(server.url, server.keys["read"]) as client:
         run = client.wait(run_id, timeout=20)
     assert run.status == "succeeded" and run.nodes["quick"].attempts == 1
+
+
+def test_a_run_whose_owner_died_reads_interrupted_in_the_api_and_sdk(new_server: Any) -> None:
+    """Not ``running`` forever: the REST API and the SDK say ``interrupted`` (issue 10)."""
+    from test_ownership import dead_owner
+
+    server = new_server().start()
+    store = RunStore(server.home / "runs.sqlite")
+    run_id = store.create_run(
+        workflow_name="quick", workflow_source="", workflow_path=None, inputs={}, selection={}
+    )
+    assert store.claim_run(run_id, dead_owner()).ok
+    with Client(server.url, server.keys["read"]) as client:
+        assert client.get_run(run_id).status == "interrupted"
+        page = client.list_runs(status="interrupted")
+        assert [run.id for run in page.items] == [run_id] and page.total == 1
+        assert client.list_runs(status="running").total == 0
+        assert client.list_runs().items[0].status == "interrupted"

@@ -102,3 +102,17 @@ def test_json_schema_carries_the_kind() -> None:
 def test_unknown_kind_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown trust kind"):
         Trust("read_anything")  # type: ignore[arg-type]
+
+
+def test_a_value_equal_to_the_default_is_the_authors_choice() -> None:
+    class Defaults(BaseModel):
+        encoder: InputDir = "default"
+        files: list[InputPath] = Field(default_factory=list)
+
+    config = Defaults.model_validate({"encoder": "default", "files": []})
+    assert list(marked_values(config)) == []
+    config = Defaults.model_validate({"encoder": "/etc", "files": ["a"]})
+    assert [(m.path, m.value) for m in marked_values(config)] == [
+        ("encoder", "/etc"),
+        ("files[0]", "a"),
+    ]

@@ -4,9 +4,9 @@ The walk follows the *types* (where the markers are) and the *values* together, 
 inside ``X | None``, ``list[X]``, ``dict[str, X]``, a tuple or a nested model is found with the
 dotted path of the value it applies to (``sources[2].path``, ``headers.auth``).
 
-Fields a submission left at their default are not yielded by ``marked_values``: a default was
-chosen by the plugin's author, who is trusted (their code runs anyway); what the policy guards
-against is what a request chose.
+Fields a submission left at their default, or set to it, are not yielded: a default was chosen
+by the plugin's author, who is trusted (their code runs anyway); what the policy guards against
+is what a request chose.
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ def marked_values(model: BaseModel, prefix: str = "") -> Iterator[MarkedValue]:
         if name not in fields_set:
             continue
         value = getattr(model, name, None)
+        if _is_default(info, value):
+            continue
         trust = trust_of(info.metadata)
         yield from _walk(info.annotation, trust.kind if trust else None, value, prefix + name)
 
@@ -58,6 +60,8 @@ def marked_in_data(
         except ValidationError:
             continue
         info = model.model_fields[name]
+        if _is_default(info, typed):
+            continue
         trust = trust_of(info.metadata)
         yield from _walk(info.annotation, trust.kind if trust else None, typed, prefix + name)
 
@@ -71,6 +75,17 @@ def has_marks(model: type[BaseModel]) -> bool:
 def _marked_fields(model: type[BaseModel]) -> frozenset[str]:
     """Names of the fields of ``model`` with a trust marker somewhere inside."""
     return frozenset(path.split(".")[0].split("[")[0] for path in declared_trust(model))
+
+
+def _is_default(info: Any, value: Any) -> bool:
+    """Whether ``value`` is the field's own default (the author's choice, as when unset:
+    ``encoder: default`` written out means what leaving it out means)."""
+    if info.is_required():
+        return False
+    try:
+        return bool(value == info.get_default(call_default_factory=True))
+    except Exception:  # a factory that needs other fields' values: not the default then
+        return False
 
 
 @lru_cache(maxsize=1024)

@@ -160,3 +160,28 @@ def test_probing_can_be_turned_off(site: Path, tmp_path: Path):
     result = run_cli("plugins", env=env)
     assert result.returncode == 7
     assert not (tmp_path / "home" / "plugin-probe.json").exists()
+
+
+def test_a_plugin_that_hangs_at_import_is_named_and_the_rest_probed(tmp_path: Path, autoglm_home):
+    from autoglm.plugin_probe import probe
+    from autoglm.plugins import PluginSelection
+
+    (tmp_path / "a_sleepy.py").write_text("import time\ntime.sleep(60)\n")
+    (tmp_path / "b_fine.py").write_text(NODE.format(name="b_fine", register="pass"))
+    selection = PluginSelection(allow=("a_sleepy", "b_fine"), plugin_dirs=(str(tmp_path),))
+    results = probe(selection, ["a_sleepy", "b_fine"], timeout=1.0)
+    assert results["a_sleepy"].outcome == "hung"
+    assert results["a_sleepy"].error() == "did not finish importing within 1 s"
+    assert results["b_fine"].outcome == "ok" and results["b_fine"].error() is None
+
+
+def test_a_damaged_probe_cache_means_probing_again(site: Path, tmp_path: Path):
+    _install(site, "bad_osexit", "import os\nos._exit(7)")
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "plugin-probe.json").write_text('{"version": 1, "entries": {"x": 1, "y": {"z": 2}}')
+    plugins = _listing(run_cli("plugins", "--json", env=_env(site, home)))
+    assert plugins["bad_osexit"]["probe"]["exit_code"] == 7
+    (home / "plugin-probe.json").write_text('{"version": 1, "entries": [1]}')
+    plugins = _listing(run_cli("plugins", "--json", env=_env(site, home)))
+    assert plugins["bad_osexit"]["status"] == "failed"

@@ -51,23 +51,43 @@ class ProbeResult:
     outcome: str  # "ok" (the child survived it) | "killed" | "hung"
     exit_code: int | None = None
     stderr: str = ""
+    timeout_s: float | None = None  # how long a hung import was given
+
+    @classmethod
+    def from_dict(cls, data: Any) -> ProbeResult | None:
+        """A remembered result, or None when the entry is not one (a damaged cache file only
+        means probing again)."""
+        try:
+            result = cls(**data)
+        except TypeError:
+            return None
+        return result if result.outcome in {"ok", "killed", "hung"} else None
 
     def error(self) -> str | None:
         """The load error the host records for this plugin, or None if it may be imported."""
         if self.outcome == "ok":
             return None
         if self.outcome == "hung":
-            what = f"did not finish importing within {IMPORT_TIMEOUT_S:g} s"
+            what = f"did not finish importing within {self.timeout_s:g} s"
         else:
             what = f"killed its interpreter at import: exit code {self.exit_code}"
         return what + (f"; last stderr: {self.stderr}" if self.stderr else "")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"outcome": self.outcome, "exit_code": self.exit_code, "stderr": self.stderr}
+        return {
+            "outcome": self.outcome,
+            "exit_code": self.exit_code,
+            "stderr": self.stderr,
+            "timeout_s": self.timeout_s,
+        }
 
 
 def probing_enabled() -> bool:
-    """Whether commands probe new plugins (``AUTOGLM_PROBE_PLUGINS``, on by default)."""
+    """Whether commands probe new plugins (``AUTOGLM_PROBE_PLUGINS``, on by default). The
+    child's progress pipe needs POSIX (``pass_fds``, ``select`` on a pipe): elsewhere plugins are
+    imported in-process only, as before."""
+    if os.name != "posix":
+        return False
     return os.environ.get(ENV_PROBE, "1").strip().lower() not in {"0", "false", "no", "off"}
 
 
@@ -75,17 +95,19 @@ def load_host(selection: PluginSelection, home: Path, *, check: bool = False) ->
     """``Host.load(selection)``, after importing in a child every selected plugin that is new or
     changed since it was last probed (every one when ``check``); plugins that kill the child are
     recorded as failed and never imported here. Raises ``PluginError`` as ``Host.load`` does."""
-    if not check and not probing_enabled():
+    if not probing_enabled() and not (check and os.name == "posix"):
         return Host.load(selection)
-    candidates = [info for info, _ in Host(selection).candidates()]
+    host = Host(selection)
+    selected = host.candidates()
+    candidates = [info for info, _ in selected]
     cache_path = home / PROBE_FILE
     cache = _read_cache(cache_path)
     keys = {info.name: _cache_key(info) for info in candidates}
     known: dict[str, ProbeResult] = {}
     if not check:
         for name, key in keys.items():
-            if key is not None and key in cache:
-                known[name] = ProbeResult(**cache[key])
+            if key is not None and (result := ProbeResult.from_dict(cache.get(key))):
+                known[name] = result
     to_probe = [
         info.name
         for info in candidates
@@ -99,7 +121,7 @@ def load_host(selection: PluginSelection, home: Path, *, check: bool = False) ->
         _write_cache(cache_path, cache, keep=set(filter(None, keys.values())))
     results = {**known, **probed}
     quarantine = {name: err for name, result in results.items() if (err := result.error())}
-    host = Host.load(selection, quarantine=quarantine)
+    host.load_candidates(selected, quarantine=quarantine)
     for name, result in results.items():
         if name in host.plugins:
             host.plugins[name].probe = result.to_dict()
@@ -117,8 +139,10 @@ def probe(
         for name in done:
             results[name] = ProbeResult("ok")
         if current is not None:
-            outcome = "hung" if exit_code is None else "killed"
-            results[current] = ProbeResult(outcome, exit_code, stderr)
+            if exit_code is None:
+                results[current] = ProbeResult("hung", None, stderr, timeout)
+            else:
+                results[current] = ProbeResult("killed", exit_code, stderr)
         elif not done:  # it died before its first plugin: nobody to blame, nothing learnt
             break
         remaining = [name for name in remaining if name not in results]

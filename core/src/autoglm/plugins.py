@@ -184,7 +184,7 @@ class Host:
         recorded as failed and never imported. ``progress("start" | "done", info)`` is called
         around each import, so that a probing child can say which plugin it died in."""
         host = cls(selection)
-        host._load_all(quarantine or {}, progress)
+        host.load_candidates(host.candidates(), quarantine=quarantine, progress=progress)
         return host
 
     def candidates(self) -> list[tuple[PluginInfo, Callable[[], Any]]]:
@@ -251,12 +251,19 @@ class Host:
                     f"{', '.join(sorted(known)) or '(none)'}"
                 )
 
-    def _load_all(
+    def load_candidates(
         self,
-        quarantine: Mapping[str, str],
-        progress: Callable[[str, PluginInfo], None] | None,
+        candidates: list[tuple[PluginInfo, Callable[[], Any]]],
+        *,
+        quarantine: Mapping[str, str] | None = None,
+        progress: Callable[[str, PluginInfo], None] | None = None,
     ) -> None:
+        """Register the core, then load ``candidates`` (from ``candidates()``) as ``load`` says.
+        Separate so that a caller that inspected the candidates first (the child-process probe)
+        does not read every distribution's metadata twice."""
         from autoglm import builtin_nodes
+
+        quarantine = quarantine or {}
 
         self._register_module(
             BUILTIN_PLUGIN,
@@ -269,7 +276,7 @@ class Host:
                 version=_version_of("autoglm"),
             ),
         )
-        for info, loader in self.candidates():
+        for info, loader in candidates:
             if info.name in quarantine:
                 self.plugins[info.name] = info
                 info.status = "failed"

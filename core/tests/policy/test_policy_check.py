@@ -114,7 +114,9 @@ def test_urls_by_origin_and_by_prefix(tree: dict[str, Path]) -> None:
         assert rules(tree, policy, url=bad) == [("config.url", "url_not_allowed")], bad
 
 
-def test_secrets_code_unpickling_models_and_globs(tree: dict[str, Path]) -> None:
+def test_secrets_code_unpickling_models_and_globs(
+    tree: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     policy = TrustPolicy(allowed_secrets=["OPENAI_API_KEY"], unpickle_roots=[str(tree["data"])])
     assert rules(tree, policy, key_env="OPENAI_API_KEY") == []
     assert rules(tree, policy, key_env="SECRET_DB_PASSWORD") == [
@@ -132,7 +134,12 @@ def test_secrets_code_unpickling_models_and_globs(tree: dict[str, Path]) -> None
     assert rules(tree, policy, model=str(tree["outside"])) == [
         ("config.model", "input_outside_roots")
     ]
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
     assert rules(tree, policy, model="Qwen/Qwen2-0.5B") == [("config.model", "hub_model_refused")]
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # offline: the admin's cache only, no download
+    assert rules(tree, policy, model="Qwen/Qwen2-0.5B") == []
+    monkeypatch.delenv("HF_HUB_OFFLINE")
     assert rules(tree, TrustPolicy(allow_hub_models=True), model="Qwen/Qwen2-0.5B") == []
     assert rules(tree, policy, pattern="**/*.md") == []
     for bad in ("../*", "a/../../b", "/etc/*", "~/x"):

@@ -50,6 +50,8 @@ def server(places: dict[str, Path], request: pytest.FixtureRequest) -> Iterator[
     srv = _conftest(request).make_server(
         places["tmp"] / "srv", "--config", str(config), "--max-runs", "2"
     )
+    # a secret to steal, and hub access on (offline mode would let any model name pass)
+    srv.env = {"SECRET_DB_PASSWORD": SECRET, "HF_HUB_OFFLINE": "0", "TRANSFORMERS_OFFLINE": "0"}
     (srv.workflows / "kb.yaml").write_text(
         "name: kb\ninputs:\n  kb: {type: str}\nnodes:\n"
         "  - id: index\n    type: text.index\n    inputs: {folder: $inputs.kb}\n"
@@ -157,18 +159,21 @@ def test_request_chosen_code_and_pickles_are_refused(server: Any, places: dict[s
     assert "private_plugins_refused" in response.json()["detail"]
 
 
-def test_secrets_are_not_sent_to_any_url(
-    server: Any, listener: tuple[str, list[str]], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_secrets_are_not_sent_to_any_url(server: Any, listener: tuple[str, list[str]]) -> None:
     url, seen = listener
     config = {"model": "served", "base_url": url, "api_key_env": "SECRET_DB_PASSWORD"}
+    probe = inline(node("gen", "hf.generate", config, {"prompt": "hi"}))
     refused(
-        submit(server, inline(node("gen", "hf.generate", config))),
+        submit(server, probe),
         ("gen", "config.model", "hub_model_refused"),
         ("gen", "config.base_url", "url_not_allowed"),
         ("gen", "config.api_key_env", "secret_not_allowed"),
     )
-    assert seen == []
+    time.sleep(0.2)
+    assert seen == []  # nothing reached the listener, least of all the secret
+    # the finding, reproduced where it is allowed: an admin key's run is trusted
+    run = wait_run(server, submit(server, probe, scope="admin").json()["id"])
+    assert f"Bearer {SECRET}" in seen, run
 
 
 def test_writes_outside_the_artefacts_are_refused(server: Any) -> None:

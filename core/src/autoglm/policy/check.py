@@ -39,7 +39,7 @@ RULES = {
     "secret_not_allowed": "reads only the allowed secret environment variables",
     "code_loading_refused": "loads no code",
     "unpickling_refused": "unpickles only inside the unpickle roots",
-    "hub_model_refused": "loads only local model folders",
+    "hub_model_refused": "loads only local model folders (or, offline, the hub cache)",
     "glob_escapes_folder": "file patterns stay inside their folder",
     "invalid_value": "trust-marked values have the expected form",
     "private_plugins_refused": "requests name no plugin folders or plugin modules",
@@ -196,7 +196,7 @@ def _rule_broken(marked: MarkedValue, policy: TrustPolicy, places: Places) -> st
     if kind == "model_source":
         if _looks_like_path(value, places.base):
             return _path_rule(value, places.reads, places, "input_outside_roots")
-        return None if policy.allow_hub_models else "hub_model_refused"
+        return None if policy.allow_hub_models or hub_offline() else "hub_model_refused"
     if kind == "glob":
         return _glob_rule(value, places.reads is None)
     return "invalid_value"
@@ -227,6 +227,16 @@ def _opened(value: str, places: Places) -> Path:
         if second.exists():
             return _real(second)
     return _real(first)
+
+
+def hub_offline() -> bool:
+    """Whether this process may not download from a model hub (``HF_HUB_OFFLINE`` or
+    ``TRANSFORMERS_OFFLINE``): a hub id then names only a model already in the admin's cache,
+    or a served model's name, and downloads nothing."""
+    return any(
+        os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+        for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+    )
 
 
 def _looks_like_path(value: str, base: Path) -> bool:

@@ -52,7 +52,8 @@ class TrustPolicy(BaseModel):
     allow_hub_models: bool = Field(
         default=False,
         description="Allow model names that are not local folders (a hub download, or the "
-        "model name of an OpenAI-compatible server).",
+        "model name of an OpenAI-compatible server). Without it such names pass only when "
+        "the process is offline (HF_HUB_OFFLINE=1): they then download nothing.",
     )
     allow_private_plugins: bool = Field(
         default=False, description="Allow plugin folders and plugin modules in a request."

@@ -114,6 +114,9 @@ def test_check_names_the_plugin_that_kills_its_interpreter(site: Path, tmp_path:
     assert text.returncode == 0, text.stderr
     assert "bad_osexit 0.1 [failed]" in text.stdout
     assert "killed its interpreter at import: exit code 7" in text.stdout
+    assert "checked 4 plugin(s) in a child process: bad_abort, bad_osexit cannot be imported" in (
+        text.stdout
+    )
 
 
 def test_first_load_probes_new_plugins_in_a_child_and_remembers(site: Path, tmp_path: Path):

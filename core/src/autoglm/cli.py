@@ -449,6 +449,13 @@ def plugins(as_json: bool, schemas: bool, check: bool, **plugin_args: Any) -> No
                 for field, spec in node_type.Config.model_fields.items():
                     default = "required" if spec.is_required() else f"default {spec.default!r}"
                     click.echo(f"        {field}: {spec.annotation} ({default})")
+    if check:
+        probed = [info for info in host.plugins.values() if info.probe]
+        bad = [info.name for info in probed if info.probe and info.probe["outcome"] != "ok"]
+        click.echo(
+            f"\nchecked {len(probed)} plugin(s) in a child process: "
+            + (f"{', '.join(bad)} cannot be imported safely" if bad else "all import safely")
+        )
 
 
 @main.command()

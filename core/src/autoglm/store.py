@@ -68,6 +68,7 @@ CREATE TABLE IF NOT EXISTS runs (
     heartbeat_at REAL
 );
 CREATE INDEX IF NOT EXISTS runs_status ON runs(status, created_at);
+CREATE INDEX IF NOT EXISTS runs_api_key ON runs(json_extract(labels_json, '$.api_key'), status);
 CREATE TABLE IF NOT EXISTS nodes (
     run_id TEXT NOT NULL,
     node_id TEXT NOT NULL,
@@ -596,12 +597,13 @@ class RunStore:
         )
         return [self._record(row) for row in rows]
 
-    def count_labelled(self, label: str, value: str, *, status: str = "queued") -> int:
-        """How many runs in stored state ``status`` carry ``labels[label] == value`` (the
-        service's per-key quota: its runs are labelled with the submitting key's id)."""
+    def count_by_api_key(self, api_key: str, *, status: str = "queued") -> int:
+        """How many runs in stored state ``status`` the service accepted from API key
+        ``api_key`` (its label ``api_key``): the per-key quota, read through an index."""
         rows = self._query(
-            "SELECT COUNT(*) AS n FROM runs WHERE status=? AND json_extract(labels_json, ?)=?",
-            (status, f"$.{label}", value),
+            "SELECT COUNT(*) AS n FROM runs WHERE json_extract(labels_json, '$.api_key')=?"
+            " AND status=?",
+            (api_key, status),
         )
         return int(rows[0]["n"])
 

@@ -64,7 +64,7 @@ def test_admit_refuses_inside_the_transaction(tmp_path: Path) -> None:
 
     def quota(key: str):
         def check() -> None:
-            if store.count_labelled("api_key", key) >= 2:
+            if store.count_by_api_key(key) >= 2:
                 raise RuntimeError("over quota")
 
         return check
@@ -75,7 +75,7 @@ def test_admit_refuses_inside_the_transaction(tmp_path: Path) -> None:
         _create(store, labels={"api_key": "k"}, admit=quota("k"))
     _create(store, labels={"api_key": "other"}, admit=quota("other"))
     assert store.count_runs() == 3
-    assert store.count_labelled("api_key", "k") == 2
+    assert store.count_by_api_key("k") == 2
 
 
 def test_claim_passes_over_keys_at_their_running_limit(tmp_path: Path) -> None:

@@ -82,7 +82,7 @@ def queued_quota(
         return None
 
     def check() -> None:
-        queued = store.count_labelled("api_key", key.id, status="queued")
+        queued = store.count_by_api_key(key.id, status="queued")
         if queued >= limit:
             raise ApiError(
                 429,

@@ -30,10 +30,10 @@ nodes:
 
 
 def problems_of(call, *args, **kwargs) -> list[WorkflowProblem]:
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: the cost, however loaded the shared cores are
     with pytest.raises(WorkflowError) as info:
         call(*args, **kwargs)
-    assert time.perf_counter() - started < 2.0
+    assert time.process_time() - started < 2.0
     return info.value.problems
 
 
@@ -276,9 +276,9 @@ def test_alias_bombs_are_refused_by_expanded_size_wherever_they_sit(test_host, w
         text = f"nodes:\n  - id: a\n    type: {kind}\n    {key}:\n      value:\n"
         text += alias_bomb(8, "        ")
     assert len(text) < 700
-    started = time.perf_counter()
+    started = time.process_time()
     [problem] = text_problems(test_host, text)
-    assert time.perf_counter() - started < 0.2
+    assert time.process_time() - started < 0.2
     assert "aliases expand to more than 100,000 values" in problem.message and problem.line
 
 
@@ -334,7 +334,20 @@ def test_the_service_refuses_an_inline_alias_bomb_in_milliseconds():
     bomb = "nodes:\n  - id: a\n    type: core.const\n    config:\n      value:\n"
     bomb += alias_bomb(7, "        ")
     assert len(bomb) < 600 and bomb.count("*") == 63
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(WorkflowError, match="expand to more than 100,000"):
         check_inline_yaml(bomb)
-    assert time.perf_counter() - started < 0.05
+    assert time.process_time() - started < 0.05
+
+
+def test_a_control_character_is_located(test_host):
+    # found by the fuzz test: PyYAML's ReaderError has a position, not a line
+    [problem] = text_problems(test_host, BASE + "description: bell\x07\n")
+    assert problem.line == 6 and "U+0007 at column 18 is not allowed" in problem.message
+
+
+def test_the_number_of_values_is_bounded(test_host):
+    text = BASE.replace("{value: 1}", "{value: [" + "1, " * 100_000 + "1]}")
+    [problem] = text_problems(test_host, text)
+    assert "more than 100,000 values" in problem.message and problem.line == 5
+    assert parse_workflow(text, test_host, limits=ParseLimits(max_values=200_000))

@@ -75,7 +75,10 @@ class _LocatingLoader(_SAFE_BASE):  # type: ignore[misc,valid-type]
             raise
         except Exception as exc:  # ValueError, KeyError, OverflowError... of a constructor
             text = node.value if isinstance(node, yaml.ScalarNode) else ""
-            reason = f"{type(exc).__name__}: {exc}" if isinstance(exc, KeyError) else str(exc)
+            if node.tag.endswith(":bool"):
+                reason = "expected true or false (YAML also reads yes/no, on/off)"
+            else:
+                reason = f"{type(exc).__name__}: {exc}" if isinstance(exc, KeyError) else str(exc)
             marker = InvalidScalar(node.tag, str(text), reason, node.start_mark.line + 1)
             self.invalid.append(marker)
             # forget the half-built node, so an alias to it reads the marker too

@@ -19,10 +19,14 @@ MAX_BYTES_ENV = "AUTOGLM_WORKFLOW_MAX_BYTES"
 class ParseLimits:
     """What one workflow text may contain. ``max_alias_nodes`` bounds the *expanded* size of
     aliases: every ``*alias`` counts the scalars and containers of what it stands for
-    (aliases inside it included), however few aliases there are."""
+    (aliases inside it included), however few aliases there are. ``max_values`` bounds the
+    whole document so expanded: PyYAML builds about 100,000 values a second on a loaded core,
+    and a 1 MB flow list holds 500,000 of them (10 s to validate without this bound); the
+    largest shipped workflow has about 300."""
 
     max_bytes: int = 1_000_000
     max_depth: int = 64
+    max_values: int = 100_000
     max_alias_nodes: int = 100_000
     max_aliases: int | None = None
     max_expression_chars: int = 1_000

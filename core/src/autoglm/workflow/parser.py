@@ -42,7 +42,7 @@ def decode_workflow(data: bytes, path: str | None, limits: ParseLimits) -> str:
         data = data[len(codecs.BOM_UTF8) :]
     for bom, name in _BOMS:
         if data.startswith(bom):
-            raise _fail(f"the file is {name} text; save it as UTF-8", path)
+            raise _fail(f"the file is {name} text; save it as UTF-8", path, 1)
     if b"\x00" in data[:4096]:
         even, odd = data[0:4096:2].count(0), data[1:4096:2].count(0)
         half = max(1, min(len(data), 4096) // 2)
@@ -65,6 +65,11 @@ def decode_workflow(data: bytes, path: str | None, limits: ParseLimits) -> str:
         ) from None
 
 
+def _code(character: object) -> int:
+    """The code point of the character a ``ReaderError`` names (libyaml gives an int)."""
+    return ord(character) if isinstance(character, str) and len(character) == 1 else int(character)  # type: ignore[call-overload]
+
+
 def _too_big(size: int, limits: ParseLimits) -> str:
     return (
         f"the workflow is {size:,} bytes; the limit is {limits.max_bytes:,} "
@@ -82,6 +87,15 @@ def parse_yaml(text: str, path: str | None, limits: ParseLimits | None = None) -
         data, invalid = load_located_lenient(text)
     except WorkflowError:
         raise
+    except yaml.reader.ReaderError as exc:  # a character YAML refuses: no mark, a position
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise _fail(
+            f"invalid YAML: character U+{_code(exc.character):04X} at column {column} is not "
+            "allowed (control characters other than tab and newline cannot appear in YAML)",
+            path,
+            line,
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -118,18 +132,20 @@ def enforce_limits(text: str, path: str | None, limits: ParseLimits) -> None:
 
 
 def check_limits(text: str, path: str | None, limits: ParseLimits) -> None:
-    """One pass over the parse events: refuse nesting deeper than ``max_depth`` and aliases
-    that expand to more than ``max_alias_nodes`` values. Costs no more than parsing; builds
-    nothing. Raises ``WorkflowError``, or ``yaml.YAMLError`` for a syntax error."""
+    """One pass over the parse events: refuse nesting deeper than ``max_depth``, aliases that
+    expand to more than ``max_alias_nodes`` values and documents of more than ``max_values``.
+    Costs a fifth of building the data, and builds nothing. Raises ``WorkflowError``, or
+    ``yaml.YAMLError`` for a syntax error."""
     budget = limits.max_alias_nodes
     stack: list[list[Any]] = []  # per open collection: [anchor, size, height]
     sizes: dict[str, tuple[int, int]] = {}  # anchor -> (expanded size, height)
     open_anchors: set[str] = set()
-    expanded = aliases = 0
+    expanded = aliases = values = 0
     for event in yaml.parse(text, Loader=_EVENT_LOADER):
         size = height = None
         if isinstance(event, yaml.ScalarEvent):
             size, height = 1, 0
+            values += 1
             if event.anchor:
                 sizes[event.anchor] = (1, 0)
         elif isinstance(event, yaml.AliasEvent):
@@ -145,6 +161,7 @@ def check_limits(text: str, path: str | None, limits: ParseLimits) -> None:
                 )
             size, height = sizes.get(event.anchor, (1, 0))  # undefined: the loader reports it
             expanded += size
+            values += size
             if expanded > budget:
                 raise _fail(
                     f"YAML aliases expand to more than {budget:,} values (at *{event.anchor}); "
@@ -159,6 +176,7 @@ def check_limits(text: str, path: str | None, limits: ParseLimits) -> None:
                     line,
                 )
         elif isinstance(event, yaml.CollectionStartEvent):
+            values += 1
             stack.append([event.anchor, 1, 0])
             if event.anchor:
                 open_anchors.add(event.anchor)
@@ -172,6 +190,13 @@ def check_limits(text: str, path: str | None, limits: ParseLimits) -> None:
             if anchor:
                 open_anchors.discard(anchor)
                 sizes[anchor] = (size, height)
+        if values > limits.max_values:
+            raise _fail(
+                f"the workflow holds more than {limits.max_values:,} values "
+                "(scalars, lists and mappings, with aliases expanded)",
+                path,
+                event.start_mark.line + 1,
+            )
         if size is not None and stack:
             top = stack[-1]
             top[1] = min(top[1] + size, budget + 1)  # capped: only "over budget" matters

@@ -84,7 +84,10 @@ class _Validator:
     def _run(self) -> Workflow:
         data = parse_yaml(self.text, self.path, self.limits)
         if not isinstance(data, dict):
-            self.problem(f"a workflow must be a mapping with 'nodes', found {type(data).__name__}")
+            self.problem(
+                f"a workflow must be a mapping with 'nodes', found {_kind(data)}",
+                line=getattr(data, "line", None) or 1,
+            )
             raise WorkflowError(self.problems)
         for key in data:
             if key not in TOP_KEYS:
@@ -586,6 +589,8 @@ def _mapping_or_empty(value: Any) -> Any:
 
 def _kind(value: Any) -> str:
     """What a wrong value is, in YAML's words."""
+    if value is None:
+        return "nothing (null or an empty document)"
     names = {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean"}
     for kind, name in names.items():
         if isinstance(value, kind):

@@ -116,3 +116,16 @@ def test_a_value_equal_to_the_default_is_the_authors_choice() -> None:
         ("encoder", "/etc"),
         ("files[0]", "a"),
     ]
+
+
+def test_a_literal_arm_declares_sentinels_beside_a_marked_type() -> None:
+    from typing import Literal
+
+    from autoglm.policy import ModelSource
+
+    class Generate(BaseModel):
+        model: ModelSource | Literal["extractive"] | None = None
+
+    assert list(marked_values(Generate(model="extractive"))) == []
+    assert [m.value for m in marked_values(Generate(model="./my-model"))] == ["./my-model"]
+    assert declared_trust(Generate) == {"model": "model_source"}

@@ -35,9 +35,11 @@ alias                   kind            what the policy checks
 The markers work inside ``X | None``, ``list[X]``, ``dict[str, X]``, tuples and nested models,
 and appear in JSON schemas as ``"x-autoglm-trust": "<kind>"``. ``Trust("<kind>")`` can be put
 on any type directly (``Annotated[list[str], Trust("input_path")]`` checks every item).
-``declared_trust(Model)`` lists a model's marked fields; ``marked_values(instance)`` yields the
-marked values a submission set (fields left at their defaults are the author's choice and are
-not checked).
+A field with sentinel values beside a marked type lists them in a ``Literal`` arm:
+``model: ModelSource | Literal["extractive"] | None`` checks ``./my-model`` and lets
+``extractive`` pass. ``declared_trust(Model)`` lists a model's marked fields;
+``marked_values(instance)`` yields the marked values a submission chose (fields left at, or set
+to, their defaults are the author's choice and are not checked).
 
 Applying a policy (the host)
 ----------------------------

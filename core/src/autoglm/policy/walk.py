@@ -15,7 +15,7 @@ import types
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -112,6 +112,8 @@ def _walk(annotation: Any, kind: str | None, value: Any, path: str) -> Iterator[
     origin = get_origin(annotation)
     args = get_args(annotation)
     if origin in (Union, types.UnionType):
+        if any(_is_literal_of(arm, value) for arm in args):
+            return  # a sentinel of the field ("extractive"), not a path or a name
         seen: set[tuple[str, str]] = set()
         for arm in args:
             if not _fits(arm, value):
@@ -145,6 +147,15 @@ def _spread(kind: str, value: Any, path: str) -> Iterator[MarkedValue]:
             yield from _spread(kind, item, f"{path}[{index}]")
     elif value is not None:
         yield MarkedValue(path, kind, value)
+
+
+def _is_literal_of(arm: Any, value: Any) -> bool:
+    """Whether the union arm ``arm`` is a ``Literal`` that lists ``value``: the way a field
+    declares sentinels beside a marked type (``ModelSource | Literal["extractive"]``)."""
+    base = strip_annotated(arm)
+    if get_origin(base) is not Literal:
+        return False
+    return any(type(option) is type(value) and option == value for option in get_args(base))
 
 
 def _fits(arm: Any, value: Any) -> bool:

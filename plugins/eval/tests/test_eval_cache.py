@@ -4,12 +4,13 @@ real run store, real feedback store."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from autoglm.engine import Engine, RunResult
 from autoglm.store import RunStore
 from autoglm.workflow import parse_workflow
-from autoglm_eval.feedback import FeedbackStore
+from autoglm_eval.feedback import FeedbackStore, store_fingerprint
 
 WEAK_LABELS = """
 nodes:
@@ -79,3 +80,18 @@ def test_the_gate_is_reused_only_while_the_champion_is_unchanged(autoglm_home, a
     with FeedbackStore(autoglm_home / "feedback.sqlite") as store:
         assert len(store.list_decisions()) == decisions + 1
         assert store.list_decisions()[-1].payload["champion_before"] == {"prompt": "v3"}
+
+
+def test_the_fingerprint_only_reads(tmp_path):
+    missing = tmp_path / "none.sqlite"
+    assert store_fingerprint(missing) == "absent" and not missing.exists()
+    foreign = tmp_path / "keys.sqlite"
+    with sqlite3.connect(foreign) as conn:
+        conn.execute("CREATE TABLE keys (id TEXT)")
+    assert store_fingerprint(foreign).startswith("unreadable")
+    with sqlite3.connect(foreign) as conn:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    assert tables == ["keys"]  # no feedback tables were added to someone else's database
+    add_feedback(tmp_path / "feedback.sqlite", 3)
+    with FeedbackStore(tmp_path / "feedback.sqlite") as store:
+        assert store.fingerprint("x") == store_fingerprint(tmp_path / "feedback.sqlite", "x")

@@ -177,9 +177,8 @@ class FeedbackStore:
         """What a reader of this store depends on, in a few bytes: the feedback rows (their
         count and highest id; rows are append-only) and the values of ``state_keys``. A node
         returns it from ``state_fingerprint`` so that new feedback recomputes it."""
-        rows = self._rows("SELECT COUNT(*), COALESCE(MAX(id), 0) FROM feedback")
-        state = {key: self.get_state(key) for key in state_keys}
-        return json.dumps([int(rows[0][0]), int(rows[0][1]), state], sort_keys=True)
+        with self._lock:
+            return _fingerprint(self._conn, state_keys)
 
     def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         with self._lock:
@@ -348,13 +347,30 @@ class FeedbackStore:
         self.set_state(f"champion:{task}", variant)
 
 
+def _fingerprint(conn: sqlite3.Connection, state_keys: tuple[str, ...]) -> str:
+    try:
+        count, top = conn.execute("SELECT COUNT(*), COALESCE(MAX(id), 0) FROM feedback").fetchone()
+        state = {}
+        for key in state_keys:
+            row = conn.execute("SELECT value_json FROM state WHERE key=?", (key,)).fetchone()
+            state[key] = None if row is None else json.loads(row[0])
+    except sqlite3.OperationalError as exc:  # not (yet) a feedback store: no tables
+        return f"unreadable: {exc}"
+    return json.dumps([int(count), int(top), state], sort_keys=True)
+
+
 def store_fingerprint(path: str | os.PathLike[str], *state_keys: str) -> str:
-    """``FeedbackStore.fingerprint`` of the database at ``path``, without creating it when it
-    does not exist yet (a fingerprint only reads)."""
-    if not Path(path).is_file():
+    """``FeedbackStore.fingerprint`` of the database at ``path``, read-only: it neither creates
+    the file nor adds the store's tables to a database that lacks them (a fingerprint is taken
+    before every cache lookup and must change nothing)."""
+    file = Path(path).expanduser()
+    if not file.is_file():
         return "absent"
-    with FeedbackStore(path) as store:
-        return store.fingerprint(*state_keys)
+    conn = sqlite3.connect(f"{file.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0)
+    try:
+        return _fingerprint(conn, state_keys)
+    finally:
+        conn.close()
 
 
 def _prediction(row: sqlite3.Row) -> Prediction:

@@ -101,3 +101,45 @@ def test_writes_outside_artifacts_are_refused(host, autoglm_home, tmp_path):
     result = Engine(host, store, policy=TrustPolicy()).run(wf)
     assert "'output_outside_roots'" in result.nodes["writer"].error
     assert not target.exists()
+
+
+def test_check_workflow_sees_literals_and_run_inputs_not_upstream_values(
+    host, autoglm_home, secret_file
+):
+    """What is fixed before a run is checked at submission; a value from another node is
+    left to the engine."""
+    from autoglm.policy import Places
+    from autoglm.policy.submission import check_workflow
+
+    wf = workflow(
+        host,
+        f"""
+        inputs:
+          path: {{type: str}}
+        nodes:
+          - id: literal
+            type: trustnodes.read
+            inputs: {{path: "{secret_file}"}}
+          - id: by_input
+            type: trustnodes.read
+            inputs: {{path: $inputs.path}}
+          - id: emit
+            type: trustnodes.emit
+            config: {{value: "{secret_file}"}}
+          - id: relayed
+            type: trustnodes.read
+            inputs: {{path: $emit.text}}
+          - id: sender
+            type: trustnodes.send
+            config: {{url: "http://127.0.0.1:9/x", key_env: HOME}}
+        """,
+    )
+    policy = TrustPolicy(allowed_urls=["http://127.0.0.1:9"])
+    found = check_workflow(
+        wf, host, {"path": str(secret_file)}, policy, Places.of(policy, autoglm_home)
+    )
+    assert {(v.node, v.field, v.rule) for v in found} == {
+        ("literal", "inputs.path", "input_outside_roots"),
+        ("by_input", "inputs.path", "input_outside_roots"),
+        ("sender", "config.key_env", "secret_not_allowed"),
+    }

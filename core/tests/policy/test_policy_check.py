@@ -106,6 +106,8 @@ def test_urls_by_origin_and_by_prefix(tree: dict[str, Path]) -> None:
         "https://127.0.0.1:8000/",
         "https://api.example.com/v2",
         "https://api.example.com/v1evil",
+        "https://api.example.com/v1/../admin",
+        "https://api.example.com/v1/%2e%2e/admin",
         "http://127.0.0.1:8000@evil.com/",
         "http://user:pw@127.0.0.1:8000/",
         "file:///etc/passwd",

@@ -18,11 +18,12 @@ then, and a link could have been swapped since submission).
 from __future__ import annotations
 
 import os
+import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel
 
@@ -291,7 +292,9 @@ def _origin_and_path(url: str) -> tuple[tuple[str, str, int], str] | None:
     host = (parts.hostname or "").lower().rstrip(".")
     if scheme not in _DEFAULT_PORTS or not host or parts.username or parts.password:
         return None
-    return (scheme, host, port or _DEFAULT_PORTS[scheme]), parts.path or ""
+    # "/v1/../admin" and "/v1/%2e%2e/admin" leave "/v1/" on the server: compare what it serves
+    path = posixpath.normpath(unquote(parts.path)) if parts.path else ""
+    return (scheme, host, port or _DEFAULT_PORTS[scheme]), "" if path == "." else path
 
 
 def _real(path: Path) -> Path:

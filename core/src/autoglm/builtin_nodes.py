@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from pydantic import Field
+
 from autoglm.context import NodeContext
 from autoglm.hookspecs import hookimpl
 from autoglm.nodes import EmptyModel, NodeModel, NodeType
@@ -42,8 +44,14 @@ class ConstNode(NodeType):
         return ValueIO(value=self.config.value)
 
 
+#: The longest ``core.sleep``. The node paces demos and tests and lets timeouts be seen; an hour
+#: covers that, and a longer sleep would only hold a run slot (issue 11: two ``1e9`` sleeps held
+#: both of a service's slots until an admin cancelled them).
+MAX_SLEEP_SECONDS = 3600.0
+
+
 class SleepConfig(NodeModel):
-    seconds: float = 1.0
+    seconds: float = Field(1.0, ge=0, le=MAX_SLEEP_SECONDS, description="Seconds to wait.")
 
 
 class SleepNode(NodeType):

@@ -64,7 +64,8 @@ def test_render_lays_out_instruction_examples_and_query():
         ({"templates": ["{label} {text}"]}, "'{label}' at the end"),
         ({"verbalizers": {"0": ["bad"]}}, "at least 2 labels"),
         ({"verbalizers": {"0": ["bad"], "1": [""]}}, "label '1'"),
-        ({"shots": [-1]}, "shot counts >= 0"),
+        ({"shots": [-1]}, r"shot counts in \[0, 10000\]"),
+        ({"shots": [0, 10**9]}, r"shot counts in \[0, 10000\]"),
         ({"example_weights": [1.5]}, r"weights in \[0, 1\]"),
     ],
 )

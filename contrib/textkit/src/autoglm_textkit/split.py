@@ -14,8 +14,10 @@ from autoglm import NodeContext, NodeModel, NodeType
 
 
 class SplitConfig(NodeModel):
-    chunk_words: int = Field(200, ge=1, description="Words per chunk.")
-    overlap_words: int = Field(20, ge=0, description="Words shared by consecutive chunks.")
+    chunk_words: int = Field(200, ge=1, le=100_000, description="Words per chunk.")
+    overlap_words: int = Field(
+        20, ge=0, le=100_000, description="Words shared by consecutive chunks."
+    )
 
     @model_validator(mode="after")
     def _overlap_smaller_than_chunk(self) -> SplitConfig:

@@ -45,10 +45,13 @@ class TrainConfig(NodeModel):
         2, ge=1, le=16, description="message-passing layers (MLP layers for appnp/sgc/mlp)"
     )
     hidden: Annotated[int, Choice([16, 32, 64, 128, 256], ordered=True)] = Field(
-        64, ge=1, description="hidden width (for gat: total over heads, hidden // heads each)"
+        64,
+        ge=1,
+        le=4096,
+        description="hidden width (for gat: total over heads, hidden // heads each)",
     )
     heads: Annotated[int, Choice([1, 2, 4, 8], ordered=True)] = Field(
-        1, ge=1, description="attention heads of the hidden gat layers"
+        1, ge=1, le=64, description="attention heads of the hidden gat layers"
     )
     aggregator: Annotated[str, Choice(["mean", "pool", "gcn"])] = Field(
         "mean", description="GraphSAGE neighbourhood aggregator"
@@ -85,13 +88,18 @@ class TrainConfig(NodeModel):
     weight_decay: Annotated[float, FloatRange(1e-5, 1e-2, log=True)] = Field(5e-4, ge=0.0)
 
     # Not searchable. max_epochs is the fidelity a tuner lowers for cheap trials.
-    max_epochs: int = Field(200, ge=1, description="training epochs at most (the fidelity)")
+    max_epochs: int = Field(
+        200, ge=1, le=100_000, description="training epochs at most (the fidelity)"
+    )
     patience: int = Field(
-        100, ge=1, description="stop after this many epochs without a better validation accuracy"
+        100,
+        ge=1,
+        le=100_000,
+        description="stop after this many epochs without a better validation accuracy",
     )
     seed: int = Field(0, description="seed of torch, numpy, dgl and python's random")
     device: str = Field("auto", description="'auto' (cuda when usable, else cpu), 'cpu', 'cuda'")
-    threads: int = Field(1, ge=1, description="torch CPU threads")
+    threads: int = Field(1, ge=1, le=256, description="torch CPU threads")
     save_checkpoint: bool = Field(False, description="write the selected model to a checkpoint")
     report_test: bool = Field(
         False, description="also compute test accuracy of the selected model (never used to select)"

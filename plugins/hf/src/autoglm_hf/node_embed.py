@@ -23,7 +23,7 @@ class EncoderFields(NodeModel):
     trust_remote_code: LoadsCode = Field(
         False, description="Allow custom modelling code from the encoder folder or hub repo."
     )
-    batch_size: int = Field(32, ge=1)
+    batch_size: int = Field(32, ge=1, le=4096, description="Texts per forward batch.")
     cache: bool = Field(True, description="Keep embeddings in the shared on-disk cache.")
 
     def encoder_spec(self, context: NodeContext) -> dict:

@@ -15,7 +15,9 @@ class GenerateConfig(ModelFields, GenerationFields):
         "models); false sends the raw text (base models, tokenizers without a template).",
     )
     system: str | None = Field(None, description="System message put before each chat prompt.")
-    batch_size: int = Field(8, ge=1, description="Prompts per forward batch / progress step.")
+    batch_size: int = Field(
+        8, ge=1, le=1024, description="Prompts per forward batch / progress step."
+    )
 
 
 class GenerateInputs(NodeModel):

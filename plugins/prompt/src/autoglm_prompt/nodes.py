@@ -70,7 +70,7 @@ class SplitConfig(NodeModel):
 
 
 class DataInput(NodeModel):
-    data: str
+    data: InputPath = Field(description="JSONL of labelled examples")
 
 
 class SplitOutputs(NodeModel):
@@ -112,8 +112,8 @@ class SplitNode(NodeType):
 
 
 class OptimiseInputs(NodeModel):
-    train: str = Field(description="JSONL of labelled examples to optimise on")
-    pool: str | None = Field(None, description="JSONL few-shot pool (default: part of train)")
+    train: InputPath = Field(description="JSONL of labelled examples to optimise on")
+    pool: InputPath | None = Field(None, description="JSONL few-shot pool (default: part of train)")
 
 
 class OptimiseOutputs(NodeModel):
@@ -169,8 +169,8 @@ class EvaluateConfig(ModelConfig):
 
 
 class EvaluateInputs(NodeModel):
-    data: str = Field(description="JSONL of labelled examples")
-    prompt: str | None = Field(None, description="JSON prompt file from prompt.optimise")
+    data: InputPath = Field(description="JSONL of labelled examples")
+    prompt: InputPath | None = Field(None, description="JSON prompt file from prompt.optimise")
 
 
 class EvaluateOutputs(NodeModel):
@@ -273,7 +273,7 @@ class BaselineNode(NodeType):
 
 
 class ReoptimiseInputs(NodeModel):
-    champion: str | None = Field(
+    champion: InputPath | None = Field(
         None, description="Prompt file serving now, used when the store holds no champion yet"
     )
 

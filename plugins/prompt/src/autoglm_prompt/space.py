@@ -34,6 +34,10 @@ if TYPE_CHECKING:
 
 Order = Literal["grouped", "interleaved", "shuffled"]
 
+#: Most examples per label: a text model's prompt carries them in every call, an encoder averages
+#: them into prototypes (configs/prompt-sst2.yaml tries 500), so the count sizes the work.
+MAX_SHOTS = 10_000
+
 
 class PromptSpace(BaseModel):
     """What the optimiser may change. Validated when the node's config is."""
@@ -45,7 +49,7 @@ class PromptSpace(BaseModel):
         description="Label -> candidate answer words or descriptions (first = starting choice)"
     )
     shots: list[int] = Field(default_factory=lambda: [0, 1, 2, 4], min_length=1)
-    example_sets: int = Field(4, ge=1, description="Distinct seeded example draws to try")
+    example_sets: int = Field(4, ge=1, le=1000, description="Distinct seeded example draws to try")
     orders: list[Order] = Field(default_factory=lambda: ["grouped"], min_length=1)
     templates: list[str] = Field(default_factory=lambda: [DEFAULT_TEMPLATE], min_length=1)
     calibrations: list[Calibration] = Field(default_factory=lambda: ["none"], min_length=1)
@@ -66,8 +70,8 @@ class PromptSpace(BaseModel):
     @field_validator("shots")
     @classmethod
     def _shots(cls, value: list[int]) -> list[int]:
-        if any(v < 0 for v in value):
-            raise ValueError(f"expected shot counts >= 0, got {value}")
+        if any(not 0 <= v <= MAX_SHOTS for v in value):
+            raise ValueError(f"expected shot counts in [0, {MAX_SHOTS}], got {value}")
         return value
 
     @field_validator("templates")

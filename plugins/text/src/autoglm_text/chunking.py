@@ -36,6 +36,11 @@ def load_tokenizer(name: str) -> Any:
     return registry.shared(("tokenizer", path), load)
 
 
+#: Longest chunk (and overlap) in tokens: longer than any encoder's context (512 for MiniLM and
+#: most BERTs, 8192 for long-context encoders), so only a mistake or an attack goes past it.
+MAX_WINDOW_TOKENS = 8192
+
+
 def check_window(chunk_tokens: int, overlap: int) -> None:
     if chunk_tokens < 1 or not 0 <= overlap < chunk_tokens:
         raise ValueError(

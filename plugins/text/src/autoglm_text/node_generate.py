@@ -29,7 +29,7 @@ class TextGenerateConfig(ModelFields, GenerationFields, EncoderFields):
     )
     chat: bool = Field(True, description="Send the prompt through the chat template.")
     system: str | None = Field(None, description="System message for chat models.")
-    sentences: int = Field(2, ge=1, description="Extractive mode: sentences in the answer.")
+    sentences: int = Field(2, ge=1, le=100, description="Extractive mode: sentences in the answer.")
 
 
 class TextGenerateInputs(NodeModel):

@@ -7,7 +7,7 @@ from pydantic import Field, model_validator
 from autoglm import NodeContext, NodeModel, NodeType
 from autoglm.policy import Glob, InputDir, OutputDir
 from autoglm_hf.node_embed import EncoderFields
-from autoglm_text.chunking import check_window
+from autoglm_text.chunking import MAX_WINDOW_TOKENS, check_window
 from autoglm_text.kb_index import build_index
 
 
@@ -15,8 +15,12 @@ class IndexConfig(EncoderFields):
     patterns: list[Glob] = Field(
         default_factory=lambda: ["*.md", "*.txt"], description="File globs, searched recursively."
     )
-    chunk_tokens: int = Field(96, ge=1, description="Passage length in encoder tokens.")
-    overlap: int = Field(16, ge=0, description="Tokens shared by consecutive passages.")
+    chunk_tokens: int = Field(
+        96, ge=1, le=MAX_WINDOW_TOKENS, description="Passage length in encoder tokens."
+    )
+    overlap: int = Field(
+        16, ge=0, le=MAX_WINDOW_TOKENS, description="Tokens shared by consecutive passages."
+    )
     index_dir: OutputDir | None = Field(
         None, description="Where indexes are kept; default: the shared autoglm cache."
     )

@@ -29,7 +29,7 @@ def cached_index(path: str) -> LoadedIndex:
 
 
 class RetrieveConfig(NodeModel):
-    k: int = Field(3, ge=1, description="Passages returned.")
+    k: int = Field(3, ge=1, le=1000, description="Passages returned.")
     min_score: float = Field(0.0, ge=-1, le=1, description="Drop passages below this cosine.")
     device: Device = "auto"
     cache: bool = Field(True, description="Use the shared embedding cache for queries.")

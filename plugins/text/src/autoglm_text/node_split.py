@@ -6,15 +6,17 @@ from pydantic import Field, model_validator
 
 from autoglm import NodeContext, NodeModel, NodeType
 from autoglm.policy import ModelSource
-from autoglm_text.chunking import check_window, load_tokenizer, split_tokens
+from autoglm_text.chunking import MAX_WINDOW_TOKENS, check_window, load_tokenizer, split_tokens
 
 
 class SplitConfig(NodeModel):
     tokenizer: ModelSource = Field(
         "default", description="Tokenizer folder or hub id; default MiniLM."
     )
-    chunk_tokens: int = Field(128, ge=1, description="Tokens per chunk.")
-    overlap: int = Field(16, ge=0, description="Tokens shared by consecutive chunks.")
+    chunk_tokens: int = Field(128, ge=1, le=MAX_WINDOW_TOKENS, description="Tokens per chunk.")
+    overlap: int = Field(
+        16, ge=0, le=MAX_WINDOW_TOKENS, description="Tokens shared by consecutive chunks."
+    )
 
     @model_validator(mode="after")
     def _window(self) -> SplitConfig:

@@ -27,7 +27,7 @@ class TaskTypeConfig(EncoderFields):
         default_factory=lambda: {k: list(v) for k, v in DEFAULT_EXAMPLES.items()},
         description="Task type -> labelled example requests for the nearest-neighbour vote.",
     )
-    k: int = Field(3, ge=1, description="Nearest examples that vote.")
+    k: int = Field(3, ge=1, le=1000, description="Nearest examples that vote.")
     min_similarity: float = Field(
         0.25, ge=-1, le=1, description="Below this cosine to the nearest example: default."
     )

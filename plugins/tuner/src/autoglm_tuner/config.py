@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from autoglm import NodeModel
+from autoglm.policy import InputPath
 
 
 class FidelityConfig(NodeModel):
@@ -18,8 +19,10 @@ class FidelityConfig(NodeModel):
     the best ones are promoted through geometric rungs up to ``field = max``."""
 
     field: str = Field("max_epochs", description="objective config field that sets the cost")
-    min: int = Field(..., ge=1, description="fidelity of the first (cheapest) rung")
-    max: int = Field(..., ge=1, description="full fidelity; the best config is chosen here")
+    min: int = Field(..., ge=1, le=100_000, description="fidelity of the first (cheapest) rung")
+    max: int = Field(
+        ..., ge=1, le=100_000, description="full fidelity; the best config is chosen here"
+    )
     eta: float = Field(3.0, gt=1.0, description="growth factor between rungs")
     top_fraction: float | None = Field(
         0.3,
@@ -52,11 +55,20 @@ class SearchConfig(NodeModel):
     metric: str = Field("val_acc", description="objective output field to optimise")
     mode: Literal["max", "min"] = "max"
     optimizer: str = Field("NGOpt", description="'random', 'grid' or a Nevergrad registry name")
-    budget: int = Field(20, ge=1, description="number of configurations (trials) to evaluate")
+    budget: int = Field(
+        20,
+        ge=1,
+        le=10_000,
+        description="number of configurations (trials) to evaluate (at most 10,000: searches "
+        "on Cora converge within a few hundred)",
+    )
     fidelity: FidelityConfig | None = None
-    workers: int = Field(2, ge=1, description="worker processes running trials in parallel")
+    workers: int = Field(2, ge=1, le=64, description="worker processes running trials in parallel")
     trial_timeout: float | None = Field(
-        None, gt=0, description="seconds one evaluation may take before its worker is killed"
+        None,
+        gt=0,
+        le=7 * 86_400,
+        description="seconds one evaluation may take before its worker is killed",
     )
     seed: int = 0
     per_choice: str | None = Field(
@@ -76,7 +88,7 @@ class SearchConfig(NodeModel):
     )
     warm_start: bool = True
     warm_start_configs: int = Field(
-        3, ge=0, description="at most this many earlier best configs are tried first"
+        3, ge=0, le=100, description="at most this many earlier best configs are tried first"
     )
     warm_start_max_distance: float = Field(
         0.25, ge=0, description="largest profile distance (0-1) of a search to learn from"
@@ -85,27 +97,28 @@ class SearchConfig(NodeModel):
         "deterministic",
         description="how unordered choices are given to Nevergrad (see docs/tuner.md)",
     )
-    grid_points: int = Field(3, ge=1, description="grid values per numeric dimension")
+    grid_points: int = Field(3, ge=1, le=100, description="grid values per numeric dimension")
     final_top_k: int = Field(
         0,
         ge=0,
+        le=100,
         description="re-evaluate the best k full-fidelity configurations on extra seeds and "
         "select by their mean score (0: off, select the single best evaluation)",
     )
     final_seeds: int = Field(
-        2, ge=1, description="extra seeds per configuration in the final re-evaluation"
+        2, ge=1, le=100, description="extra seeds per configuration in the final re-evaluation"
     )
     seed_field: str = Field(
         "seed", description="objective config field that the final re-evaluation varies"
     )
-    show_top: int = Field(10, ge=1, description="rows of the text leaderboard")
+    show_top: int = Field(10, ge=1, le=10_000, description="rows of the text leaderboard")
 
 
 class SearchInputs(NodeModel):
     objective_inputs: dict[str, Any] = Field(
         default_factory=dict, description="inputs given to every trial, e.g. {graph: path}"
     )
-    graph: str | None = Field(
+    graph: InputPath | None = Field(
         None,
         description="shortcut for objective_inputs.graph (kept for older workflows; "
         "`objective_inputs: {graph: $graph.path}` works as well)",

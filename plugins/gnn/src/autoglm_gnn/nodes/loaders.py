@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from autoglm import NodeContext, NodeModel, NodeType
-from autoglm.policy import UnpickleFrom
+from autoglm.policy import InputPath, UnpickleFrom
 
 GRAPH_FILE = "graph.bin"
 
@@ -40,12 +40,20 @@ class _Loader(NodeType):
         return LoaderOutputs(path=path, profile=profile)
 
 
+#: Largest synthetic graph: ogbn-arxiv size and more, while the generator's arrays (features
+#: in float64, edges in int64) stay near a gigabyte. ``nodes: 1e9`` tried to allocate 7.45 GiB
+#: for its labels alone (issue 11).
+MAX_SYNTHETIC_NODES = 1_000_000
+MAX_SYNTHETIC_EDGES = 20_000_000
+MAX_SYNTHETIC_FEATURE_VALUES = 100_000_000
+
+
 class SyntheticConfig(NodeModel):
-    nodes: int = Field(1000, ge=2, description="number of nodes")
-    classes: int = Field(4, ge=2, description="number of communities (= classes)")
-    avg_degree: float = Field(8.0, gt=0, description="expected degree of a node")
+    nodes: int = Field(1000, ge=2, le=MAX_SYNTHETIC_NODES, description="number of nodes")
+    classes: int = Field(4, ge=2, le=1000, description="number of communities (= classes)")
+    avg_degree: float = Field(8.0, gt=0, le=1000, description="expected degree of a node")
     homophily: float = Field(0.8, ge=0, le=1, description="probability an edge stays in-class")
-    features: int = Field(32, ge=1, description="feature dimension")
+    features: int = Field(32, ge=1, le=10_000, description="feature dimension")
     feature_signal: float = Field(
         1.0, ge=0, description="distance of class means from the origin over the noise scale"
     )
@@ -54,6 +62,22 @@ class SyntheticConfig(NodeModel):
         0.3, gt=0, lt=1, description="share of the remaining nodes for validation (rest: test)"
     )
     seed: int = Field(0, description="seed: the same seed gives the same graph")
+
+    @model_validator(mode="after")
+    def _size(self) -> SyntheticConfig:
+        """Each field has its own maximum; their products size the arrays, so bound them too."""
+        edges = self.nodes * self.avg_degree / 2
+        if edges > MAX_SYNTHETIC_EDGES:
+            raise ValueError(
+                f"nodes * avg_degree / 2 = {edges:.0f} edges; at most {MAX_SYNTHETIC_EDGES}"
+            )
+        values = self.nodes * self.features
+        if values > MAX_SYNTHETIC_FEATURE_VALUES:
+            raise ValueError(
+                f"nodes * features = {values} feature values; at most "
+                f"{MAX_SYNTHETIC_FEATURE_VALUES}"
+            )
+        return self
 
 
 class SyntheticNode(_Loader):
@@ -75,7 +99,12 @@ class PlanetoidConfig(NodeModel):
         description="folder with the raw ind.<name>.* files (Python pickles, so a folder the "
         "policy must trust for unpickling); empty: $AUTOGLM_DATA_DIR/planetoid",
     )
-    name: str = Field("cora", description="dataset name in the file names: cora, citeseer, pubmed")
+    name: str = Field(
+        "cora",
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="dataset name in the file names: cora, citeseer, pubmed (a plain name: "
+        "it is joined to root, so no separators or '..')",
+    )
 
 
 class PlanetoidInputs(NodeModel):
@@ -114,10 +143,12 @@ class PlanetoidNode(_Loader):
 
 
 class FilesConfig(NodeModel):
-    edges: str = Field(description="edge list: .csv/.tsv/.txt (source, target) or .npy (E,2)")
-    features: str = Field(description="node features: .csv/.tsv/.txt rows, .npy (N,F) or .npz")
-    labels: str = Field(description="node labels: one column (ints or class names) or .npy")
-    masks: str | None = Field(
+    edges: InputPath = Field(description="edge list: .csv/.tsv/.txt (source, target) or .npy (E,2)")
+    features: InputPath = Field(
+        description="node features: .csv/.tsv/.txt rows, .npy (N,F) or .npz"
+    )
+    labels: InputPath = Field(description="node labels: one column (ints or class names) or .npy")
+    masks: InputPath | None = Field(
         None, description="train/val/test masks: .csv with header train,val,test, or .npz"
     )
     directed: bool = Field(False, description="keep edges one-way (default: symmetrise)")

@@ -9,13 +9,14 @@ from typing import Any, Literal
 from pydantic import Field
 
 from autoglm import NodeContext, NodeModel, NodeType
+from autoglm.policy import InputPath
 from autoglm_gnn.config import TrainConfig, ignored_fields
 
 CHECKPOINT_FILE = "model.pt"
 
 
 class GraphInput(NodeModel):
-    graph: str = Field(description="graph file written by a gnn loader")
+    graph: InputPath = Field(description="graph file written by a gnn loader")
 
 
 class TrainOutputs(NodeModel):
@@ -80,16 +81,21 @@ class TrainNode(NodeType):
 
 
 class EvaluateConfig(NodeModel):
-    seeds: int = Field(5, ge=1, description="number of seeds to retrain on")
+    seeds: int = Field(5, ge=1, le=100, description="number of seeds to retrain on")
     first_seed: int = Field(0, description="seeds are first_seed .. first_seed + seeds - 1")
     max_epochs: int | None = Field(
-        None, ge=1, description="override the config's max_epochs (full fidelity after a search)"
+        None,
+        ge=1,
+        le=100_000,
+        description="override the config's max_epochs (full fidelity after a search)",
     )
-    patience: int | None = Field(None, ge=1, description="override the config's patience")
+    patience: int | None = Field(
+        None, ge=1, le=100_000, description="override the config's patience"
+    )
 
 
 class EvaluateInputs(NodeModel):
-    graph: str = Field(description="graph file written by a gnn loader")
+    graph: InputPath = Field(description="graph file written by a gnn loader")
     config: dict[str, Any] = Field(description="a gnn.train config, e.g. a search's best")
 
 
@@ -165,8 +171,11 @@ class PredictConfig(NodeModel):
 
 
 class PredictInputs(NodeModel):
-    checkpoint: str = Field(description="checkpoint written by gnn.train or gnn.evaluate")
-    graph: str = Field(description="graph file with the same feature dimension")
+    checkpoint: InputPath = Field(
+        description="checkpoint written by gnn.train or gnn.evaluate (tensors only: loaded "
+        "with weights_only, never unpickled)"
+    )
+    graph: InputPath = Field(description="graph file with the same feature dimension")
 
 
 class PredictOutputs(NodeModel):

@@ -79,6 +79,7 @@ def refusing(tmp_path: Path, sst2: dict, space_spec: dict) -> dict:
     return {"db": db, "champion": str(champion), "config": config, "home": tmp_path / "home"}
 
 
+@pytest.mark.slow
 def test_a_refused_challenger_keeps_the_champion_of_the_file(refusing: dict) -> None:
     out = run_node(
         ReoptimiseNode,
@@ -95,6 +96,7 @@ def test_a_refused_challenger_keeps_the_champion_of_the_file(refusing: dict) -> 
         assert store.get_state(watermark_key("sst2")) == store.last_feedback_id()
 
 
+@pytest.mark.slow
 def test_a_crash_before_the_commit_loses_no_feedback(refusing: dict) -> None:
     home = refusing["home"]
     context = make_context(home, node_id="reopt", node_type="prompt.reoptimise")

@@ -280,6 +280,10 @@ def test_alias_bombs_are_refused_by_expanded_size_wherever_they_sit(test_host, w
     [problem] = text_problems(test_host, text)
     assert time.process_time() - started < 0.2
     assert "aliases expand to more than 100,000 values" in problem.message and problem.line
+    if where == "outputs":
+        assert problem.node is None and problem.field == "outputs.o.x5.0"
+    else:
+        assert problem.node == "a" and problem.field == f"{where}.value.x5.0"
 
 
 def test_small_aliases_and_merge_keys_still_work(test_host):

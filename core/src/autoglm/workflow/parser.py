@@ -131,76 +131,136 @@ def enforce_limits(text: str, path: str | None, limits: ParseLimits) -> None:
         return
 
 
+class _Frame:
+    """An open list or mapping during the event scan: its anchor, expanded size and height,
+    and where the scan is inside it (the current key, or the current item's index)."""
+
+    __slots__ = ("anchor", "height", "key", "key_next", "mapping", "position", "size")
+
+    def __init__(self, anchor: str | None, mapping: bool) -> None:
+        self.anchor, self.mapping = anchor, mapping
+        self.size, self.height = 1, 0
+        self.key_next = True  # in a mapping: the next child is a key
+        self.key: Any = None
+        self.position: Any = -1  # the current key or item index
+
+
+class _Scan:
+    """One pass over the parse events, enforcing ``ParseLimits``: see ``check_limits``."""
+
+    def __init__(self, path: str | None, limits: ParseLimits) -> None:
+        self.path, self.limits = path, limits
+        self.stack: list[_Frame] = []
+        self.sizes: dict[str, tuple[int, int]] = {}  # anchor -> (expanded size, height)
+        self.open_anchors: set[str] = set()
+        self.node_ids: dict[int, str] = {}  # nodes[i] -> its id, once seen
+        self.expanded = self.aliases = self.values = 0
+
+    def fail(self, message: str, event: yaml.Event) -> WorkflowError:
+        """A problem at ``event``, with the node and field the scan is in."""
+        where = [frame.position for frame in self.stack]
+        node: str | None = None
+        if len(where) >= 2 and where[0] == "nodes" and isinstance(where[1], int):
+            node = self.node_ids.get(where[1], f"nodes[{where[1]}]")
+            where = where[2:]
+        field = ".".join(str(part) for part in where) or None
+        line = event.start_mark.line + 1
+        return WorkflowError(
+            [WorkflowProblem(message, file=self.path, line=line, node=node, field=field)]
+        )
+
+    def enter(self, event: yaml.Event) -> None:
+        """Note where a new child of the innermost collection sits."""
+        if not self.stack:
+            return
+        top = self.stack[-1]
+        if not top.mapping:
+            top.position += 1
+        elif top.key_next:
+            top.key_next = False
+            top.key = event.value if isinstance(event, yaml.ScalarEvent) else "?"
+        else:
+            top.key_next = True
+            top.position = top.key
+            if (
+                len(self.stack) == 3
+                and top.key == "id"
+                and isinstance(event, yaml.ScalarEvent)
+                and self.stack[0].position == "nodes"
+                and isinstance(self.stack[1].position, int)
+            ):
+                self.node_ids[self.stack[1].position] = event.value
+
+    def add(self, size: int, height: int) -> None:
+        if self.stack:
+            top = self.stack[-1]
+            top.size = min(top.size + size, self.limits.max_alias_nodes + 1)  # capped
+            top.height = max(top.height, height)
+
+    def run(self, text: str) -> None:
+        limits = self.limits
+        for event in yaml.parse(text, Loader=_EVENT_LOADER):
+            if isinstance(event, yaml.ScalarEvent):
+                self.enter(event)
+                self.values += 1
+                if event.anchor:
+                    self.sizes[event.anchor] = (1, 0)
+                self.add(1, 0)
+            elif isinstance(event, yaml.AliasEvent):
+                self.enter(event)
+                self.alias(event)
+            elif isinstance(event, yaml.CollectionStartEvent):
+                self.enter(event)
+                self.values += 1
+                self.stack.append(_Frame(event.anchor, isinstance(event, yaml.MappingStartEvent)))
+                if event.anchor:
+                    self.open_anchors.add(event.anchor)
+                if len(self.stack) > limits.max_depth:
+                    raise self.fail(f"nested deeper than {limits.max_depth} levels", event)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                frame = self.stack.pop()
+                if frame.anchor:
+                    self.open_anchors.discard(frame.anchor)
+                    self.sizes[frame.anchor] = (frame.size, frame.height + 1)
+                self.add(frame.size, frame.height + 1)
+            if self.values > limits.max_values:
+                raise self.fail(
+                    f"the workflow holds more than {limits.max_values:,} values "
+                    "(scalars, lists and mappings, with aliases expanded)",
+                    event,
+                )
+
+    def alias(self, event: yaml.AliasEvent) -> None:
+        limits, name = self.limits, event.anchor
+        self.aliases += 1
+        if limits.max_aliases is not None and self.aliases > limits.max_aliases:
+            raise self.fail(f"more than {limits.max_aliases} YAML aliases; expand them", event)
+        if name in self.open_anchors:
+            raise self.fail(
+                f"alias *{name} is inside the value it names (a recursive structure)", event
+            )
+        size, height = self.sizes.get(name, (1, 0))  # undefined: the loader reports it
+        self.expanded += size
+        self.values += size
+        if self.expanded > limits.max_alias_nodes:
+            raise self.fail(
+                f"YAML aliases expand to more than {limits.max_alias_nodes:,} values (at *{name}); "
+                "an alias repeats everything its anchor holds, so nested aliases multiply",
+                event,
+            )
+        if len(self.stack) + height > limits.max_depth:
+            raise self.fail(
+                f"nested deeper than {limits.max_depth} levels (through *{name})", event
+            )
+        self.add(size, height)
+
+
 def check_limits(text: str, path: str | None, limits: ParseLimits) -> None:
     """One pass over the parse events: refuse nesting deeper than ``max_depth``, aliases that
-    expand to more than ``max_alias_nodes`` values and documents of more than ``max_values``.
-    Costs a fifth of building the data, and builds nothing. Raises ``WorkflowError``, or
-    ``yaml.YAMLError`` for a syntax error."""
-    budget = limits.max_alias_nodes
-    stack: list[list[Any]] = []  # per open collection: [anchor, size, height]
-    sizes: dict[str, tuple[int, int]] = {}  # anchor -> (expanded size, height)
-    open_anchors: set[str] = set()
-    expanded = aliases = values = 0
-    for event in yaml.parse(text, Loader=_EVENT_LOADER):
-        size = height = None
-        if isinstance(event, yaml.ScalarEvent):
-            size, height = 1, 0
-            values += 1
-            if event.anchor:
-                sizes[event.anchor] = (1, 0)
-        elif isinstance(event, yaml.AliasEvent):
-            line = event.start_mark.line + 1
-            aliases += 1
-            if limits.max_aliases is not None and aliases > limits.max_aliases:
-                raise _fail(f"more than {limits.max_aliases} YAML aliases; expand them", path, line)
-            if event.anchor in open_anchors:
-                raise _fail(
-                    f"alias *{event.anchor} is inside the value it names (a recursive structure)",
-                    path,
-                    line,
-                )
-            size, height = sizes.get(event.anchor, (1, 0))  # undefined: the loader reports it
-            expanded += size
-            values += size
-            if expanded > budget:
-                raise _fail(
-                    f"YAML aliases expand to more than {budget:,} values (at *{event.anchor}); "
-                    "an alias repeats everything its anchor holds, so nested aliases multiply",
-                    path,
-                    line,
-                )
-            if len(stack) + height > limits.max_depth:
-                raise _fail(
-                    f"nested deeper than {limits.max_depth} levels (through *{event.anchor})",
-                    path,
-                    line,
-                )
-        elif isinstance(event, yaml.CollectionStartEvent):
-            values += 1
-            stack.append([event.anchor, 1, 0])
-            if event.anchor:
-                open_anchors.add(event.anchor)
-            if len(stack) > limits.max_depth:
-                raise _fail(
-                    f"nested deeper than {limits.max_depth} levels", path, event.start_mark.line + 1
-                )
-        elif isinstance(event, yaml.CollectionEndEvent):
-            anchor, size, height = stack.pop()
-            height += 1
-            if anchor:
-                open_anchors.discard(anchor)
-                sizes[anchor] = (size, height)
-        if values > limits.max_values:
-            raise _fail(
-                f"the workflow holds more than {limits.max_values:,} values "
-                "(scalars, lists and mappings, with aliases expanded)",
-                path,
-                event.start_mark.line + 1,
-            )
-        if size is not None and stack:
-            top = stack[-1]
-            top[1] = min(top[1] + size, budget + 1)  # capped: only "over budget" matters
-            top[2] = max(top[2], height)
+    expand to more than ``max_alias_nodes`` values and documents of more than ``max_values``,
+    naming the node and field where the limit was crossed. Costs a fifth of building the data,
+    and builds nothing. Raises ``WorkflowError``, or ``yaml.YAMLError`` for a syntax error."""
+    _Scan(path, limits).run(text)
 
 
 def _invalid_problem(data: Any, marker: InvalidScalar, path: str | None) -> WorkflowProblem:

@@ -5,7 +5,9 @@ Measures, side by side in one process:
   SQLite run store on, against a plain Python loop calling the same node functions
   (validate inputs, execute, dump outputs): the difference per node is the engine's overhead;
 * wall time of ``autoglm --help`` and ``autoglm plugins`` with every plugin of the repo installed,
-  beside a bare ``python -c pass``.
+  beside a bare ``python -c pass``; ``autoglm plugins`` warm (every plugin already known to
+  import cleanly), on its first load in a fresh home (every plugin imported in a child process
+  first, ``autoglm.plugin_probe``) and with ``--check`` (always probes).
 
 Usage: ``python bench/engine_overhead.py [--nodes 1000] [--repeat 3] [--out FILE.md]``
 """
@@ -13,6 +15,7 @@ Usage: ``python bench/engine_overhead.py [--nodes 1000] [--repeat 3] [--out FILE
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -74,13 +77,23 @@ def engine_run(text: str, host: Host, workers: int) -> tuple[float, float]:
         return t2 - t1, t1 - t0
 
 
-def cli_time(args: list[str], repeat: int) -> float:
+def cli_time(args: list[str], repeat: int, *, fresh_home: bool = False) -> float:
+    """Median wall time of ``args``; each run in a new ``AUTOGLM_HOME`` when ``fresh_home``
+    (nothing remembered: the first load), else in one home warmed by an untimed run."""
     times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        subprocess.run(args, capture_output=True, check=True)
-        times.append(time.perf_counter() - start)
+    with tempfile.TemporaryDirectory() as warm_home:
+        subprocess.run(args, capture_output=True, check=True, env=_home_env(warm_home))
+        for _ in range(repeat):
+            with tempfile.TemporaryDirectory() as fresh:
+                env = _home_env(fresh if fresh_home else warm_home)
+                start = time.perf_counter()
+                subprocess.run(args, capture_output=True, check=True, env=env)
+                times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def _home_env(home: str) -> dict[str, str]:
+    return {**os.environ, "AUTOGLM_HOME": home}
 
 
 def main() -> None:
@@ -119,7 +132,13 @@ def main() -> None:
         ("`python -c pass` (baseline)", cli_time([sys.executable, "-c", "pass"], 5)),
         ("`autoglm --help`", cli_time([autoglm, "--help"], 5)),
         ("`autoglm plugins`", cli_time([autoglm, "plugins"], 5)),
+        (
+            "`autoglm plugins`, first load (each plugin probed in a child)",
+            cli_time([autoglm, "plugins"], 5, fresh_home=True),
+        ),
+        ("`autoglm plugins --check`", cli_time([autoglm, "plugins", "--check"], 5)),
     ]
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     lines = [
         "## Engine overhead (core)",
         "",
@@ -140,7 +159,8 @@ def main() -> None:
         "",
         "Target: under 1 ms per node with the store on.",
         "",
-        "| command (every plugin of the repo installed) | wall time, median of 5 (s) |",
+        f"| command (every plugin of the repo installed; load average {load:.1f}) "
+        "| wall time, median of 5 (s) |",
         "|---|---|",
     ]
     lines += [f"| {label} | {seconds:.3f} |" for label, seconds in startup]

@@ -8,6 +8,7 @@ every command is a real ``autoglm`` process.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -171,11 +172,18 @@ def test_a_plugin_that_hangs_at_import_is_named_and_the_rest_probed(tmp_path: Pa
 
     (tmp_path / "a_sleepy.py").write_text("import time\ntime.sleep(60)\n")
     (tmp_path / "b_fine.py").write_text(NODE.format(name="b_fine", register="pass"))
-    selection = PluginSelection(allow=("a_sleepy", "b_fine"), plugin_dirs=(str(tmp_path),))
-    results = probe(selection, ["a_sleepy", "b_fine"], timeout=1.0)
+    (tmp_path / "c_thread.py").write_text(  # a thread that would keep its interpreter alive
+        "import threading, time\nthreading.Thread(target=time.sleep, args=(600,)).start()\n"
+    )
+    names = ("a_sleepy", "b_fine", "c_thread")
+    selection = PluginSelection(allow=names, plugin_dirs=(str(tmp_path),))
+    start = time.monotonic()
+    results = probe(selection, list(names), timeout=1.0)
+    assert time.monotonic() - start < 30
     assert results["a_sleepy"].outcome == "hung"
     assert results["a_sleepy"].error() == "did not finish importing within 1 s"
     assert results["b_fine"].outcome == "ok" and results["b_fine"].error() is None
+    assert results["c_thread"].outcome == "ok"
 
 
 def test_a_damaged_probe_cache_means_probing_again(site: Path, tmp_path: Path):

@@ -386,3 +386,20 @@ def test_hook_wrappers_are_rejected_at_load(tmp_path, autoglm_home):
             f"plugin {name!r}: {hook} is a hook wrapper, which autoglm does not support"
         )
     assert not host.pm.get_plugins() - {host.pm.get_plugin("core")}
+
+
+def test_two_distributions_claiming_one_plugin_name_load_neither(tmp_path):
+    """Which of two claims on ``textkit`` is the impostor cannot be known: neither is imported,
+    and the error names both distributions."""
+    site = tmp_path / "site"
+    site.mkdir()
+    write_installed_plugin(site, "autoglm-fake-textkit", "autoglm_fake", INTRUDER, name="textkit")
+    workflow = tmp_path / "wf.yaml"
+    workflow.write_text("nodes:\n  - id: s\n    type: textkit.split\n    inputs: {text: hi}\n")
+    result = run_cli("validate", str(workflow), env={"PYTHONPATH": str(site)})
+    assert result.returncode == 2
+    assert "plugin 'textkit' failed to load: plugin name 'textkit' is claimed by several" in (
+        result.stderr
+    )
+    assert "autoglm-fake-textkit: autoglm_fake" in result.stderr
+    assert "autoglm-textkit: autoglm_textkit.plugin" in result.stderr

@@ -39,6 +39,7 @@ from autoglm.plugins import Host, PluginInfo, PluginSelection
 PROBE_FILE = "plugin-probe.json"
 ENV_PROBE = "AUTOGLM_PROBE_PLUGINS"
 IMPORT_TIMEOUT_S = 60.0
+STARTUP_TIMEOUT_S = 60.0
 STDERR_LINES = 5
 _CACHE_VERSION = 1
 _MAX_ENTRIES = 500
@@ -188,12 +189,13 @@ def _probe_child(
 def _follow(
     read_fd: int, child: subprocess.Popen[bytes], timeout: float
 ) -> tuple[list[str], str | None, bool]:
-    """Read the child's progress until it closes the pipe; say if a plugin ran past
-    ``timeout``. Polls the child too: a grandchild that inherited the pipe keeps it open."""
+    """Read the child's progress until it closes the pipe; say if a plugin's import ran past
+    ``timeout`` (the child's own start-up gets ``STARTUP_TIMEOUT_S``, so a slow machine does not
+    blame the first plugin). Polls the child too: a grandchild may hold the pipe open."""
     done: list[str] = []
     current: str | None = None
     buffer = b""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + max(timeout, STARTUP_TIMEOUT_S)
     while True:
         ready, _, _ = select.select([read_fd], [], [], 0.2)
         if ready:
@@ -210,6 +212,7 @@ def _follow(
                 else:
                     done.append(event["name"])
                     current = None
+                    deadline = time.monotonic() + max(timeout, STARTUP_TIMEOUT_S)
         elif child.poll() is not None:
             return done, current, False
         elif time.monotonic() > deadline:
@@ -270,6 +273,8 @@ def _child_main() -> None:
         os.write(fd, (json.dumps({"event": event, "name": info.name}) + "\n").encode())
 
     Host.load(selection, progress=report)
+    sys.stderr.flush()
+    os._exit(0)  # not the normal exit: a plugin's thread or atexit handler must not hold us here
 
 
 if __name__ == "__main__":

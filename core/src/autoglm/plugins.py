@@ -149,10 +149,23 @@ class PluginInfo:
 
 def discover_entry_points() -> dict[str, metadata.EntryPoint]:
     """Installed ``autoglm`` entry points by name. Reads package metadata only; imports nothing."""
-    found: dict[str, metadata.EntryPoint] = {}
+    return {name: claims[0] for name, claims in _entry_point_claims().items()}
+
+
+def _entry_point_claims() -> dict[str, list[metadata.EntryPoint]]:
+    """Every distinct claim on each plugin name: the same distribution seen twice on the path
+    (an egg-info beside a dist-info) is one claim; two distributions are two."""
+    found: dict[str, list[metadata.EntryPoint]] = {}
     for entry_point in metadata.entry_points(group=ENTRY_POINT_GROUP):
-        found.setdefault(entry_point.name, entry_point)
+        claims = found.setdefault(entry_point.name, [])
+        if all(_claimant(c) != _claimant(entry_point) for c in claims):
+            claims.append(entry_point)
     return found
+
+
+def _claimant(entry_point: metadata.EntryPoint) -> tuple[str | None, str]:
+    dist = getattr(entry_point, "dist", None)
+    return (dist.name if dist else None, entry_point.value)
 
 
 class Host:
@@ -191,13 +204,13 @@ class Host:
         """The plugins this selection would import, in load order, each with its loader; imports
         nothing. Blocked, unselected and misnamed plugins are recorded in ``self.plugins``
         instead. Raises ``PluginError`` for a ``--plugins``/``--block`` name not installed."""
-        entry_points = discover_entry_points()
+        claims = _entry_point_claims()
         private = self._private_plugins()
-        known = set(entry_points) | {name for name, *_ in private}
+        known = set(claims) | {name for name, *_ in private}
         self._check_names(known)
         found: list[tuple[PluginInfo, Callable[[], Any]]] = []
-        for name in sorted(entry_points):
-            entry_point = entry_points[name]
+        for name in sorted(claims):
+            entry_point = claims[name][0]
             dist = getattr(entry_point, "dist", None)
             info = PluginInfo(
                 name=name,
@@ -206,6 +219,18 @@ class Host:
                 distribution=dist.name if dist else None,
                 version=dist.version if dist else None,
             )
+            if len(claims[name]) > 1:  # which one is the impostor is not ours to guess
+                if self._skip_reason(info):
+                    continue
+                info.status = "failed"
+                info.target = ", ".join(ep.value for ep in claims[name])
+                info.error = (
+                    f"plugin name {name!r} is claimed by several installed distributions ("
+                    + ", ".join(f"{d or '?'}: {v}" for d, v in map(_claimant, claims[name]))
+                    + "); none of them is loaded: uninstall all but one"
+                )
+                self.plugins[name] = info
+                continue
             found.append((info, lambda ep=entry_point: ep.load()))
         taken = {info.name: info for info, _ in found}
         for name, source, target, loader in private:

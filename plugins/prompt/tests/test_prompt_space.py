@@ -62,6 +62,9 @@ def test_render_lays_out_instruction_examples_and_query():
     ("change", "message"),
     [
         ({"templates": ["{label} {text}"]}, "'{label}' at the end"),
+        # str.format would pad to 300 MB here, or reach attributes: bare names only
+        ({"templates": ["{text} {text!r:>300000000} {label}"]}, "conversion or format spec"),
+        ({"templates": ["{text.__class__} {text} {label}"]}, "is not allowed"),
         ({"verbalizers": {"0": ["bad"]}}, "at least 2 labels"),
         ({"verbalizers": {"0": ["bad"], "1": [""]}}, "label '1'"),
         ({"shots": [-1]}, r"shot counts in \[0, 10000\]"),

@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from autoglm_hf.templates import placeholders
+
 DEFAULT_TEMPLATE = "Text: {text}\nAnswer: {label}"
 Calibration = Literal["none", "content_free", "batch"]
 #: The input of contextual calibration (Zhao et al. 2021): a text with no content.
@@ -92,7 +94,11 @@ def check_template(template: str) -> None:
         raise ValueError(
             f"template {template!r}: expected exactly one '{{text}}' and '{{label}}' at the end"
         )
+    # Bare names only: str.format would also reach attributes ({text.__class__}) and pad to any
+    # width ({text:>300000000} allocates 300 MB), and templates come from requests.
     try:
-        template.format(text="", label="")
-    except (KeyError, IndexError, ValueError) as exc:
-        raise ValueError(f"template {template!r}: only {{text}} and {{label}} allowed") from exc
+        names = placeholders(template)
+    except ValueError as exc:
+        raise ValueError(f"template {template!r}: {exc}") from exc
+    if set(names) != {"text", "label"}:
+        raise ValueError(f"template {template!r}: only {{text}} and {{label}} allowed")

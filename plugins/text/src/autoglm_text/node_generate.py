@@ -22,9 +22,13 @@ from autoglm_text.extractive import extract
 
 EXTRACTIVE = "extractive"
 
+#: ``extractive`` names this node's offline mode, not a model folder or hub id: typed as its own
+#: literal so that the trust policy does not take it for a model download.
+GeneratorModel = Literal["extractive"] | ModelSource
+
 
 class TextGenerateConfig(ModelFields, GenerationFields, EncoderFields):
-    model: ModelSource = Field(
+    model: GeneratorModel = Field(
         EXTRACTIVE, description="'extractive' (offline, encoder only) or a causal LM."
     )
     chat: bool = Field(True, description="Send the prompt through the chat template.")
@@ -37,7 +41,7 @@ class TextGenerateInputs(NodeModel):
     passages: list[str] = Field(default_factory=list, description="Extractive mode: sources.")
     question: str | None = Field(None, description="Extractive mode: rank sentences by it.")
     task: str | None = Field(None, description="'summary' makes extractive mode summarise.")
-    model: ModelSource | None = Field(None, description="Overrides config.model when given.")
+    model: GeneratorModel | None = Field(None, description="Overrides config.model when given.")
 
 
 class TextGenerateOutputs(NodeModel):

@@ -1,14 +1,14 @@
 """Service load benchmark (issue: the REST service and SDK; re-measured for issue 11).
 
-Starts two services on loopback side by side, each with a fresh home: the service as it is
-now (each run in a supervised run process) and the service of an earlier commit
-(``--baseline-rev``, by default the last one before issue 11's run sandbox, where runs execute
-in threads of the API process), its ``core/src`` taken with ``git archive`` and put first on
-``PYTHONPATH``. From this third process it drives each with 1, 16 and 64 concurrent SDK clients
-(``AsyncClient``), each in a loop of *submit a small workflow, then read its status*, for a
-bounded time per level, alternating the two services level by level so both see the same
-machine load. Reports submissions per second and p50/p99 latency of the submit and status calls,
-and the ratio now / before.
+Starts services on loopback side by side, each with a fresh home: the service as it is now
+(each run in a supervised run process) and the services of earlier commits (``--baselines``:
+by default the service before issue 11, where runs executed in threads of the API process, and
+the service just before the run sandbox landed), each one's ``core/src`` taken with ``git
+archive`` and put first on ``PYTHONPATH``. From this process it drives each with 1, 16 and 64
+concurrent SDK clients (``AsyncClient``), each in a loop of *submit a small workflow, then read
+its status*, for a bounded time per level, alternating the services level by level so all see
+the same machine load. Reports submissions per second and p50/p99 latency of the submit and
+status calls, and the ratio of now to each baseline.
 
 Then it accounts for every accepted run in each run store (SQLite, read directly): each
 accepted id must exist and reach ``succeeded``, each of its nodes must have run exactly once
@@ -18,7 +18,7 @@ Second baseline: the same workflow submitted and executed in-process by ``Engine
 no queue), which bounds what a service could reach on this machine.
 
 Usage: ``python bench/service_load.py [--seconds 8] [--levels 1,16,64] [--max-runs 4]
-[--baseline-rev REV] [--out bench/results/service_load.md]``. ``BENCH_LOG_LEVEL=info`` keeps
+[--baselines NAME=REV,...] [--out bench/results/service_load.md]``. ``BENCH_LOG_LEVEL=info`` keeps
 the services' access logs (JSON lines) and ``BENCH_TMP=DIR`` puts their homes under DIR.
 """
 
@@ -220,20 +220,29 @@ def in_process_baseline(home: Path, seconds: float) -> float:
     return count / (time.perf_counter() - start)
 
 
-#: The last commit before issue 11's run sandbox: the service ran runs in threads of the API
-#: process. The baseline of the sandbox's cost.
-BASELINE_REV = "f9f1a3e"
+#: The baselines, run side by side with the service as it is now: the service before issue 11
+#: (runs in threads of the API process, no trust policy, quotas or idempotency), and the
+#: service just before issue 11's run sandbox landed (everything else of the issue that had
+#: landed by then): ``now`` against the latter is what the sandbox costs.
+BASELINES = "pre-issue-11=f9f1a3e,pre-sandbox=8f97841^"
 REPO = Path(__file__).resolve().parents[1]
 
 
 def baseline_env(rev: str, into: Path) -> dict[str, str]:
     """An environment whose ``autoglm`` is the core of commit ``rev`` (plugins stay the
     installed ones; the benchmark's workflow uses core nodes only)."""
+    into.mkdir(parents=True, exist_ok=True)
     archive = subprocess.run(
         ["git", "archive", rev, "core/src"], cwd=REPO, check=True, capture_output=True
     ).stdout
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
     return {"PYTHONPATH": str(into / "core" / "src")}
+
+
+def knows_quotas(env: dict[str, str]) -> bool:
+    """Whether the service's settings (of ``env``'s core) have the per-key quotas."""
+    root = Path(env["PYTHONPATH"]) if env else REPO / "core" / "src"
+    return "max_running_runs_per_key" in (root / "autoglm/service/settings.py").read_text()
 
 
 def quota_config(tmp: Path, max_runs: int) -> Path:
@@ -250,19 +259,22 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0, help="duration of each level")
     parser.add_argument("--levels", default="1,16,64")
     parser.add_argument("--max-runs", type=int, default=4)
-    parser.add_argument("--baseline-rev", default=BASELINE_REV)
+    parser.add_argument(
+        "--baselines", default=BASELINES, help="NAME=REV,... services of earlier commits"
+    )
     parser.add_argument("--drain-timeout", type=float, default=300.0)
     parser.add_argument("--out", default="bench/results/service_load.md")
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
-    names = ("before", "now")
+    revs = dict(item.split("=", 1) for item in args.baselines.split(",") if item)
+    names = [*revs, "now"]
 
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as tmp_name:
         tmp = Path(tmp_name)
         workflows = tmp / "workflows"
         workflows.mkdir()
         (workflows / "small.yaml").write_text(WORKFLOW)
-        (tmp / "old").mkdir()
+        config = quota_config(tmp, args.max_runs)
         common = ("--max-runs", str(args.max_runs), "--plugins", "")
         homes = {name: tmp / name / "home" for name in names}
         tokens, procs, urls = {}, {}, {}
@@ -276,12 +288,9 @@ def main() -> None:
             for name in names:
                 port = free_port()
                 urls[name] = f"http://127.0.0.1:{port}"
-                if name == "before":
-                    env = baseline_env(args.baseline_rev, tmp / "old")
-                    procs[name] = start_service(homes[name], workflows, port, *common, env=env)
-                else:
-                    config = ("--config", str(quota_config(tmp, args.max_runs)))
-                    procs[name] = start_service(homes[name], workflows, port, *common, *config)
+                env = baseline_env(revs[name], tmp / name / "src") if name in revs else {}
+                flags = ("--config", str(config)) if knows_quotas(env) else ()
+                procs[name] = start_service(homes[name], workflows, port, *common, *flags, env=env)
             for clients in levels:
                 for name in names:
                     result = asyncio.run(
@@ -289,7 +298,7 @@ def main() -> None:
                     )
                     results[name].append(result)
                     print(
-                        f"{name:>6} {clients:>3} clients: {result['rate']:.1f} submits/s, "
+                        f"{name:>12} {clients:>3} clients: {result['rate']:.1f} submits/s, "
                         f"submit p50 {result['submit_p50']:.1f} ms p99 "
                         f"{result['submit_p99']:.1f} ms, errors {len(result['errors'])}",
                         flush=True,
@@ -312,7 +321,7 @@ def main() -> None:
         in_process = in_process_baseline(tmp, min(args.seconds, 5.0))
 
     ok = all(_accounted(check) for check in checks.values())
-    text = _report(args, results, checks, in_process)
+    text = _report(args, revs, results, checks, in_process)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(text)
     print(text)
@@ -325,47 +334,55 @@ def _accounted(check: dict) -> bool:
     return clean and check["in_store"] == check["accepted"] == check["unique"]
 
 
-def _report(args: argparse.Namespace, results: dict, checks: dict, in_process: float) -> str:
+def _report(
+    args: argparse.Namespace,
+    revs: dict[str, str],
+    results: dict[str, list[dict]],
+    checks: dict[str, dict],
+    in_process: float,
+) -> str:
     load = os.getloadavg()[0]
+    names = [*revs, "now"]
+    described = "; ".join(f"**{name}**: commit `{rev}`" for name, rev in revs.items())
     lines = [
         "## Service load (REST service and SDK)",
         "",
         f"`python bench/service_load.py --seconds {args.seconds:g} --levels {args.levels} "
         f"--max-runs {args.max_runs}`; services and load generator on one machine "
         f"({os.cpu_count()} CPUs, shared with other jobs: load average {load:.1f} at the end), "
-        "loopback HTTP, SQLite run store as the queue. Two services side by side, level by "
-        "level: **now** (each run executes in a supervised run process of its own, with "
-        "per-run limits; per-key quotas raised so the single benchmark key is not held back) "
-        f"and **before** (commit `{args.baseline_rev}`, the last before issue 11's run "
-        "sandbox: runs execute in threads of the API process). Each client loops: submit a "
-        "3-node workflow (`core.const` then two `core.noop`, cache off so every node really "
-        "runs), then read its status once. Latencies are per call as the SDK (`AsyncClient`) "
-        "sees them.",
+        "loopback HTTP, SQLite run store as the queue. The services side by side, level by "
+        "level so all see the same machine load: **now** (each run executes in a supervised "
+        "run process of its own, with per-run limits, trust policy and per-key quotas; the "
+        f"quotas raised so the single benchmark key is not held back) and the baselines "
+        f"({described}; `pre-issue-11` runs runs in threads of the API process, "
+        "`pre-sandbox` is the service just before the run sandbox landed). Each client "
+        "loops: submit a 3-node workflow (`core.const` then two `core.noop`, cache off so "
+        "every node really runs), then read its status once. Latencies are per call as the "
+        "SDK (`AsyncClient`) sees them.",
         "",
-        "| concurrent clients | service | submissions | submissions/s | now / before "
+        "| concurrent clients | service | submissions | submissions/s | now / this "
         "| submit p50 (ms) | submit p99 (ms) | status p50 (ms) | status p99 (ms) | errors |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for before, now in zip(results["before"], results["now"], strict=True):
-        ratio = now["rate"] / max(1e-9, before["rate"])
-        for name, r in (("before", before), ("now", now)):
-            shown = f"**{ratio:.2f}**" if name == "now" else ""
+    for index, clients in enumerate(int(x) for x in args.levels.split(",")):
+        now = results["now"][index]["rate"]
+        for name in names:
+            r = results[name][index]
+            ratio = "" if name == "now" else f"**{now / max(1e-9, r['rate']):.2f}**"
             lines.append(
-                f"| {r['clients']} | {name} | {len(r['accepted'])} | {r['rate']:.1f} | {shown} | "
+                f"| {clients} | {name} | {len(r['accepted'])} | {r['rate']:.1f} | {ratio} | "
                 f"{r['submit_p50']:.1f} | {r['submit_p99']:.1f} | {r['status_p50']:.1f} | "
                 f"{r['status_p99']:.1f} | {len(r['errors'])} |"
             )
-    worst = min(
-        now["rate"] / max(1e-9, before["rate"])
-        for before, now in zip(results["before"], results["now"], strict=True)
-    )
-    lines += [
-        "",
-        f"Submissions per second now against before: at worst **{worst:.2f}x** "
-        f"({'within' if worst >= 0.8 else 'OUTSIDE'} the 20% the sandbox may cost).",
-        "",
-    ]
-    for name in ("before", "now"):
+    lines.append("")
+    for name in revs:
+        worst = min(
+            now["rate"] / max(1e-9, base["rate"])
+            for base, now in zip(results[name], results["now"], strict=True)
+        )
+        lines.append(f"Submissions per second now against {name}: at worst **{worst:.2f}x**.")
+    lines.append("")
+    for name in names:
         check = checks[name]
         verdict = "Every accepted run accounted for." if _accounted(check) else "ACCOUNTING FAILED."
         lines.append(
@@ -373,8 +390,7 @@ def _report(args: argparse.Namespace, results: dict, checks: dict, in_process: f
             f"{check['unique']} distinct ids, {check['in_store']} runs in the store; "
             f"{len(check['missing'])} missing, {len(check['not_succeeded'])} not succeeded, "
             f"{len(check['nodes_not_once'])} with a node not run exactly once; the queue "
-            f"drained {check['drain_s']:.1f} s after the load. "
-            f"**{verdict}**"
+            f"drained {check['drain_s']:.1f} s after the load. **{verdict}**"
         )
         if not _accounted(check):
             lines.append(

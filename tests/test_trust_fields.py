@@ -183,3 +183,87 @@ def test_the_fields_of_issue_11_carry_their_kind(every_plugin_host, node_type, r
     assert f'"{SCHEMA_KEY}": "{kind}"'.replace(" ", "") in str(model.model_json_schema()).replace(
         "'", '"'
     ).replace(" ", "")
+
+
+@pytest.mark.parametrize(
+    ("node_type", "config", "inputs", "field", "rule"),
+    [
+        ("text.index", {}, {"folder": "{outside}"}, "inputs.folder", "input_outside_roots"),
+        (
+            "text.index",
+            {"index_dir": "{outside}"},
+            {"folder": "{home}"},
+            "config.index_dir",
+            "output_outside_roots",
+        ),
+        ("prompt.load", {"path": "../../x.csv"}, {}, "config.path", "input_outside_roots"),
+        (
+            "hf.generate",
+            {"model": "{outside}", "trust_remote_code": True},
+            {},
+            "config.trust_remote_code",
+            "code_loading_refused",
+        ),
+        (
+            "hf.generate",
+            {"model": "m", "base_url": "http://127.0.0.1:9/v1"},
+            {},
+            "config.base_url",
+            "url_not_allowed",
+        ),
+        (
+            "hf.generate",
+            {"model": "m", "api_key_env": "SECRET_DB_PASSWORD"},
+            {},
+            "config.api_key_env",
+            "secret_not_allowed",
+        ),
+        ("gnn.planetoid", {"root": "{outside}"}, {}, "config.root", "unpickling_refused"),
+        (
+            "eval.weak_labels",
+            {"store": "{home}/keys.sqlite", "rules": [{"kind": "feedback"}], "classes": ["a", "b"]},
+            {},
+            "config.store",
+            "output_outside_roots",
+        ),
+        (
+            "prompt.optimise",
+            {
+                "model": {"kind": "hf-causal", "model": "{outside}", "trust_remote_code": True},
+                "space": {"verbalizers": {"0": ["bad"], "1": ["good"]}},
+            },
+            {"train": "{home}/artifacts/train.jsonl"},
+            "config.model.trust_remote_code",
+            "code_loading_refused",
+        ),
+    ],
+)
+def test_the_restricted_policy_refuses_the_issues_requests_through_these_fields(
+    every_plugin_host, tmp_path, node_type, config, inputs, field, rule
+):
+    """The findings of issue 11, node by node: with the fields declared, the core's policy
+    (restricted defaults, no per-node code) names the node, the field and the rule."""
+    from autoglm.policy import Places, TrustPolicy, check_node
+
+    home, outside = tmp_path / "home", tmp_path / "elsewhere"
+    for folder in (home / "artifacts", outside):
+        folder.mkdir(parents=True)
+
+    def fill(value: Any) -> Any:
+        if isinstance(value, str):
+            return value.format(home=home, outside=outside)
+        if isinstance(value, dict):
+            return {k: fill(v) for k, v in value.items()}
+        return [fill(v) for v in value] if isinstance(value, list) else value
+
+    node = every_plugin_host.node_types[node_type]
+    policy = TrustPolicy()
+    violations = check_node(
+        "n",
+        node.Config.model_validate(fill(config)),
+        node.Inputs.model_validate(fill(inputs)) if inputs else None,
+        policy,
+        Places.of(policy, home, base=home),
+    )
+    assert (field, rule) in {(v.field, v.rule) for v in violations}
+    assert all(v.node == "n" for v in violations)

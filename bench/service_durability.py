@@ -98,6 +98,8 @@ async def unkeyed_submit(http: httpx.AsyncClient, key: str) -> str:
             response = await http.post("/v1/runs", json=body, headers={"X-Request-ID": key})
             if response.status_code == 202:
                 return str(response.json()["id"])
+            if 400 <= response.status_code < 500 and response.status_code != 429:
+                raise RuntimeError(f"submission refused: {response.text}")
         except httpx.TransportError:
             pass
         await asyncio.sleep(0.2)

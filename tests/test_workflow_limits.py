@@ -16,7 +16,7 @@ from core_helpers import run_cli
 
 from autoglm.engine import Engine
 from autoglm.errors import WorkflowError, WorkflowProblem
-from autoglm.plugins import Host
+from autoglm.plugins import Host, PluginSelection
 from autoglm.service.catalogue import check_inline_yaml
 from autoglm.workflow import ParseLimits, load_workflow, parse_workflow
 
@@ -355,3 +355,50 @@ def test_the_number_of_values_is_bounded(test_host):
     [problem] = text_problems(test_host, text)
     assert "more than 100,000 values" in problem.message and problem.line == 5
     assert parse_workflow(text, test_host, limits=ParseLimits(max_values=200_000))
+
+
+BUGGY_PLUGIN = '''
+from pydantic import field_validator
+
+from autoglm import NodeModel, NodeType, hookimpl
+
+
+class Config(NodeModel):
+    size: int = 1
+
+    @field_validator("size")
+    @classmethod
+    def check(cls, value):
+        raise RuntimeError("the plugin's own bug")
+
+
+class Inputs(NodeModel):
+    value: int = 0
+
+
+class BuggyNode(NodeType):
+    """A node type whose config check raises RuntimeError, which pydantic passes through."""
+
+    name = "buggy.node"
+    Config = Config
+    Inputs = Inputs
+    Outputs = Inputs
+
+    def execute(self, inputs, context):
+        return inputs
+
+
+@hookimpl
+def register_nodes(register):
+    register(BuggyNode)
+'''
+
+
+def test_a_plugin_whose_validation_raises_is_a_located_problem(tmp_path):
+    (tmp_path / "buggy.py").write_text(BUGGY_PLUGIN)
+    host = Host.load(PluginSelection(allow=("buggy",), plugin_dirs=(str(tmp_path),)))
+    text = "nodes:\n  - id: a\n    type: buggy.node\n    config: {size: 2}\n"
+    [problem] = text_problems(host, text)
+    assert (problem.line, problem.node, problem.field) == (4, "a", "config")
+    assert 'raised RuntimeError: "the plugin\'s own bug"' in problem.message
+    assert "internal validator error" not in problem.message

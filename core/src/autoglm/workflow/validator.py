@@ -391,6 +391,13 @@ class _Validator:
                     node=node.id,
                     field="config." + ".".join(loc) if loc else "config",
                 )
+        except Exception as exc:  # a plugin's validator that raises more than ValueError
+            self.problem(
+                _plugin_bug(node.type, "config", exc),
+                line=line_of(raw, "config") or node.line,
+                node=node.id,
+                field="config",
+            )
         fields = node_type.Inputs.model_fields
         inputs_raw = _mapping_or_empty(raw.get("inputs"))
         for name, value in node.inputs.items():
@@ -407,6 +414,13 @@ class _Validator:
                 except ValidationError as exc:
                     self.problem(
                         f"{_first_error(exc)} (found {short(value)})",
+                        line=line_of(inputs_raw, name),
+                        node=node.id,
+                        field=f"inputs.{name}",
+                    )
+                except Exception as exc:
+                    self.problem(
+                        _plugin_bug(node.type, f"input {name!r}", exc),
                         line=line_of(inputs_raw, name),
                         node=node.id,
                         field=f"inputs.{name}",
@@ -579,6 +593,14 @@ class _Validator:
                 field="inputs",
             )
         return order
+
+
+def _plugin_bug(type_name: str, what: str, exc: Exception) -> str:
+    """A node type's own validation raised something pydantic does not turn into an error."""
+    return (
+        f"checking the {what} of {type_name} raised {type(exc).__name__}: {short(str(exc))} "
+        "(a bug in the plugin that provides it)"
+    )
 
 
 def _mapping_or_empty(value: Any) -> Any:

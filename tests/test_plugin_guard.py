@@ -196,3 +196,20 @@ def test_a_damaged_probe_cache_means_probing_again(site: Path, tmp_path: Path):
     (home / "plugin-probe.json").write_text('{"version": 1, "entries": [1]}')
     plugins = _listing(run_cli("plugins", "--json", env=_env(site, home)))
     assert plugins["bad_osexit"]["status"] == "failed"
+
+
+def test_process_isolated_nodes_skip_a_plugin_known_to_kill_its_interpreter(
+    site: Path, tmp_path: Path
+):
+    """A worker rebuilds the host from the run's selection; it must not import the plugin that
+    the command set aside, or every process-isolated node of the run dies with it."""
+    _install(site, "bad_osexit", "import os\nos._exit(7)")
+    workflow = tmp_path / "wf.yaml"
+    workflow.write_text(
+        CORE_WORKFLOW.replace("config: {value: 41}", "config: {value: 41}\n    timeout: 60")
+    )
+    ran = run_cli(
+        "run", str(workflow), "--json", "--no-progress", env=_env(site, tmp_path / "home")
+    )
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert json.loads(ran.stdout)["outputs"] == {"answer": 41}

@@ -116,9 +116,12 @@ class NodeContext:
 
     @property
     def host(self) -> Host:
-        """The plugin host, rebuilt from the selection when this context crossed a process."""
+        """The plugin host, rebuilt from the selection when this context crossed a process,
+        without the plugins that the command found to kill their interpreter (``plugin_probe``)."""
         if self._host is None:
-            self._host = Host.load(self.selection)
+            from autoglm.plugin_probe import load_host
+
+            self._host = load_host(self.selection, self.home, probe_new=False)
         return self._host
 
     def node_type_class(self, name: str) -> type[NodeType]:

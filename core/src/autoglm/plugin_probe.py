@@ -92,10 +92,16 @@ def probing_enabled() -> bool:
     return os.environ.get(ENV_PROBE, "1").strip().lower() not in {"0", "false", "no", "off"}
 
 
-def load_host(selection: PluginSelection, home: Path, *, check: bool = False) -> Host:
+def load_host(
+    selection: PluginSelection, home: Path, *, check: bool = False, probe_new: bool = True
+) -> Host:
     """``Host.load(selection)``, after importing in a child every selected plugin that is new or
     changed since it was last probed (every one when ``check``); plugins that kill the child are
-    recorded as failed and never imported here. Raises ``PluginError`` as ``Host.load`` does."""
+    recorded as failed and never imported here. Raises ``PluginError`` as ``Host.load`` does.
+
+    ``probe_new=False`` only applies what ``home`` remembers, starting no child: for a process
+    that rebuilds the host of a command that probed already (a node's worker process), which
+    must set aside the same plugins or die of them."""
     if not probing_enabled() and not (check and os.name == "posix"):
         return Host.load(selection)
     host = Host(selection)
@@ -112,7 +118,7 @@ def load_host(selection: PluginSelection, home: Path, *, check: bool = False) ->
     to_probe = [
         info.name
         for info in candidates
-        if info.name not in known and (check or keys[info.name] is not None)
+        if info.name not in known and (check or keys[info.name] is not None) and probe_new
     ]
     probed = probe(selection, to_probe) if to_probe else {}
     if probed:

@@ -58,7 +58,7 @@ def compile_pattern(
             reason = reason.decode("utf-8", "replace")
         raise UnsafePatternError(
             f"regular expression {pattern!r} refused by the linear-time engine (RE2): {reason}; "
-            "backreferences and look-around are not supported"
+            "(RE2 syntax: no backreferences or look-around)"
         ) from None
 
 

@@ -402,3 +402,12 @@ def test_a_plugin_whose_validation_raises_is_a_located_problem(tmp_path):
     assert (problem.line, problem.node, problem.field) == (4, "a", "config")
     assert 'raised RuntimeError: "the plugin\'s own bug"' in problem.message
     assert "internal validator error" not in problem.message
+
+
+def test_the_service_catalogue_lists_a_non_utf8_workflow_as_invalid(test_host, tmp_path):
+    from autoglm.service.catalogue import Catalogue
+
+    (tmp_path / "bad.yaml").write_bytes(BASE.encode("utf-16"))
+    entry = Catalogue(tmp_path).describe("bad", test_host)
+    assert not entry.valid and entry.problems[0].file == "bad.yaml"
+    assert "UTF-16" in entry.problems[0].message

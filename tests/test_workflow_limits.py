@@ -17,7 +17,7 @@ from core_helpers import run_cli
 from autoglm.engine import Engine
 from autoglm.errors import WorkflowError, WorkflowProblem
 from autoglm.plugins import Host, PluginSelection
-from autoglm.service.catalogue import check_inline_yaml
+from autoglm.service.catalogue import Catalogue, check_inline_yaml
 from autoglm.workflow import ParseLimits, load_workflow, parse_workflow
 
 BASE = """\
@@ -405,8 +405,6 @@ def test_a_plugin_whose_validation_raises_is_a_located_problem(tmp_path):
 
 
 def test_the_service_catalogue_lists_a_non_utf8_workflow_as_invalid(test_host, tmp_path):
-    from autoglm.service.catalogue import Catalogue
-
     (tmp_path / "bad.yaml").write_bytes(BASE.encode("utf-16"))
     entry = Catalogue(tmp_path).describe("bad", test_host)
     assert not entry.valid and entry.problems[0].file == "bad.yaml"

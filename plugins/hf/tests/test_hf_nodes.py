@@ -54,6 +54,25 @@ def test_generate_through_a_server(tiny_qwen2, autoglm_home):
     assert out.text == "autoglm is a workflow engine ."
 
 
+def test_raw_generation_through_a_server_skips_the_chat_template(tiny_qwen2, autoglm_home):
+    """Issue 19: ``chat: false`` with a ``base_url`` used to go through /chat/completions, so
+    the server wrapped the raw text in the chat template ("is is a workflow" instead of
+    "paris"). A raw prompt must reach /v1/completions and complete like the local model."""
+    from autoglm_hf.adapters import load_causal_lm
+
+    local = load_causal_lm(tiny_qwen2, device="cpu")
+    config = {"max_new_tokens": 3, "chat": False, "stop": ["."]}
+    prompts = {"prompts": ["the capital of france is", "the capital of italy is"]}
+    local_config = {**config, "model": tiny_qwen2, "device": "cpu"}
+    here = run_node(GenerateNode, local_config, prompts, home=autoglm_home)
+    with serve_in_thread(create_app(local, "tiny")) as url:
+        remote = run_node(
+            GenerateNode, {**config, "model": "tiny", "base_url": url}, prompts, home=autoglm_home
+        )
+    assert here.texts == ["paris", "rome"]
+    assert remote.texts == here.texts
+
+
 def test_missing_api_key_variable_is_named(autoglm_home, monkeypatch):
     monkeypatch.delenv("AUTOGLM_TEST_KEY", raising=False)
     config = {"model": "m", "base_url": "http://127.0.0.1:9/v1", "api_key_env": "AUTOGLM_TEST_KEY"}

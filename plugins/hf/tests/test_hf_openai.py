@@ -33,10 +33,10 @@ def test_chat_generation_matches_the_local_model(server, local):
     remote = from_spec({"kind": "openai", "model": "tiny-qwen", "base_url": server})
     prompts = [
         [{"role": "user", "content": "what is autoglm ?"}],
-        "what is autoglm ?",  # a plain string is sent as one user message
+        "the capital of france is",  # a plain string is raw text, as for the local model
     ]
-    expected = local.generate([prompts[0]], max_new_tokens=10)
-    assert remote.generate(prompts, max_new_tokens=10) == expected * 2
+    expected = local.generate(prompts, max_new_tokens=10)
+    assert remote.generate(prompts, max_new_tokens=10) == expected
     assert remote.generate(prompts[:1], stop=["engine"]) == ["autoglm is a workflow"]
 
 
@@ -52,8 +52,12 @@ def test_scoring_over_echo_logprobs_matches_local(server, local):
 def test_unknown_model_is_not_retried(server):
     remote = OpenAIChatModel("other", base_url=server, retries=3, backoff=0.01)
     with pytest.raises(ServerError, match=r"HTTP 404 \(not retried\).*not served here"):
-        remote.generate(["hi"])
+        remote.generate([HI])
     assert remote.attempts == 1
+
+
+#: A chat prompt: the misbehaving apps below only serve /v1/chat/completions.
+HI = [{"role": "user", "content": "hi"}]
 
 
 def _flaky_app(failures: int, delay: float = 0.0) -> FastAPI:
@@ -76,7 +80,7 @@ def _flaky_app(failures: int, delay: float = 0.0) -> FastAPI:
 def test_retries_transient_errors_then_succeeds():
     with serve_in_thread(_flaky_app(failures=2)) as url:
         remote = OpenAIChatModel("m", base_url=url, retries=2, backoff=0.01)
-        assert remote.generate(["hi"], stop=["STOP"]) == ["ok"]
+        assert remote.generate([HI], stop=["STOP"]) == ["ok"]
         assert remote.attempts == 3
 
 
@@ -84,7 +88,7 @@ def test_gives_up_after_the_last_retry():
     with serve_in_thread(_flaky_app(failures=10)) as url:
         remote = OpenAIChatModel("m", base_url=url, retries=1, backoff=0.01)
         with pytest.raises(ServerError, match=r"failed after 2 attempt\(s\); last: HTTP 503"):
-            remote.generate(["hi"])
+            remote.generate([HI])
 
 
 def test_timeout_is_enforced_and_reported():
@@ -92,7 +96,7 @@ def test_timeout_is_enforced_and_reported():
         remote = OpenAIChatModel("m", base_url=url, timeout=0.2, retries=0)
         started = time.monotonic()
         with pytest.raises(ServerError, match=r"timed out after 0\.2s"):
-            remote.generate(["hi"])
+            remote.generate([HI])
         assert time.monotonic() - started < 0.9
 
 
@@ -103,4 +107,4 @@ def test_unreachable_server_and_missing_scoring_endpoint():
             remote.score("a", ["b"])
     closed = OpenAIChatModel("m", base_url=url, retries=1, backoff=0.01)
     with pytest.raises(ServerError, match="could not connect"):
-        closed.generate(["hi"])
+        closed.generate([HI])

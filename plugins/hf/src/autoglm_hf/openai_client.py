@@ -1,11 +1,12 @@
 """A ``TextModel`` for OpenAI-compatible servers (vLLM, Ollama, llama.cpp's server, TGI).
 
 Teams often serve GLM and Qwen behind ``/v1/chat/completions``; workflow nodes then talk to
-the server exactly as to a local model. Requests go through httpx with a timeout; connection
-errors, timeouts, 429 and 5xx answers are retried with exponential back-off, other 4xx
-answers fail at once with the server's own message. ``score`` uses the legacy
-``/v1/completions`` endpoint with ``echo`` and ``logprobs`` (supported by vLLM and the bundled
-``autoglm_hf.serve``); servers without it give a clear error.
+the server exactly as to a local model: chat messages go to ``/v1/chat/completions``, a plain
+string to ``/v1/completions`` as raw text (the local adapter's rule too). Requests go through
+httpx with a timeout; connection errors, timeouts, 429 and 5xx answers are retried with
+exponential back-off, other 4xx answers fail at once with the server's own message.
+``score`` uses ``/v1/completions`` with ``echo`` and ``logprobs`` (supported by vLLM and the
+bundled ``autoglm_hf.serve``); servers without it give a clear error.
 """
 
 from __future__ import annotations
@@ -84,18 +85,24 @@ class OpenAIChatModel:
                 ) from exc
         raise ServerError(f"{url}: failed after {self.retries + 1} attempt(s); last: {last}")
 
-    def _chat(self, prompt: str | list[dict], options: dict[str, Any]) -> str:
-        messages = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt
-        body = self._post(
-            "/chat/completions",
-            {"model": self.model_id, "messages": check_messages(messages), **options},
-        )
+    def _complete(self, prompt: str | list[dict], options: dict[str, Any]) -> str:
+        """One answer: chat messages through ``/chat/completions``, a plain string as raw text
+        through ``/completions``, exactly as the local adapter treats them (a string sent as a
+        chat message would be wrapped in the chat template a base model never saw)."""
+        if isinstance(prompt, str):
+            path, payload, where = "/completions", {"prompt": prompt}, ("text",)
+        else:
+            path, payload = "/chat/completions", {"messages": check_messages(prompt)}
+            where = ("message", "content")
+        body = self._post(path, {"model": self.model_id, **payload, **options})
         try:
-            content = body["choices"][0]["message"]["content"]
+            content = body["choices"][0]
+            for key in where:
+                content = content[key]
         except (KeyError, IndexError, TypeError) as exc:
             raise ServerError(
-                f"{self.base_url}/chat/completions: expected choices[0].message.content in the "
-                f"answer, got {str(body)[:300]}"
+                f"{self.base_url}{path}: expected choices[0].{'.'.join(where)} in the answer, "
+                f"got {str(body)[:300]}"
             ) from exc
         return truncate_at_stop(content or "", options.get("stop")).strip()
 
@@ -109,8 +116,9 @@ class OpenAIChatModel:
         stop: list[str] | None = None,
         seed: int | None = None,
     ) -> list[str]:
-        """One chat completion per prompt (a plain string becomes one user message). Requests
-        run ``concurrency`` at a time: servers batch concurrent requests themselves."""
+        """One completion per prompt: chat messages as a chat completion, a plain string as a
+        raw text completion. Requests run ``concurrency`` at a time: servers batch concurrent
+        requests themselves."""
         options: dict[str, Any] = {
             "max_tokens": max_new_tokens,
             "temperature": temperature,
@@ -121,9 +129,9 @@ class OpenAIChatModel:
         if seed is not None:
             options["seed"] = seed
         if len(prompts) <= 1 or self.concurrency == 1:
-            return [self._chat(p, options) for p in prompts]
+            return [self._complete(p, options) for p in prompts]
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            return list(pool.map(lambda p: self._chat(p, options), prompts))
+            return list(pool.map(lambda p: self._complete(p, options), prompts))
 
     def score(self, prompt: str, continuations: list[str]) -> list[float]:
         """Sum of the log-probabilities the server reports for the continuation's tokens."""

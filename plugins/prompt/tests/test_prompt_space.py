@@ -92,7 +92,7 @@ def test_split_is_disjoint_stratified_and_seeded():
 def test_bad_data_names_the_file_and_row(tmp_path):
     bad = tmp_path / "bad.tsv"
     bad.write_text("text\tlabel\nfine\t1\n\t0\n")
-    with pytest.raises(ValueError, match=r"'bad.tsv', row 2: expected fields 'text' and 'label'"):
+    with pytest.raises(ValueError, match=r"'bad.tsv', row 2 \(line 3\), column 'text': empty"):
         load_examples(bad)
     with pytest.raises(FileNotFoundError, match="'nope.tsv' not found"):
         load_examples("nope.tsv")

@@ -13,6 +13,7 @@ import json
 import os
 import random
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,36 +39,117 @@ def load_examples(
     label_field: str = "label",
     limit: int | None = None,
 ) -> list[Example]:
-    """Read ``.tsv``, ``.csv`` or ``.jsonl`` rows into examples; errors name file and row."""
+    """Read ``.tsv``, ``.csv`` or ``.jsonl`` rows into examples; errors name file, row (and
+    line) and column."""
     file = resolve_path(path)
     if not file.is_file():
         raise FileNotFoundError(
             f"data file {str(path)!r} not found (also looked in the data folder {data_dir()})"
         )
     suffix = file.suffix.lower()
+    fields = (text_field, label_field)
     if suffix in (".tsv", ".csv"):
-        with file.open(newline="", encoding="utf-8") as handle:
-            delimiter = "\t" if suffix == ".tsv" else ","
-            quoting = csv.QUOTE_NONE if suffix == ".tsv" else csv.QUOTE_MINIMAL
-            rows: list[dict[str, Any]] = list(
-                csv.DictReader(handle, delimiter=delimiter, quoting=quoting)
-            )
+        rows = _read_delimited(file, "\t" if suffix == ".tsv" else ",", fields)
     elif suffix in (".jsonl", ".json"):
-        rows = [json.loads(line) for line in file.read_text().splitlines() if line.strip()]
+        rows = _read_jsonl(file)
     else:
         raise ValueError(f"data file {file.name!r}: expected .tsv, .csv or .jsonl, got {suffix!r}")
     out: list[Example] = []
-    for number, row in enumerate(rows, start=1):
-        missing = [f for f in (text_field, label_field) if row.get(f) in (None, "")]
-        if missing:
-            raise ValueError(
-                f"data file {file.name!r}, row {number}: expected fields {text_field!r} and "
-                f"{label_field!r}, missing {missing} (fields found: {sorted(row)})"
-            )
+    for number, (where, row) in enumerate(rows, start=1):
+        for field in fields:
+            if row.get(field) in (None, ""):
+                raise ValueError(
+                    f"data file {file.name!r}, row {number} ({where}), column {field!r}: empty or "
+                    f"missing (expected fields {text_field!r} and {label_field!r}; fields found: "
+                    f"{sorted(row)})"
+                )
         out.append({"text": str(row[text_field]).strip(), "label": str(row[label_field]).strip()})
         if limit is not None and len(out) >= limit:
             break
     return out
+
+
+def _lines(first: int, last: int) -> str:
+    return f"line {first}" if first == last else f"lines {first}-{last}"
+
+
+def _read_delimited(
+    file: Path, delimiter: str, fields: tuple[str, ...]
+) -> Iterator[tuple[str, dict[str, str]]]:
+    """Rows of a TSV or CSV with real quoting (as pandas and spreadsheets write them: a field
+    holding the delimiter, a quote or a newline is quoted, inner quotes doubled), each with its
+    line span. A GLUE-style TSV without quotes reads the same. Rows of the wrong width are
+    errors naming the row, its lines and the column: with quoting, an unbalanced quote swallows
+    the following lines, and that is what the span then shows."""
+    with file.open(newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle, delimiter=delimiter, quoting=csv.QUOTE_MINIMAL, strict=True)
+        try:
+            header = next(reader, None)
+        except csv.Error as exc:
+            raise ValueError(f"data file {file.name!r}, header (line 1): {exc}") from exc
+        if header is None:
+            raise ValueError(f"data file {file.name!r}: empty (expected a header line)")
+        header = [h.strip() for h in header]
+        if any(f not in header for f in fields):
+            raise ValueError(
+                f"data file {file.name!r}, header (line 1): expected columns "
+                f"{' and '.join(map(repr, fields))}, found {header}"
+            )
+        number, last = 0, reader.line_num
+        while True:
+            first = last + 1
+            try:
+                values = next(reader, None)
+            except csv.Error as exc:
+                hint = (
+                    f"; a quote opened on line {first} runs on: an unbalanced quote?"
+                    if reader.line_num > first
+                    else ""
+                )
+                raise ValueError(
+                    f"data file {file.name!r}, row {number + 1} ({_lines(first, reader.line_num)})"
+                    f": {exc}{hint}"
+                ) from exc
+            if values is None:
+                return
+            number, last = number + 1, reader.line_num
+            where = _lines(first, last)
+            if not values or values == [""]:
+                continue  # a blank line
+            if len(values) != len(header):
+                missing = header[len(values) :]
+                detail = (
+                    f"column {missing[0]!r} is missing"
+                    if missing
+                    else f"an unquoted {'tab' if delimiter == chr(9) else 'comma'} in a text?"
+                )
+                if last > first:
+                    detail += "; the row spans several lines: an unbalanced quote?"
+                raise ValueError(
+                    f"data file {file.name!r}, row {number} ({where}): expected "
+                    f"{len(header)} fields {header}, got {len(values)}: {detail}"
+                )
+            yield where, dict(zip(header, values, strict=True))
+
+
+def _read_jsonl(file: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """One JSON object per line; a line that is not one is an error naming it."""
+    with file.open(encoding="utf-8") as handle:
+        for line_number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except ValueError as exc:
+                raise ValueError(
+                    f"data file {file.name!r}, line {line_number}: not valid JSON ({exc})"
+                ) from exc
+            if not isinstance(row, dict):
+                raise ValueError(
+                    f"data file {file.name!r}, line {line_number}: expected a JSON object, got "
+                    f"{type(row).__name__}"
+                )
+            yield f"line {line_number}", row
 
 
 def write_jsonl(path: str | os.PathLike[str], examples: list[Example]) -> str:

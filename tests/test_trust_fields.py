@@ -45,6 +45,7 @@ EXEMPT = {
     ("eval.metrics", "config.labels"): "class names, not files",
     ("eval.gate", "inputs.champion_pred"): "predictions, not files",
     ("gnn.planetoid", "config.name"): "a file-name stem; its pattern keeps it a single name",
+    ("gnn.geomgcn", "config.name"): "a folder name under root; its pattern keeps it one name",
     ("gnn.train", "config.sparse_features"): "a choice of how features are multiplied",
     ("eval.weak_labels", "config.rules"): "labelling rules (regexes run in RE2), no paths",
     ("prompt.reoptimise", "config.rules"): "labelling rules (regexes run in RE2), no paths",

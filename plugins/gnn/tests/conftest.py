@@ -48,3 +48,14 @@ def cora_file(tmp_path_factory, planetoid_root) -> Path:
     path = tmp_path_factory.mktemp("cora") / "cora.bin"
     save_graph(path, read_planetoid(planetoid_root, "cora"))
     return path
+
+
+@pytest.fixture(scope="session")
+def geomgcn_root() -> Path:
+    """The shared Geom-GCN folder (Actor and its splits), or a skip naming what is missing."""
+    from autoglm_gnn.paths import geomgcn_dir
+
+    root = geomgcn_dir()
+    if not (root / "film" / "out1_graph_edges.txt").is_file():
+        pytest.skip(f"Actor (film) files not found in {root} (set AUTOGLM_DATA_DIR)")
+    return root

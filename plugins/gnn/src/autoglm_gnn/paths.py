@@ -11,3 +11,8 @@ from autoglm.paths import data_dir
 def planetoid_dir() -> Path:
     """The folder holding the raw Planetoid files ``ind.<name>.*``."""
     return data_dir() / "planetoid"
+
+
+def geomgcn_dir() -> Path:
+    """The folder holding the Geom-GCN graphs (``film/``...) and their ``splits/``."""
+    return data_dir() / "geomgcn"

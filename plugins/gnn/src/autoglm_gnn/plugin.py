@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from autoglm import hookimpl
-from autoglm_gnn.nodes.loaders import FilesNode, PlanetoidNode, SyntheticNode
+from autoglm_gnn.nodes.loaders import FilesNode, GeomGCNNode, PlanetoidNode, SyntheticNode
 from autoglm_gnn.nodes.profile import ProfileNode
 from autoglm_gnn.nodes.training import EvaluateNode, PredictNode, TrainNode
 
@@ -11,6 +11,7 @@ NODE_TYPES = (
     SyntheticNode,
     PlanetoidNode,
     FilesNode,
+    GeomGCNNode,
     ProfileNode,
     TrainNode,
     EvaluateNode,

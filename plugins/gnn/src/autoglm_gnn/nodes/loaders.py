@@ -3,12 +3,13 @@ can read the graph by path and warm-start from runs on graphs with a similar pro
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from pydantic import Field, model_validator
 
 from autoglm import NodeContext, NodeModel, NodeType
-from autoglm.policy import InputPath, UnpickleFrom
+from autoglm.policy import InputDir, InputPath, UnpickleFrom
 
 GRAPH_FILE = "graph.bin"
 
@@ -140,6 +141,71 @@ class PlanetoidNode(_Loader):
 
         root = (inputs.root if inputs else None) or self.config.root or str(planetoid_dir())
         return read_planetoid(root, self.config.name)
+
+
+class GeomGCNConfig(NodeModel):
+    root: InputDir = Field(
+        "",
+        description="folder holding <name>/out1_*.txt and splits/ (read only: text and .npz "
+        "without pickles); empty: $AUTOGLM_DATA_DIR/geomgcn",
+    )
+    name: str = Field(
+        "film",
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="graph folder: film (alias actor), cornell, texas, wisconsin, chameleon, "
+        "squirrel (a plain name: it is joined to root)",
+    )
+    split: int = Field(0, ge=0, le=99, description="which of the 10 standard splits (0-9)")
+    row_normalise: bool = Field(
+        True, description="divide each feature row by its sum (Geom-GCN's preprocessing)"
+    )
+
+
+class GeomGCNInputs(NodeModel):
+    root: InputDir | None = Field(
+        None, description="folder of the geom-gcn files, overriding config.root (a run input)"
+    )
+
+
+class GeomGCNNode(_Loader):
+    """A Geom-GCN benchmark graph (Actor, WebKB, Wikipedia) with one of its 10 splits."""
+
+    name = "gnn.geomgcn"
+    description = "Geom-GCN heterophily graph (Actor/film, WebKB...) with one of its 10 splits"
+    Config = GeomGCNConfig
+    Inputs = GeomGCNInputs
+
+    @staticmethod
+    def _root(config: GeomGCNConfig, inputs: GeomGCNInputs | None) -> str:
+        from autoglm_gnn.paths import geomgcn_dir
+
+        return (inputs.root if inputs else None) or config.root or str(geomgcn_dir())
+
+    @classmethod
+    def state_fingerprint(
+        cls, config: GeomGCNConfig, inputs: GeomGCNInputs, context: NodeContext
+    ) -> str:
+        """The two text files and the split file it reads."""
+        from autoglm.fingerprints import files_fingerprint
+        from autoglm_gnn.geomgcn import folder_name, split_file
+
+        root = cls._root(config, inputs)
+        folder = Path(root) / folder_name(config.name)
+        return files_fingerprint(
+            [
+                folder / "out1_node_feature_label.txt",
+                folder / "out1_graph_edges.txt",
+                split_file(root, config.name, config.split),
+            ]
+        )
+
+    def build(self, context: NodeContext, inputs: Any = None):
+        from autoglm_gnn.geomgcn import read_geomgcn
+
+        cfg: GeomGCNConfig = self.config
+        return read_geomgcn(
+            self._root(cfg, inputs), cfg.name, cfg.split, normalise=cfg.row_normalise
+        )
 
 
 class FilesConfig(NodeModel):

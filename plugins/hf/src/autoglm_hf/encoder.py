@@ -104,6 +104,14 @@ class HFEncoder:
     def tokenizer(self) -> Any:
         return self.backend.tokenizer
 
+    def count_cached(self, texts: list[str]) -> int:
+        """How many distinct ``texts`` the on-disk cache already holds: what a caller counting
+        model calls (a budget, a cost report) must not count as calls."""
+        if self.cache is None:
+            return 0
+        digests = list(dict.fromkeys(text_digest(t) for t in texts))
+        return len(self.cache.get_many(self.model_id, digests))
+
     def embed(self, texts: list[str], *, batch_size: int = 32) -> np.ndarray:
         """(n, d) float32, L2-normalised rows; texts already in the cache are not recomputed."""
         texts = list(texts)

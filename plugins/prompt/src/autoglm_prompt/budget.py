@@ -6,7 +6,9 @@ through a paid API bill. While running, every call is charged; a charge over the
 ``BudgetExhausted``, which the optimiser catches to stop and keep the best prompt so far.
 
 What counts as one call: one text sent to an encoder (texts already embedded in this run are
-free), one ``score(prompt, continuations)`` request, one generated completion.
+free), one ``score(prompt, continuations)`` request, one generated completion. A text the
+encoder finds in its on-disk cache costs no model work: it is a cache hit, counted apart and
+never charged, so a rerun over cached texts reports (and spends) no calls.
 """
 
 from __future__ import annotations
@@ -26,13 +28,16 @@ class BudgetExhausted(RuntimeError):
 class CallBudget:
     max_calls: int | None = None
     used: int = 0
+    cache_hits: int = 0
 
     @property
     def left(self) -> int | None:
         return None if self.max_calls is None else self.max_calls - self.used
 
-    def charge(self, calls: int) -> None:
-        """Account for ``calls`` calls about to be made; refuse if they do not fit."""
+    def charge(self, calls: int, *, cache_hits: int = 0) -> None:
+        """Account for ``calls`` calls about to be made; refuse if they do not fit. Cache hits
+        are recorded but never refused: they cost no model work."""
+        self.cache_hits += cache_hits
         if self.max_calls is not None and self.used + calls > self.max_calls:
             raise BudgetExhausted(
                 f"call budget exhausted: {self.used} used + {calls} needed > max_calls "

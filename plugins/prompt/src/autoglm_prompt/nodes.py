@@ -120,7 +120,8 @@ class OptimiseOutputs(NodeModel):
     prompt: str = Field(description="JSON file of the best prompt candidate")
     best_score: float
     start_score: float
-    calls: int
+    calls: int = Field(description="Real model calls (texts embedded, prompts scored)")
+    cache_hits: int = Field(0, description="Texts found in the on-disk cache: not model calls")
     estimated_calls: int
     candidates_scored: int
     summary: dict[str, Any]
@@ -151,6 +152,7 @@ class OptimiseNode(NodeType):
             best_score=result.best_score,
             start_score=result.start_score,
             calls=result.calls,
+            cache_hits=result.cache_hits,
             estimated_calls=result.estimated_calls,
             candidates_scored=len(result.trials),
             summary=result.best.summary(),
@@ -179,7 +181,8 @@ class EvaluateOutputs(NodeModel):
     report: dict[str, Any]
     y_true: list[str]
     y_pred: list[str | None]
-    calls: int
+    calls: int = Field(description="Real model calls")
+    cache_hits: int = Field(0, description="Texts found in the on-disk cache: not model calls")
 
 
 class EvaluateNode(NodeType):
@@ -222,6 +225,7 @@ class EvaluateNode(NodeType):
             y_true=truth,
             y_pred=predictions,
             calls=budget.used,
+            cache_hits=budget.cache_hits,
         )
 
 
@@ -236,6 +240,8 @@ class BaselineOutputs(NodeModel):
     prompt: str = Field(description="JSON file of the best hand-written prompt on train")
     scores: list[float]
     best_index: int
+    calls: int = Field(description="Real model calls, all prompts together")
+    cache_hits: int = Field(0, description="Texts found in the on-disk cache: not model calls")
 
 
 class BaselineNode(NodeType):
@@ -258,7 +264,8 @@ class BaselineNode(NodeType):
         assert isinstance(cfg, BaselineConfig)
         candidates = [PromptCandidate.model_validate(p) for p in cfg.prompts]
         rows = read_jsonl(inputs.data)
-        scorer = build_scorer(cfg, context, CallBudget())
+        budget = CallBudget()
+        scorer = build_scorer(cfg, context, budget)
         scores = []
         for i, candidate in enumerate(candidates):
             predictions, _ = scorer.predict(candidate, [r["text"] for r in rows])
@@ -266,7 +273,13 @@ class BaselineNode(NodeType):
             context.progress(i + 1, len(candidates), f"prompt {i}: {scores[-1]:.4f}")
         best = max(range(len(scores)), key=scores.__getitem__)
         path = write_prompt(context.artifacts_dir / "baseline.json", candidates[best])
-        return BaselineOutputs(prompt=path, scores=scores, best_index=best)
+        return BaselineOutputs(
+            prompt=path,
+            scores=scores,
+            best_index=best,
+            calls=budget.used,
+            cache_hits=budget.cache_hits,
+        )
 
 
 # ------------------------------------------------------------------------ prompt.reoptimise

@@ -47,6 +47,7 @@ class Result:
     calls: int
     estimated_calls: int
     planned_candidates: int
+    cache_hits: int = 0
     stopped: str | None = None
     instructions: list[str] = field(default_factory=list)
 
@@ -230,6 +231,7 @@ class PromptOptimizer:
             start_score=start_score,
             trials=self._trials,
             calls=self.scorer.budget.used,
+            cache_hits=self.scorer.budget.cache_hits,
             estimated_calls=self.estimated_calls,
             planned_candidates=self.candidates,
             stopped=stopped,

@@ -72,7 +72,9 @@ class EncoderScorer:
     def embed(self, texts: list[str]) -> np.ndarray:
         missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
         if missing:
-            self.budget.charge(len(missing))
+            count_cached = getattr(self.encoder, "count_cached", None)
+            hits = count_cached(missing) if count_cached else 0
+            self.budget.charge(len(missing) - hits, cache_hits=hits)
             vectors = self.encoder.embed(missing, batch_size=self.batch_size)
             self._vectors.update(zip(missing, np.asarray(vectors, dtype=np.float32), strict=True))
         return np.stack([self._vectors[t] for t in texts])

@@ -129,3 +129,18 @@ def test_input_values_that_are_not_yaml_are_taken_as_text(tmp_path: Path):
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["outputs"]["task"] == "summary"
+
+
+def test_a_string_input_that_reads_as_yaml_stays_the_text_given(tmp_path: Path):
+    """Issue 19: ``-i text="Summarise: ..."`` (the QA config's own example) read as the YAML
+    mapping ``{Summarise: ...}`` and failed the ``str`` type; a declared ``str`` input takes
+    the text exactly as given (and ``-i text=42`` is the text "42")."""
+    wf = tmp_path / "wf.yaml"
+    wf.write_text(GOOD)
+    env = {"AUTOGLM_HOME": str(tmp_path / "h")}
+    result = run_cli("run", str(wf), "-i", "text=Summarise: a text", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)["outputs"]
+    assert data["task"] == "summary" and data["chunks"][0] == "Summarise: a text"
+    result = run_cli("run", str(wf), "-i", "text=42", "--json", env=env)
+    assert result.returncode == 0, result.stderr

@@ -189,8 +189,16 @@ def main() -> None:
     """
 
 
-def _parse_inputs(pairs: tuple[str, ...], inputs_file: str | None) -> dict[str, Any]:
+def _parse_inputs(
+    pairs: tuple[str, ...], inputs_file: str | None, declared: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Run inputs from ``--inputs-file`` and ``-i KEY=VALUE``. A ``-i`` value is read as YAML
+    (``-i epochs=50`` is an int), except for an input the workflow declares ``type: str``: that
+    one is the text as given, since a sentence such as ``Summarise: ...`` reads as a YAML
+    mapping and ``42`` as a number."""
     import yaml
+
+    declared = declared or {}
 
     values: dict[str, Any] = {}
     if inputs_file:
@@ -204,6 +212,9 @@ def _parse_inputs(pairs: tuple[str, ...], inputs_file: str | None) -> dict[str, 
         name, sep, raw = pair.partition("=")
         if not sep or not name:
             raise click.BadParameter(f"expected KEY=VALUE, found {pair!r}", param_hint="-i")
+        if getattr(declared.get(name), "type", None) == "str":
+            values[name] = raw
+            continue
         try:  # typed when it reads as YAML (-i epochs=50 is an int), else the text as given
             values[name] = yaml.safe_load(raw) if raw else ""
         except yaml.YAMLError:
@@ -263,7 +274,7 @@ def run(
 
     host = _load_host(_selection(**plugin_args), home)
     wf = load_workflow(workflow, host)
-    inputs = _parse_inputs(pairs, inputs_file)
+    inputs = _parse_inputs(pairs, inputs_file, wf.inputs)
     store = _store(home)
     policy = _policy(sandbox, policy_file, wf, host, inputs, store.home)
     engine = Engine(

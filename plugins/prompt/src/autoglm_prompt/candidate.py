@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from autoglm_hf.templates import placeholders
+from autoglm_hf.api import placeholders
 
 DEFAULT_TEMPLATE = "Text: {text}\nAnswer: {label}"
 Calibration = Literal["none", "content_free", "batch"]

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from autoglm import NodeModel
-from autoglm_hf.node_config import ModelSpec
+from autoglm_hf.api import ModelSpec
 from autoglm_prompt.space import PromptSpace
 
 DEFAULT_MODEL = {"kind": "hf-encoder", "model": "default"}

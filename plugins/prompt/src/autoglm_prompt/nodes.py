@@ -194,7 +194,7 @@ class EvaluateNode(NodeType):
     Outputs = EvaluateOutputs
 
     def execute(self, inputs: EvaluateInputs, context: NodeContext) -> EvaluateOutputs:
-        from autoglm_eval.metrics import classification_report
+        from autoglm_eval.api import classification_report
         from autoglm_prompt.budget import CallBudget
         from autoglm_prompt.candidate import PromptCandidate
         from autoglm_prompt.data import read_jsonl

@@ -54,7 +54,7 @@ class Result:
 
 def metric_value(metric: Metric, y_true: list[str], y_pred: list[str | None]) -> float:
     """The score a candidate is ranked by (shared with the evaluator plugin)."""
-    from autoglm_eval.metrics import classification_report, correctness
+    from autoglm_eval.api import classification_report, correctness
 
     if metric == "accuracy":
         right = correctness(y_true, y_pred)

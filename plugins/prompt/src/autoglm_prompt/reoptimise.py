@@ -54,8 +54,7 @@ def state_fingerprint(cfg: ReoptimiseConfig, champion_file: str | None, context:
     """What the step reads besides its config: the feedback rows, this task's champion and
     watermark in the store, and the champion file it falls back on."""
     from autoglm.fingerprints import digest, files_fingerprint
-    from autoglm_eval.feedback import store_fingerprint
-    from autoglm_eval.nodes import store_path
+    from autoglm_eval.api import store_fingerprint, store_path
 
     store = store_fingerprint(
         store_path(cfg.store, context), f"champion:{cfg.task}", watermark_key(cfg.task)
@@ -67,10 +66,15 @@ def reoptimise(
     cfg: ReoptimiseConfig, context: NodeContext, initial_champion: Any = None
 ) -> dict[str, Any]:
     """Run steps 1-5; returns a JSON-ready summary (see ``ReoptimiseOutputs``)."""
-    from autoglm_eval.feedback import FeedbackStore
-    from autoglm_eval.gate import GatePolicy, champion_challenger
-    from autoglm_eval.labeling import items_from_store, rule_from_dict, weak_labels
-    from autoglm_eval.nodes import store_path
+    from autoglm_eval.api import (
+        FeedbackStore,
+        GatePolicy,
+        champion_challenger,
+        items_from_store,
+        rule_from_dict,
+        store_path,
+        weak_labels,
+    )
     from autoglm_prompt.budget import CallBudget
     from autoglm_prompt.candidate import PromptCandidate
     from autoglm_prompt.data import split_examples

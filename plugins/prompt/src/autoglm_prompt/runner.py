@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from autoglm import NodeContext
-from autoglm_hf.node_config import ModelSpec
+from autoglm_hf.api import ModelSpec
 from autoglm_prompt.budget import CallBudget
 from autoglm_prompt.candidate import PromptCandidate
 from autoglm_prompt.config import ModelConfig, SearchConfig
@@ -19,7 +19,7 @@ from autoglm_prompt.scorers import Scorer, make_scorer
 
 def load_model(model: ModelSpec, context: NodeContext) -> Any:
     """The adapter for ``model``; encoders cache embeddings under the autoglm home."""
-    from autoglm_hf.adapters import from_spec
+    from autoglm_hf.api import from_spec
 
     spec = model.to_spec()
     if spec.get("kind") == "hf-encoder" and "cache_dir" not in spec:

@@ -22,9 +22,7 @@ class Chunk:
 
 def load_tokenizer(name: str) -> Any:
     """A tokenizer by folder or hub id; ``default`` is all-MiniLM-L6-v2's. Shared per process."""
-    from autoglm_hf import registry
-    from autoglm_hf.adapters import default_encoder_path
-    from autoglm_hf.locate import from_pretrained, resolve_model
+    from autoglm_hf.api import default_encoder_path, from_pretrained, resolve_model, shared
 
     path = resolve_model(default_encoder_path() if name == "default" else name)
 
@@ -33,7 +31,7 @@ def load_tokenizer(name: str) -> Any:
 
         return from_pretrained(AutoTokenizer.from_pretrained, path, "tokenizer")
 
-    return registry.shared(("tokenizer", path), load)
+    return shared(("tokenizer", path), load)
 
 
 #: Longest chunk (and overlap) in tokens: longer than any encoder's context (512 for MiniLM and

@@ -15,9 +15,7 @@ from pydantic import Field
 
 from autoglm import NodeContext, NodeModel, NodeType
 from autoglm.policy import ModelSource
-from autoglm_hf.node_config import GenerationFields, ModelFields, causal_spec
-from autoglm_hf.node_embed import EncoderFields
-from autoglm_hf.node_generate import as_chat
+from autoglm_hf.api import EncoderFields, GenerationFields, ModelFields, as_chat, causal_spec
 from autoglm_text.extractive import extract
 
 EXTRACTIVE = "extractive"
@@ -60,7 +58,7 @@ class TextGenerateNode(NodeType):
     Outputs = TextGenerateOutputs
 
     def execute(self, inputs: TextGenerateInputs, context: NodeContext) -> TextGenerateOutputs:
-        from autoglm_hf.adapters import from_spec
+        from autoglm_hf.api import from_spec
 
         config = self.config
         assert isinstance(config, TextGenerateConfig)

@@ -6,7 +6,7 @@ from pydantic import Field, model_validator
 
 from autoglm import NodeContext, NodeModel, NodeType
 from autoglm.policy import Glob, InputDir, OutputDir
-from autoglm_hf.node_embed import EncoderFields
+from autoglm_hf.api import EncoderFields
 from autoglm_text.chunking import MAX_WINDOW_TOKENS, check_window
 from autoglm_text.kb_index import build_index
 
@@ -63,7 +63,7 @@ class IndexNode(NodeType):
         return folder_fingerprint(inputs.folder, config.patterns)
 
     def init(self, config: IndexConfig, context: NodeContext) -> None:
-        from autoglm_hf.adapters import from_spec
+        from autoglm_hf.api import from_spec
 
         self.config = config
         self.spec = config.encoder_spec(context)

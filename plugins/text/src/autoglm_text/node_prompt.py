@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from autoglm import NodeContext, NodeModel, NodeType
-from autoglm_hf.templates import placeholders, render
+from autoglm_hf.api import placeholders, render
 
 DEFAULT_TEMPLATES = {
     "qa": (

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from autoglm import NodeContext, NodeModel, NodeType
 from autoglm.policy import InputDir
-from autoglm_hf.node_config import Device
+from autoglm_hf.api import Device
 
 if TYPE_CHECKING:
     from autoglm_text.kb_index import LoadedIndex
@@ -59,7 +59,7 @@ class RetrieveNode(NodeType):
     Outputs = RetrieveOutputs
 
     def execute(self, inputs: RetrieveInputs, context: NodeContext) -> RetrieveOutputs:
-        from autoglm_hf.adapters import from_spec
+        from autoglm_hf.api import from_spec
 
         config = self.config
         assert isinstance(config, RetrieveConfig)

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from autoglm import NodeContext, NodeModel, NodeType
 from autoglm.regexsafe import SafeRegex, search
-from autoglm_hf.node_embed import EncoderFields
+from autoglm_hf.api import EncoderFields
 from autoglm_text.task_defaults import DEFAULT_EXAMPLES, DEFAULT_RULES
 
 
@@ -72,7 +72,7 @@ class TaskTypeNode(NodeType):
         self.labels: list[str] = []
         self.example_texts: list[str] = []
         if config.strategy != "rules" and any(config.examples.values()):
-            from autoglm_hf.adapters import from_spec
+            from autoglm_hf.api import from_spec
 
             self.encoder = from_spec(config.encoder_spec(context))
             for task, texts in config.examples.items():

@@ -81,6 +81,10 @@ def test_nodes_never_execute_in_the_api_process(sandbox: Any, admin: Client) -> 
     parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
     assert parent == sandbox.proc.pid
     assert RunStore(sandbox.home / "runs.sqlite").get_run(run.id).owner_pid == pid
+    # run processes are reused: six runs one after another do not need six processes
+    where = _one_node("sandboxnodes.where")
+    pids = {admin.run(workflow_yaml=where, timeout=30).outputs["result"]["pid"] for _ in range(6)}
+    assert sandbox.proc.pid not in pids and len(pids) < 6
 
 
 def test_spin_and_memory_hogs_stop_at_their_limits_while_the_api_answers(

@@ -14,6 +14,7 @@ off.
 from __future__ import annotations
 
 import contextlib
+import os
 import resource
 from typing import Literal
 
@@ -85,7 +86,7 @@ class RunLimits(BaseModel):
         "killed.",
     )
     runs_per_process: int = Field(
-        default=50,
+        default=1000,
         ge=1,
         le=100_000,
         description="Runs one run process executes, one after another, before it is replaced "
@@ -94,6 +95,13 @@ class RunLimits(BaseModel):
     )
     poll_s: float = Field(
         default=0.1, gt=0, le=5, description="How often the service checks its runs' usage."
+    )
+    nice: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="How much lower the CPU priority of run processes is than the API's "
+        "(os.nice): on a busy machine the API answers first and runs use what is left.",
     )
 
     def describe(self, name: LimitName) -> str:
@@ -132,6 +140,13 @@ def apply_rlimits(limits: RunLimits) -> None:
         usage = resource.getrusage(resource.RUSAGE_SELF)
         used = usage.ru_utime + usage.ru_stime
         _set(resource.RLIMIT_CPU, int(used + limits.cpu_s) + KERNEL_CPU_MARGIN_S)
+
+
+def lower_priority(limits: RunLimits) -> None:
+    """Give this run process (and what it starts) ``limits.nice`` less CPU priority."""
+    if limits.nice and hasattr(os, "nice"):
+        with contextlib.suppress(OSError):
+            os.nice(limits.nice)
 
 
 def _set(which: int, soft: int) -> None:

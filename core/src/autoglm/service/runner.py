@@ -35,9 +35,9 @@ from autoglm.engine import Engine
 from autoglm.lifeline import die_with_parent
 from autoglm.logsetup import configure_logging
 from autoglm.plugins import Host, PluginSelection
-from autoglm.service.limits import MB, RunLimits, apply_rlimits
+from autoglm.service.limits import MB, RunLimits, apply_rlimits, lower_priority
 from autoglm.service.outcome import end_run
-from autoglm.service.procgroup import scan
+from autoglm.service.procgroup import own_rss
 from autoglm.store import RunStore
 
 log = structlog.get_logger("autoglm.service.runner")
@@ -53,7 +53,7 @@ class Runner:
     def __init__(self, spec: dict[str, Any], events: Any) -> None:
         self.store = RunStore(spec["store"])
         self.limits = RunLimits.model_validate(spec.get("limits") or {})
-        self.store.write_budget = self.limits.write_budget()
+        lower_priority(self.limits)
         self.node_workers: int | None = spec.get("node_workers")
         self.base = PluginSelection.from_dict(spec["selection"])
         self._hosts: dict[str, Host] = {}
@@ -65,7 +65,7 @@ class Runner:
         self._stop_asked: str | None = None  # "cancel" or "interrupt" before the engine was set
         self.runs = 0
         self.host(self.base)
-        self.idle_rss = _own_rss()
+        self.idle_rss = own_rss()
 
     def host(self, selection: PluginSelection) -> Host:
         key = json.dumps(selection.to_dict(), sort_keys=True)
@@ -99,6 +99,8 @@ class Runner:
         self.runs += 1
         structlog.contextvars.clear_contextvars()
         apply_rlimits(self.limits)
+        # a fresh count per run, started from what the run recorded so far (a resume)
+        self.store.write_budget = self.limits.write_budget()
         status, clean = "failed", True
         try:
             status = self._execute(run_id)
@@ -111,7 +113,7 @@ class Runner:
             with self._lock:
                 self._engine, self._run_id, self._stop_asked = None, None, None
         leftover = [t.name for t in threading.enumerate() if t.name not in _OWN_THREADS]
-        grew = _own_rss() - self.idle_rss
+        grew = own_rss() - self.idle_rss
         recycle = (
             not clean
             or bool(leftover)
@@ -159,11 +161,6 @@ class Runner:
 
 
 _OWN_THREADS = {"MainThread", "autoglm-lifeline", "autoglm-runner-commands"}
-
-
-def _own_rss() -> int:
-    usage = scan({os.getsid(0)}).get(os.getsid(0))
-    return usage.rss_bytes if usage else 0
 
 
 def _read_commands(stream: Any, runner: Runner, jobs: queue.Queue[str | None]) -> None:

@@ -35,7 +35,8 @@ from autoglm.ownership import Owner, process_start
 from autoglm.service.limits import RunLimits
 from autoglm.service.procgroup import Usage, kill_session
 
-State = Literal["starting", "idle", "busy", "gone"]
+#: ``exiting``: told to leave (or killed); it takes no run and is not counted as a slot
+State = Literal["starting", "idle", "busy", "exiting", "gone"]
 
 
 @dataclass

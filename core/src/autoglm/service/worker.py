@@ -29,7 +29,7 @@ import structlog
 from autoglm.service.hosts import HostCache
 from autoglm.service.limits import RunLimits
 from autoglm.service.outcome import end_run
-from autoglm.service.procgroup import kill_session, scan
+from autoglm.service.procgroup import SessionWatch, kill_session
 from autoglm.service.recovery import requeue_orphans
 from autoglm.service.supervisor import RunProcess
 from autoglm.store import RunStore
@@ -81,6 +81,8 @@ class WorkerPool:
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
         self._processes: list[RunProcess] = []
+        self._watch_usage = SessionWatch()
+        self._next_watch = 0.0
         self._queue_dirty = True
         self._next_claim = 0.0
         self._early_deaths = 0
@@ -162,8 +164,10 @@ class WorkerPool:
                 time.sleep(self.limits.poll_s)
 
     def _wait(self) -> None:
-        fds = [self._wake_r] + [p.events_fd for p in self._processes if p.state != "gone"]
-        readable, _, _ = select.select(fds, [], [], self.limits.poll_s)
+        poller = select.poll()
+        for fd in [self._wake_r] + [p.events_fd for p in self._processes if p.state != "gone"]:
+            poller.register(fd, select.POLLIN)
+        readable = {fd for fd, _ in poller.poll(self.limits.poll_s * 1000)}
         if self._wake_r in readable:
             try:
                 while os.read(self._wake_r, 4096):
@@ -195,9 +199,11 @@ class WorkerPool:
             with self._lock:
                 self._active.discard(run_id)
             self._queue_dirty = True
-            if event.get("recycle"):
+            if process.kill_reason is not None:
+                process.state = "exiting"  # killed as it finished: it takes no other run
+            elif event.get("recycle"):
                 process.send({"op": "exit"})
-                process.state = "starting"  # neither idle nor busy until it has left
+                process.state = "exiting"
 
     def _on_exit(self, process: RunProcess) -> None:
         """A run process ended: kill what it left behind and settle the run it was executing."""
@@ -246,11 +252,13 @@ class WorkerPool:
                     process.ask_stop("cancel", self.limits.cancel_grace_s)
 
     def _watch(self, now: float) -> None:
-        """Kill the runs over a limit, and those that did not obey a stop in time."""
+        """Kill the runs over a limit, and those that did not obey a stop in time: at most
+        once per ``limits.poll_s``, however often submissions and events wake the loop."""
         busy = [p for p in self._processes if p.state == "busy"]
-        if not busy:
+        if not busy or now < self._next_watch:
             return
-        usage = scan({p.pid for p in busy})
+        self._next_watch = now + self.limits.poll_s
+        usage = self._watch_usage.usage({p.pid for p in busy})
         for process in busy:
             if process.kill_reason is not None:
                 continue
@@ -273,11 +281,12 @@ class WorkerPool:
     def _start_processes(self, now: float) -> None:
         with self._lock:
             limit = self.limit
-        live = [p for p in self._processes if p.state != "gone"]
+        # a leaving process is replaced at once, so the next run need not wait for its exit
+        live = [p for p in self._processes if p.state in {"starting", "idle", "busy"}]
         idle = [p for p in live if p.state == "idle"]
         for process in idle[: max(0, len(live) - limit)]:
             process.send({"op": "exit"})  # the limit went down
-            process.state = "starting"
+            process.state = "exiting"
         missing = limit - len(live)
         if missing > 0 and now >= self._next_start:
             for _ in range(missing):
@@ -313,5 +322,5 @@ class WorkerPool:
                 process.ask_stop("interrupt", grace)
             else:
                 process.send({"op": "exit"})
-                process.state = "starting"
+                process.state = "exiting"
         return time.monotonic() + grace

@@ -11,27 +11,42 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from autoglm import Choice, FloatRange, NodeModel
 
 #: Every layer type the builder knows. Message-passing stacks: gcn, gat, sage, gin; an MLP
 #: baseline; propagation models: appnp (personalised PageRank), sgc (simplified GCN, Â^k),
-#: gcnii (deep propagation with initial residual and identity mapping).
-LAYERS = ["gcn", "gat", "sage", "gin", "appnp", "sgc", "gcnii", "mlp"]
-PROPAGATION_LAYERS = {"appnp", "sgc", "gcnii"}
+#: gcnii (deep propagation with initial residual and identity mapping); for heterophilous
+#: graphs, where neighbours mostly have other labels: gprgnn (learnt, possibly negative,
+#: weights per propagation step) and h2gcn (ego and neighbour embeddings kept apart).
+LAYERS = ["gcn", "gat", "sage", "gin", "appnp", "sgc", "gcnii", "mlp", "gprgnn", "h2gcn"]
+PROPAGATION_LAYERS = {"appnp", "sgc", "gcnii", "gprgnn"}
 
 #: Fields each layer type reads beyond the common ones (lr, weight_decay, dropout, ...).
 LAYER_FIELDS: dict[str, set[str]] = {
-    "gcn": {"num_layers", "hidden", "activation", "residual", "norm"},
-    "gat": {"num_layers", "hidden", "heads", "attn_dropout", "activation", "residual", "norm"},
-    "sage": {"num_layers", "hidden", "aggregator", "activation", "residual", "norm"},
-    "gin": {"num_layers", "hidden", "activation", "residual", "norm"},
+    "gcn": {"num_layers", "hidden", "activation", "residual", "norm", "jk"},
+    "gat": {
+        "num_layers",
+        "hidden",
+        "heads",
+        "attn_dropout",
+        "activation",
+        "residual",
+        "norm",
+        "jk",
+    },
+    "sage": {"num_layers", "hidden", "aggregator", "activation", "residual", "norm", "jk"},
+    "gin": {"num_layers", "hidden", "activation", "residual", "norm", "jk"},
     "mlp": {"num_layers", "hidden", "activation", "residual", "norm"},
     "appnp": {"num_layers", "hidden", "activation", "residual", "norm", "k", "alpha"},
     "sgc": {"num_layers", "hidden", "activation", "residual", "norm", "k"},
     "gcnii": {"hidden", "activation", "k", "alpha", "theta", "norm", "conv_weight_decay"},
+    "gprgnn": {"num_layers", "hidden", "activation", "residual", "norm", "k", "alpha"},
+    "h2gcn": {"num_layers", "hidden", "activation"},
 }
+#: H2GCN rounds at most (its representation is hidden * (2^(rounds+1) - 1) wide).
+MAX_H2GCN_ROUNDS = 3
 COMMON_FIELDS = {"layer", "dropout", "input_dropout", "lr", "weight_decay"}
 
 
@@ -42,7 +57,10 @@ class TrainConfig(NodeModel):
         "gcn", description="layer type: " + ", ".join(LAYERS)
     )
     num_layers: Annotated[int, Choice([1, 2, 3], ordered=True)] = Field(
-        2, ge=1, le=16, description="message-passing layers (MLP layers for appnp/sgc/mlp)"
+        2,
+        ge=1,
+        le=16,
+        description="message-passing layers (MLP layers for appnp/sgc/gprgnn/mlp; h2gcn rounds)",
     )
     hidden: Annotated[int, Choice([16, 32, 64, 128, 256], ordered=True)] = Field(
         64,
@@ -72,11 +90,19 @@ class TrainConfig(NodeModel):
     norm: Annotated[str, Choice(["none", "batch", "layer"])] = Field(
         "none", description="normalisation after every hidden layer"
     )
+    jk: Annotated[str, Choice(["none", "cat", "max"])] = Field(
+        "none",
+        description="jumping knowledge (gcn, gat, sage, gin): classify from every layer's "
+        "output, concatenated or max-pooled, instead of the last one's",
+    )
     k: Annotated[int, Choice([2, 4, 8, 10, 16, 32, 64], ordered=True)] = Field(
-        10, ge=1, le=256, description="propagation steps of appnp/sgc, depth of gcnii"
+        10, ge=1, le=256, description="propagation steps of appnp/sgc/gprgnn, depth of gcnii"
     )
     alpha: Annotated[float, FloatRange(0.05, 0.5)] = Field(
-        0.1, ge=0.0, le=1.0, description="teleport (appnp) / initial-residual (gcnii) weight"
+        0.1,
+        ge=0.0,
+        le=1.0,
+        description="teleport (appnp, gprgnn initial weights) / initial-residual (gcnii) weight",
     )
     theta: Annotated[float, FloatRange(0.1, 1.5)] = Field(
         0.5, gt=0.0, description="gcnii identity-mapping strength: beta_l = log(theta / l + 1)"
@@ -104,12 +130,17 @@ class TrainConfig(NodeModel):
     report_test: bool = Field(
         False, description="also compute test accuracy of the selected model (never used to select)"
     )
+    kernels: Literal["csr", "dgl"] = Field(
+        "csr",
+        description="fixed propagations (gcn, appnp, sgc, gcnii, gprgnn, h2gcn): torch CSR "
+        "products (measured faster on CPU) or DGL's modules (GraphConv, APPNPConv, GCN2Conv)",
+    )
     sparse_features: Literal["auto", "on", "off"] = Field(
         "auto",
         description="multiply the first layer with sparse features: auto = when <= 10% non-zero",
     )
 
-    @field_validator("layer", "aggregator", "activation", "norm")
+    @field_validator("layer", "aggregator", "activation", "norm", "jk")
     @classmethod
     def _known_choice(cls, value: str, info) -> str:
         """Categorical fields must name a known option; say which ones exist."""
@@ -117,6 +148,16 @@ class TrainConfig(NodeModel):
         if value not in allowed:
             raise ValueError(f"unknown {info.field_name} {value!r}; expected one of {allowed}")
         return value
+
+    @model_validator(mode="after")
+    def _h2gcn_rounds(self) -> TrainConfig:
+        """H2GCN doubles its width every round (ego | 1-hop | 2-hop): bound the rounds."""
+        if self.layer == "h2gcn" and self.num_layers > MAX_H2GCN_ROUNDS:
+            raise ValueError(
+                f"h2gcn runs num_layers rounds and doubles its width each one; at most "
+                f"{MAX_H2GCN_ROUNDS}, found {self.num_layers}"
+            )
+        return self
 
 
 def search_space_values(field: str) -> list[Any]:

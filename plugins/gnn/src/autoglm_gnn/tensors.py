@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import dgl
+import numpy as np
+import scipy.sparse as sp
 import torch
 
 from autoglm_gnn.graphs import load_graph_file
@@ -84,6 +86,39 @@ class GraphTensors:
     def sum_adj(self) -> SparseMatrix:
         """Sum over neighbours (GIN)."""
         return self._matrix(self.graph, "sum")
+
+    @functools.cached_property
+    def hop1_adj(self) -> SparseMatrix:
+        """D^-1/2 A D^-1/2 without self-loops (H2GCN's neighbours apart from the ego node)."""
+        return self._matrix(self.graph, "sym")
+
+    @functools.cached_property
+    def graph_hop2(self) -> dgl.DGLGraph:
+        """Strict two-hop neighbours: reachable in two steps, not in one, not the node itself
+        (H2GCN: on heterophilous graphs the 2-hop ring is often more alike than the 1-hop)."""
+        n = self.graph.num_nodes()
+        src, dst = (t.cpu().numpy() for t in self.graph.edges())
+        adj = sp.csr_matrix((np.ones(src.size, dtype=np.float32), (dst, src)), shape=(n, n))
+        two = (adj @ adj).tocsr()
+        two.setdiag(0)
+        two = two - two.multiply(adj > 0)
+        two.eliminate_zeros()
+        coo = two.tocoo()
+        hop2 = dgl.graph((torch.from_numpy(coo.col), torch.from_numpy(coo.row)), num_nodes=n)
+        return hop2.to(self.graph.device)
+
+    @functools.cached_property
+    def hop2_adj(self) -> SparseMatrix:
+        """Symmetric-normalised strict two-hop adjacency."""
+        return self._matrix(self.graph_hop2, "sym")
+
+    def structure(self, kind: str) -> dgl.DGLGraph:
+        """The graph of a propagation ``kind``: ``loop`` (with self-loops), ``hop1``, ``hop2``."""
+        return {"loop": self.graph_loop, "hop1": self.graph}.get(kind) or self.graph_hop2
+
+    def sym_adj(self, kind: str) -> SparseMatrix:
+        """The symmetric-normalised matrix of ``structure(kind)``."""
+        return {"loop": self.gcn_adj, "hop1": self.hop1_adj}.get(kind) or self.hop2_adj
 
     def propagate(self, h: torch.Tensor) -> torch.Tensor:
         """One step of symmetric-normalised propagation with self-loops: Â h."""

@@ -2,8 +2,8 @@
 TPE on Cora's public split, side by side with the same budget and the same seeds.
 
 Every method runs through the same ``tuner.search`` loop (same worker pool, same batches,
-same journal), so only the proposal strategy differs; TPE is plugged in with
-``autoglm_tuner.strategies.register_strategy`` (Optuna is a benchmark-only dependency).
+same journal), so only the proposal strategy differs; TPE is the tuner's own ``optimizer:
+TPE`` (Optuna's multivariate TPE).
 
 Reported (markdown in bench/results/graph_search.md, curve in bench/results/graph_search.png):
 * test accuracy of the configuration each search selects by validation accuracy, retrained with
@@ -83,13 +83,13 @@ FIDELITY = {
 }
 
 #: Each method's own settings on top of the shared ones (space, budget, seeds, fidelity, final
-#: stage). The Nevergrad tuner runs as a user would run it on a GNN space: the greedy design
-#: around gnn.train's defaults (screen every field, combine what helped, then compare layer
-#: types there; ``initial_design: greedy``), then one optimiser per layer type with the budget
+#: stage). The Nevergrad tuner runs as a user would run it on a GNN space: the star design
+#: around gnn.train's defaults (each field alone at its ends, then what helped combined;
+#: ``initial_design: star``), then one optimiser per layer type with the budget
 #: halved between layer types (``per_choice``). The baselines run as their users run them:
 #: uniform random sampling, and Optuna's TPE with its defaults, each from its own first point.
 METHODS: dict[str, dict[str, Any]] = {
-    "NGOpt": {"optimizer": "NGOpt", "per_choice": "layer", "initial_design": "greedy"},
+    "NGOpt": {"optimizer": "NGOpt", "per_choice": "layer", "initial_design": "star"},
     "random": {"optimizer": "random", "initial_design": "none"},
     "TPE": {"optimizer": "TPE", "initial_design": "none"},
 }
@@ -99,7 +99,6 @@ ABLATIONS: dict[str, dict[str, Any]] = {
     "NGOpt-plain": {"optimizer": "NGOpt", "initial_design": "none"},
     "NGOpt-star": {"optimizer": "NGOpt", "initial_design": "star"},
     "NGOpt-star-split": {"optimizer": "NGOpt", "per_choice": "layer", "initial_design": "star"},
-    "NGOpt-greedy": {"optimizer": "NGOpt", "initial_design": "greedy"},
 }
 
 
@@ -137,48 +136,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--work-dir", default=None, help="home of the runs (default: temporary)")
     parser.add_argument("--quick", action="store_true", help="write to *_quick.md / .png")
     return parser.parse_args()
-
-
-# ------------------------------------------------------------------ Optuna TPE as a strategy
-
-
-def tpe_factory(space: dict[str, Any], *, budget: int, workers: int, seed: int):
-    """Optuna's TPE behind the tuner's ask/tell interface (same loop as every other method)."""
-    import optuna
-
-    from autoglm.space import Choice, IntRange
-    from autoglm_tuner.strategies import Candidate, Strategy
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-
-    class TPEStrategy(Strategy):
-        used = "optuna TPE"
-
-        def __init__(self) -> None:
-            super().__init__()
-            sampler = optuna.samplers.TPESampler(seed=seed)
-            self.study = optuna.create_study(direction="minimize", sampler=sampler)
-
-        def _ask(self) -> Candidate:
-            trial = self.study.ask()
-            params: dict[str, Any] = {}
-            for name, dim in space.items():
-                if isinstance(dim, Choice):
-                    params[name] = trial.suggest_categorical(name, list(dim.values))
-                elif isinstance(dim, IntRange):
-                    params[name] = trial.suggest_int(name, dim.low, dim.high, log=dim.log)
-                else:
-                    params[name] = trial.suggest_float(name, dim.low, dim.high, log=dim.log)
-            return Candidate(params, trial)
-
-        def _ask_suggested(self, params: dict[str, Any]) -> Candidate:
-            self.study.enqueue_trial(params)  # the default point, like every other method
-            return self._ask()
-
-        def tell(self, candidate: Candidate, loss: float) -> None:
-            self.study.tell(candidate.handle, loss)
-
-    return TPEStrategy()
 
 
 # --------------------------------------------------------------------------- running searches
@@ -240,7 +197,7 @@ class Bench:
         print(
             f"[{run_id}] selected mean val {out.best_score:.4f}, {out.trials} trials, "
             f"{out.failed_trials} failed, {wall:.0f} s wall, {cpu:.0f} CPU s, "
-            f"{out.optimizer_used}",
+            f"{out.strategy}",
             flush=True,
         )
         return {
@@ -376,9 +333,7 @@ def main() -> None:
     torch.set_num_threads(1)
     from autoglm_gnn.graphs import save_graph
     from autoglm_gnn.planetoid import read_planetoid
-    from autoglm_tuner.strategies import register_strategy
 
-    register_strategy("TPE", tpe_factory)
     data_dir = Path(args.data_dir) if args.data_dir else REPO.parent / "shared" / "data"
     work = Path(args.work_dir or tempfile.mkdtemp(prefix="graph-search-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -561,7 +516,7 @@ def main() -> None:
             f"{FIDELITY['min']} and {FIDELITY['max']} epochs: Spearman rank correlation of "
             f"validation accuracy **{correlation['out']['rank_correlation']}**.",
         ]
-    used = sorted({r["out"]["optimizer_used"] for rs in all_runs.values() for r in rs})
+    used = sorted({r["out"]["strategy"] for rs in all_runs.values() for r in rs})
     lines += [
         "",
         f"Optimisers that ran: {', '.join(used)}.",

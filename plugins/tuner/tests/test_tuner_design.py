@@ -14,6 +14,7 @@ from autoglm import Choice, FloatRange, NodeModel
 from autoglm.store import RunStore
 from autoglm_tuner import spaces
 from autoglm_tuner.arms import Arm, ChoiceArms
+from autoglm_tuner.design import Design, make_design
 from autoglm_tuner.strategies import NevergradStrategy, RandomStrategy
 
 
@@ -36,23 +37,22 @@ def trials_in_order(home: Path, run_id: str = "run-1") -> list[dict]:
 # ------------------------------------------------------------------------ initial design
 
 
-def test_default_point_takes_base_values_and_skips_defaults_outside_the_range():
-    narrowed = {**SPACE, "lr": FloatRange(0.05, 0.1, log=True)}
-    assert spaces.default_point(Cfg, narrowed, {"hidden": 64}) == {
-        "layer": "gcn",
-        "hidden": 64,
-        "dropout": 0.5,
-    }
+def test_default_point_takes_base_values_and_fills_the_middle_outside_the_range():
+    narrowed = {**SPACE, "lr": FloatRange(0.05, 0.2, log=True)}
+    point, filled = spaces.default_point(Cfg, narrowed, {"hidden": 64})
+    assert point == {"layer": "gcn", "hidden": 64, "lr": pytest.approx(0.1), "dropout": 0.5}
+    assert filled == ["lr"]
 
 
-def test_start_points_change_one_field_at_a_time():
-    start = spaces.default_point(Cfg, SPACE, {})
-    assert spaces.start_points(start, SPACE, "default") == [start]
-    options = spaces.start_points(start, SPACE, "options")
-    assert options == [start, {**start, "layer": "gat"}, {**start, "layer": "sage"}]
-    star = spaces.start_points(start, SPACE, "star")
-    assert star[:3] == options
-    assert star[3:] == [
+def test_designs_change_one_field_at_a_time_in_one_place():
+    start, _ = spaces.default_point(Cfg, SPACE, {})
+    assert make_design("none", start, SPACE).points() == []
+    assert make_design("default", start, SPACE).points() == [start]
+    star = make_design("star", start, SPACE).points()
+    assert star == [
+        start,
+        {**start, "layer": "gat"},
+        {**start, "layer": "sage"},
         {**start, "hidden": 16},
         {**start, "hidden": 64},
         {**start, "lr": 1e-3},
@@ -60,59 +60,46 @@ def test_start_points_change_one_field_at_a_time():
         {**start, "dropout": 0.0},
         {**start, "dropout": 0.8},
     ]
-    assert spaces.start_points(start, SPACE, "none") == []
-    partial = {k: v for k, v in start.items() if k != "lr"}
-    assert spaces.start_points(partial, SPACE, "star") == []
+    per_option = make_design("default", start, SPACE, choice="layer").points()
+    assert per_option == [{**start, "layer": v} for v in ("gcn", "gat", "sage")]
 
 
-def test_main_effects_combine_the_single_changes_that_helped():
+def test_follow_up_combines_the_single_changes_that_helped():
     centre = {"a": 0, "b": 0, "c": 0}
-    results = [
-        (centre, 1.0),
-        ({**centre, "a": 1}, 0.5),  # helped
-        ({**centre, "a": 2}, 0.2),  # helped more: a=2 is taken
-        ({**centre, "b": 1}, 1.5),  # hurt: b stays
-        ({**centre, "c": 1}, 0.9),  # helped
-        ({**centre, "a": 1, "b": 1}, 0.0),  # two changes: not a main effect
-    ]
-    assert spaces.combine_main_effects(results) == {"a": 2, "b": 0, "c": 1}
-    assert spaces.combine_main_effects(results[:3]) is None  # one field: a point already tried
-    assert spaces.combine_main_effects([]) is None
+    losses = {
+        (0, 0, 0): 1.0,
+        (1, 0, 0): 0.5,  # helped
+        (2, 0, 0): 0.2,  # helped more: a=2 is taken
+        (0, 1, 0): 1.5,  # hurt: b stays
+        (0, 0, 1): 0.9,  # helped
+    }
+    points = [{"a": a, "b": b, "c": c} for a, b, c in losses]
+    design = Design([points])
 
+    def loss(p):
+        return losses[(p["a"], p["b"], p["c"])]
 
-def test_nevergrad_asks_the_combined_point_before_starting():
-    start = spaces.default_point(Cfg, SPACE, {})
-    strategy = NevergradStrategy("NGOpt", SPACE, budget=40, workers=1, seed=0, start=start)
-    design = spaces.start_points(start, SPACE, "star")
-    helped = {"layer": "sage", "lr": 0.1}
-    for point in design:
-        strategy.suggest(point)
-    for _ in design:
-        asked = strategy.ask()
-        changed = {k: v for k, v in asked.params.items() if v != start[k]}
-        strategy.tell(asked, 0.5 if changed.items() <= helped.items() and changed else 1.0)
-    assert strategy.ask().params == {**start, **helped}
+    assert design.follow_ups(loss) == [{"a": 2, "b": 0, "c": 1}]
+    assert Design([points[:3]]).follow_ups(loss) == []  # one field: a point already tried
+    assert Design([[centre]]).follow_ups(loss) == []
 
 
 @pytest.mark.parametrize("name", ["OnePlusOne", "DiscreteLenglerOnePlusOne", "NGOpt"])
-def test_nevergrad_starts_from_the_best_suggested_point(name):
+def test_nevergrad_starts_from_the_best_result_told_before_its_first_ask(name):
     """The optimiser is built after the design is told, around its best point: a (1+1)
     mutates from there instead of from the defaults."""
-    start = spaces.default_point(Cfg, SPACE, {})
+    start, _ = spaces.default_point(Cfg, SPACE, {})
     strategy = NevergradStrategy(name, SPACE, budget=40, workers=1, seed=0, start=start)
     best = {**start, "layer": "sage", "hidden": 64, "lr": 0.05}
     for point, loss in ((start, 1.0), (best, 0.0), ({**start, "layer": "gat"}, 2.0)):
-        strategy.suggest(point)
-        asked = strategy.ask()
-        assert asked.params == point
-        strategy.tell(asked, loss)
-    # a fresh (1+1) first asks its starting point: the best designed one (a duplicate the
-    # search tells without training), then mutates it
+        strategy.tell_unasked(point, loss)
+    # a fresh (1+1) first asks its starting point: the best told one (which the proposer
+    # discards, never telling it again), then mutates it
     assert strategy.ask().params == best
 
 
 def test_floats_come_back_as_asked():
-    start = spaces.default_point(Cfg, SPACE, {})
+    start, _ = spaces.default_point(Cfg, SPACE, {})
     strategy = NevergradStrategy("OnePlusOne", SPACE, budget=10, workers=1, seed=0, start=start)
     assert strategy.ask().params == start  # the log scale's 0.010000000000000002 rounds back
 
@@ -123,7 +110,7 @@ def test_floats_come_back_as_asked():
 def arms_of(values: list[str], budget: int) -> ChoiceArms:
     sub = {k: v for k, v in SPACE.items() if k != "layer"}
     arms = [Arm(value, RandomStrategy(sub, seed=i), list(sub)) for i, value in enumerate(values)]
-    fill = spaces.default_point(Cfg, SPACE, {})
+    fill, _ = spaces.default_point(Cfg, SPACE, {})
     return ChoiceArms("layer", arms, budget=budget, fill=fill)
 
 
@@ -145,16 +132,11 @@ def test_choice_arms_halve_the_options_round_by_round():
     assert [h["kept"] for h in strategy.history] == [["gat", "sage"], ["gat"]]
 
 
-def test_choice_arms_route_suggestions_and_drop_ignored_fields():
+def test_choice_arms_route_results_to_the_option_and_drop_ignored_fields():
     strategy = arms_of(["gcn", "gat"], budget=10)
-    start = spaces.default_point(Cfg, SPACE, {})
-    strategy.suggest({**start, "layer": "gat", "lr": 0.05})
-    strategy.suggest({**start, "layer": "gat", "lr": 0.05})  # the same point again: once
-    first, second = strategy.ask(), strategy.ask()
-    assert {first.params["layer"], second.params["layer"]} == {"gcn", "gat"}
-    gat = first if first.params["layer"] == "gat" else second
-    assert gat.params == {**start, "layer": "gat", "lr": 0.05}
-    assert strategy.arms[1].strategy._suggestions == []
+    start, _ = spaces.default_point(Cfg, SPACE, {})
+    strategy.tell_unasked({**start, "layer": "gat", "lr": 0.05}, 0.25)
+    assert strategy.arms[1].losses == [0.25] and strategy.arms[0].losses == []
 
 
 # ------------------------------------------------------------------ end to end (workers)
@@ -167,10 +149,11 @@ def test_per_choice_finds_the_option_that_is_poor_at_its_defaults(run_search, au
     out = run_search(
         {**MODELS, "budget": 40, "per_choice": "model", "initial_design": "star", "seed": 3}
     )
-    assert out.optimizer_used.startswith("NGOpt -> ") and out.optimizer_used.endswith("per model")
+    assert out.strategy.startswith("NGOpt -> ") and "per model" in out.strategy
     assert out.best_params["model"] == "slow" and out.best_score > 0.8
     trials = trials_in_order(autoglm_home)
-    assert [t["params"]["model"] for t in trials[:3]] == ["quick", "slow", "broken"]
+    centres = [t["params"]["model"] for t in trials if t["source"] == "initial design"]
+    assert list(dict.fromkeys(centres)) == ["quick", "slow", "broken"]  # a star per option
     assert {t["params"]["depth"] for t in trials if t["params"]["model"] != "slow"} == {0.5}
     broken = [t for t in trials if t["params"]["model"] == "broken"]
     assert broken and all(t["status"] == "failed" for t in broken)

@@ -24,7 +24,7 @@ nodes:
   - id: search
     type: tuner.search
     inputs:
-      graph: $graph.path
+      objective_inputs: {graph: $graph.path}
       profile: $graph.profile
     config:
       objective: gnn.train

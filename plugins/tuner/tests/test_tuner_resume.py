@@ -57,11 +57,12 @@ def executed(log_file: Path) -> Counter:
     return Counter(word for word in lines if word.startswith("search."))
 
 
-@pytest.mark.parametrize("design", ["default", "greedy"])
+@pytest.mark.parametrize("design", ["default", "star"])
 def test_killed_search_resumes_without_rerunning_recorded_trials(
     run_search, autoglm_home: Path, tmp_path: Path, design: str
 ):
-    """The greedy design waits between its stages, and a resumed search replays them too."""
+    """The star design waits for its screen before its follow-up point, and a resumed search
+    replays that too."""
     log_file = tmp_path / "executions.log"
     script = tmp_path / "search_script.py"
     script.write_text(SCRIPT)

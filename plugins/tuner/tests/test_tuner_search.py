@@ -135,7 +135,14 @@ def test_successive_halving_trains_only_the_top_fraction_fully(run_search):
 
 
 def test_asha_schedule_promotes_while_searching(run_search):
-    fidelity = {"min": 10, "max": 100, "eta": 10, "top_fraction": 0.5, "schedule": "asha"}
+    fidelity = {
+        "field": "max_epochs",
+        "min": 10,
+        "max": 100,
+        "eta": 10,
+        "top_fraction": 0.5,
+        "schedule": "asha",
+    }
     out = run_search({"optimizer": "random", "budget": 8, "fidelity": fidelity, **NARROW})
     full = [row for row in out.leaderboard if row["fidelity"] == 100]
     assert len(full) >= 4 and out.evaluations == 8 + len(full)
@@ -187,7 +194,13 @@ def test_bad_config_fails_at_init_naming_the_field(run_search, overrides, messag
         run_search(overrides)
 
 
-NOISY_GRID = {"objective": "toy.noisy", "optimizer": "grid", "budget": 5}
+#: toy.noisy declares nothing: the search is told which outputs are timings.
+NOISY_GRID = {
+    "objective": "toy.noisy",
+    "optimizer": "grid",
+    "budget": 5,
+    "noise_outputs": ["seconds"],
+}
 
 
 def test_without_final_stage_the_lucky_seed_wins(run_search):

@@ -38,7 +38,6 @@ class Arm:
     fields: list[str]
     losses: list[float] = field(default_factory=list)
     asked_this_round: int = 0
-    suggested: set[str] = field(default_factory=set)
 
     def score(self) -> float:
         """Mean of the best ``SCORE_OF_BEST`` losses (inf before any result)."""
@@ -60,7 +59,6 @@ class ChoiceArms(Strategy):
         """``arms``: one per option, each searching its own ``fields``; ``fill``: values for
         the fields an option does not search (its ignored fields), so every point names every
         dimension of the space."""
-        super().__init__()
         self.choice = choice
         self.arms = arms
         self.active = list(arms)
@@ -71,19 +69,9 @@ class ChoiceArms(Strategy):
         self.history: list[dict[str, Any]] = []
         inner = arms[0].strategy.used if arms else ""
         self.used = f"{inner} per {choice}"
+        self.retries = arms[0].strategy.retries if arms else 0
 
     # ------------------------------------------------------------ ask / tell
-
-    def suggest(self, params: dict[str, Any]) -> None:
-        """Route a start or warm-start point to the optimiser of its option."""
-        arm = self._arm_of(params.get(self.choice))
-        if arm is None:
-            return
-        own = {name: params[name] for name in arm.fields if name in params}
-        key = repr(sorted(own.items()))
-        if key not in arm.suggested:  # points differing only in fields this option ignores
-            arm.suggested.add(key)
-            arm.strategy.suggest(own)
 
     def ask(self) -> Candidate | None:
         arm = self._next_arm()
@@ -93,23 +81,26 @@ class ChoiceArms(Strategy):
             return self.ask() if self.active else None
         arm.asked_this_round += 1
         params = {**self.fill, **inner.params, self.choice: arm.value}
-        return Candidate(params, (arm, inner))
+        return Candidate(params, (arm, inner), inner.source)
 
     def tell(self, candidate: Candidate, loss: float) -> None:
         arm, inner = candidate.handle
         arm.losses.append(loss)
         arm.strategy.tell(inner, loss)
 
-    def fail(self, candidate: Candidate) -> None:
+    def discard(self, candidate: Candidate) -> None:
+        """A repeat does not use the option's share of the round."""
         arm, inner = candidate.handle
-        arm.strategy.fail(inner)
+        arm.asked_this_round -= 1
+        arm.strategy.discard(inner)
 
-    def absorb(self, params: dict[str, Any], loss: float) -> None:
-        """A design result goes to the optimiser of its option, and counts in its score."""
+    def tell_unasked(self, params: dict[str, Any], loss: float) -> None:
+        """A design, warm-start or random-fill result goes to the optimiser of its option
+        (only the fields that option searches), and counts in the option's score."""
         arm = self._arm_of(params.get(self.choice))
         if arm is not None:
             arm.losses.append(loss)
-            arm.strategy.absorb({name: params[name] for name in arm.fields}, loss)
+            arm.strategy.tell_unasked({name: params[name] for name in arm.fields}, loss)
 
     # ------------------------------------------------------------ schedule
 

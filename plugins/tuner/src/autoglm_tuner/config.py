@@ -11,14 +11,15 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from autoglm import NodeModel
-from autoglm.policy import InputPath
 
 
 class FidelityConfig(NodeModel):
     """Multi-fidelity schedule: every configuration is first evaluated with ``field = min``;
     the best ones are promoted through geometric rungs up to ``field = max``."""
 
-    field: str = Field("max_epochs", description="objective config field that sets the cost")
+    field: str = Field(
+        ..., description="the objective's config field that sets the cost (e.g. max_epochs)"
+    )
     min: int = Field(..., ge=1, le=100_000, description="fidelity of the first (cheapest) rung")
     max: int = Field(
         ..., ge=1, le=100_000, description="full fidelity; the best config is chosen here"
@@ -54,7 +55,11 @@ class SearchConfig(NodeModel):
     )
     metric: str = Field("val_acc", description="objective output field to optimise")
     mode: Literal["max", "min"] = "max"
-    optimizer: str = Field("NGOpt", description="'random', 'grid' or a Nevergrad registry name")
+    optimizer: str = Field(
+        "NGOpt",
+        description="'random', 'grid', 'TPE' (Optuna multivariate), 'GP' (Optuna GP + EI) or a "
+        "Nevergrad registry name; the default is measured (docs/tuner.md)",
+    )
     budget: int = Field(
         20,
         ge=1,
@@ -77,14 +82,11 @@ class SearchConfig(NodeModel):
         "its own optimiser over the fields that option uses, and share the budget between "
         "options by successive halving (see docs/tuner.md)",
     )
-    initial_design: Literal["none", "default", "options", "star", "greedy"] = Field(
+    initial_design: Literal["none", "default", "star"] = Field(
         "default",
-        description="first trials, one field changed at a time from the objective's defaults "
-        "(base_config applied): 'default' = the defaults; 'options' = also each other option "
-        "of every unordered choice; 'star' = also both ends of every range; 'greedy' = both "
-        "ends of every range, then the changes that helped combined, then the other options "
-        "of each unordered choice there, moving to every improvement; Nevergrad then starts "
-        "from the best of them ('none': no design, Nevergrad starts mid-range)",
+        description="first trials, around the objective's defaults (base_config applied): "
+        "'default' = the defaults; 'star' = also each field alone at its other options or "
+        "range ends, then the changes that helped combined; 'none' = no design",
     )
     warm_start: bool = True
     warm_start_configs: int = Field(
@@ -92,10 +94,6 @@ class SearchConfig(NodeModel):
     )
     warm_start_max_distance: float = Field(
         0.25, ge=0, description="largest profile distance (0-1) of a search to learn from"
-    )
-    categorical: Literal["deterministic", "softmax"] = Field(
-        "deterministic",
-        description="how unordered choices are given to Nevergrad (see docs/tuner.md)",
     )
     grid_points: int = Field(3, ge=1, le=100, description="grid values per numeric dimension")
     final_top_k: int = Field(
@@ -111,17 +109,18 @@ class SearchConfig(NodeModel):
     seed_field: str = Field(
         "seed", description="objective config field that the final re-evaluation varies"
     )
+    noise_outputs: list[str] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="objective outputs that differ between runs of the same model (timings, "
+        "paths); left out when the final stage skips finalists whose outputs are identical",
+    )
     show_top: int = Field(10, ge=1, le=10_000, description="rows of the text leaderboard")
 
 
 class SearchInputs(NodeModel):
     objective_inputs: dict[str, Any] = Field(
         default_factory=dict, description="inputs given to every trial, e.g. {graph: path}"
-    )
-    graph: InputPath | None = Field(
-        None,
-        description="shortcut for objective_inputs.graph (kept for older workflows; "
-        "`objective_inputs: {graph: $graph.path}` works as well)",
     )
     profile: dict[str, Any] | None = Field(
         None, description="task description (graph statistics) used for warm starts"
@@ -130,14 +129,12 @@ class SearchInputs(NodeModel):
     def trial_inputs(self) -> dict[str, Any]:
         """What every trial's Inputs receive; refuses references the engine left unresolved."""
         values = dict(self.objective_inputs)
-        if self.graph is not None:
-            values["graph"] = self.graph
         for name, value in values.items():
             if isinstance(value, str) and value.startswith("$"):
                 raise ValueError(
                     f"tuner.search input 'objective_inputs.{name}' is the unresolved reference "
-                    f"{value!r}: references are resolved only in top-level inputs; pass the "
-                    f"graph as the search's own `graph: {value}` input"
+                    f"{value!r}: the engine resolves references inside input mappings when it "
+                    "runs a workflow; outside one, pass the value itself"
                 )
         return values
 
@@ -153,7 +150,23 @@ class SearchOutputs(NodeModel):
     trials: int = Field(..., description="configurations evaluated")
     failed_trials: int = Field(..., description="configurations whose last evaluation failed")
     evaluations: int = Field(..., description="objective runs, promotions included")
-    optimizer_used: str = Field(..., description="the optimiser that ran (NGOpt's pick named)")
+    optimizer_used: str = Field(
+        ...,
+        description="what proposed the selected point: 'initial design', 'warm start', "
+        "'random fill' or the optimiser (NGOpt's pick named)",
+    )
+    strategy: str = Field(..., description="the optimiser that ran, and what else proposed")
+    proposals: dict[str, int] = Field(
+        default_factory=dict, description="distinct points proposed, per source"
+    )
+    stop_reason: str = Field(
+        ..., description="why the search stopped: the budget spent, or the space exhausted"
+    )
+    start_filled: list[str] = Field(
+        default_factory=list,
+        description="searched fields whose default is missing or outside the space: the "
+        "start point takes the middle of their range",
+    )
     rank_correlation: float | None = Field(
         None, description="Spearman rank correlation of first-rung and full-fidelity scores"
     )
@@ -167,11 +180,6 @@ class SearchOutputs(NodeModel):
         default_factory=list,
         description="with per_choice: each round's option scores (mean of the best three "
         "losses) and the options kept for the next round",
-    )
-    design_moves: list[dict[str, Any]] = Field(
-        default_factory=list,
-        description="with initial_design greedy: every move of the design's centre, in order "
-        "(stage: centre, screen, combine or switch; the point; its score)",
     )
     plot_path: str
     report_path: str

@@ -38,6 +38,7 @@ def leaderboard(records: list[Record], mode: str) -> list[dict[str, Any]]:
                 "seconds": round(sum(r["seconds"] for r in evaluations), 3),
                 "cpu_seconds": round(sum(r.get("cpu_seconds") or 0.0 for r in evaluations), 3),
                 "warm": bool(last.get("warm")),
+                "source": evaluations[0].get("source"),
                 "error": last.get("error"),
                 "outputs": last.get("outputs"),
             }
@@ -130,9 +131,12 @@ def plot(records: list[Record], mode: str, metric: str, rung_labels: list[str], 
         xs, times, _cpu, best = best_so_far(records, mode, rung)
         if not xs:
             continue
-        points = [r for r in records if r["rung"] == rung and r["status"] == "ok"]
-        numbers = [i for i, r in enumerate(records, start=1) if r in points]
-        by_trial.scatter(numbers, [r["score"] for r in points], s=10, alpha=0.4)
+        points = [
+            (number, r["score"])
+            for number, r in enumerate(records, start=1)
+            if r["rung"] == rung and r["status"] == "ok"
+        ]
+        by_trial.scatter([n for n, _ in points], [s for _, s in points], s=10, alpha=0.4)
         by_trial.step(xs, best, where="post", label=f"best so far, {label}")
         by_time.step(times, best, where="post", label=f"best so far, {label}")
     by_trial.set_xlabel("evaluations completed")

@@ -22,24 +22,42 @@ from autoglm.space import Dimension, dimension_to_dict
 from autoglm_tuner import report
 from autoglm_tuner.arms import Arm, ChoiceArms
 from autoglm_tuner.config import SearchConfig, SearchInputs, SearchOutputs
+from autoglm_tuner.design import make_design
 from autoglm_tuner.fidelity import Scheduler, promotion_fraction, rungs, spearman
 from autoglm_tuner.pool import WorkerPool
+from autoglm_tuner.proposer import WARM, Proposer
 from autoglm_tuner.report import loss_of
-from autoglm_tuner.spaces import default_point, middle, start_points
+from autoglm_tuner.spaces import default_point
 from autoglm_tuner.strategies import WAIT, Candidate, GridStrategy, Strategy, make_strategy
-from autoglm_tuner.sweep import GreedySweep
 from autoglm_tuner.warmstart import SUMMARY_KIND, WARM_START_KIND, WarmStart, find_warm_start
 
 TRIAL_KIND = "trial"
 #: Journal kind of the final re-evaluation's runs (one record per configuration and seed).
 FINAL_KIND = "final"
-#: Repeated points in a row after which the optimiser is taken to have converged.
-MAX_DUPLICATES = 50
 Record = dict[str, Any]
 
 
 class SearchFailed(RuntimeError):
     """Every trial failed: there is no best configuration to hand on."""
+
+
+@dataclass
+class Best:
+    """The best successful evaluation so far, kept as results arrive (a higher rung beats a
+    lower one: scores from different fidelities are not comparable). Why not rebuild the
+    leaderboard: that made every trial cost time proportional to all trials before it."""
+
+    mode: str
+    record: Record | None = None
+
+    def update(self, record: Record) -> None:
+        if record["status"] != "ok" or record["score"] is None:
+            return
+        if self.record is None or self._rank(record) < self._rank(self.record):
+            self.record = record
+
+    def _rank(self, record: Record) -> tuple[int, float]:
+        return (-record["rung"], loss_of(record["score"], self.mode))
 
 
 @dataclass
@@ -63,47 +81,46 @@ class Search:
         self.trial_inputs = self.inputs.trial_inputs()
         self.worst_loss: float | None = None
         self.asked_all = False
-        self.seen: dict[str, int] = {}
-        self.told: dict[int, float | None] = {}
-        self.duplicates: list[tuple[Candidate, int]] = []
         self.arms: ChoiceArms | None = None
-        self.sweep: GreedySweep | None = None
+        self.best = Best(self.config.mode)
+        extra = sum(fraction**k for k in range(1, len(self.levels)))
+        self.expected_evaluations = math.ceil(self.config.budget * (1 + extra))
 
     # ------------------------------------------------------------ main loop
 
     def run(self) -> SearchOutputs:
         cfg = self.config
         warm = self._warm_start()
-        start = default_point(self.objective.Config, self.space, cfg.base_config)
-        design = cfg.initial_design
-        strategy = self._strategy(start)
-        self.warm_count = 0 if isinstance(strategy, GridStrategy) else len(warm.configs)
-        for params in warm.configs:
-            strategy.suggest(params)
-        if design != "greedy":  # the greedy design runs inside the strategy (sweep.py)
-            options = [start]
-            if self.arms is not None:  # a design around each option's own defaults
-                options = [{**start, self.arms.choice: arm.value} for arm in self.arms.arms]
-            for option in options:
-                for params in start_points(option, self.space, design):
-                    strategy.suggest(params)
+        start, self.start_filled = default_point(self.objective.Config, self.space, cfg.base_config)
+        grid = cfg.optimizer == "grid"  # a fixed design: no warm start, no initial design
+        design = make_design(cfg.initial_design, start, self.space, cfg.per_choice)
+        strategy = self._strategy(start, cfg.budget - len(design.points()) - len(warm.configs))
+        self.proposer = Proposer(
+            strategy,
+            self.space,
+            budget=cfg.budget,
+            seed=cfg.seed,
+            key=self._effective_key,
+            design=None if grid else design,
+            warm=None if grid else warm.configs,
+        )
         self.started = time.monotonic()
         with WorkerPool(cfg.workers, self.context, cfg.trial_timeout) as pool:
             while True:
                 jobs = self.asha.promotions(cfg.workers, final=self.asked_all)
-                jobs += self._new_trials(strategy, cfg.workers - len(jobs))
+                jobs += self._new_trials(cfg.workers - len(jobs))
                 if not jobs:
                     jobs = self.asha.promotions(cfg.workers, final=True)
                     if not jobs:
                         break
                 for (trial, rung), record in zip(jobs, self._evaluate(jobs, pool), strict=True):
-                    self._tell(strategy, trial, rung, record)
-                self._tell_duplicates(strategy)
+                    self._tell(trial, rung, record)
             final = self._final_stage(pool)
-        return self._finish(strategy.used, warm, final)
+        return self._finish(warm, final)
 
-    def _strategy(self, start: dict[str, Any]) -> Strategy:
-        """The configured optimiser, or one per option of ``per_choice`` (see arms.py)."""
+    def _strategy(self, start: dict[str, Any], asks: int) -> Strategy:
+        """The configured optimiser, or one per option of ``per_choice`` (see arms.py) with
+        ``asks`` (the budget after the design and warm starts) shared between options."""
         cfg = self.config
 
         def make(fields: list[str], seed: int) -> Strategy:
@@ -115,15 +132,12 @@ class Search:
                 budget=cfg.budget,
                 workers=cfg.workers,
                 seed=seed,
-                categorical=cfg.categorical,
                 grid_points=cfg.grid_points,
-                start=None
-                if cfg.initial_design == "none"
-                else {n: start[n] for n in fields if n in start},
+                start={n: start[n] for n in fields},
             )
 
         if cfg.per_choice is None or cfg.optimizer == "grid":
-            return self._sweep(make(list(self.space), cfg.seed), start)
+            return make(list(self.space), cfg.seed)
         choice = cfg.per_choice
 
         def fields_of(value: Any) -> list[str]:
@@ -134,51 +148,22 @@ class Search:
         for index, value in enumerate(getattr(self.space[choice], "values", [])):
             fields = fields_of(value)
             arms.append(Arm(value, make(fields, cfg.seed * 101 + index), fields))
-        fill = {name: start.get(name, middle(dim)) for name, dim in self.space.items()}
-        self.arms = ChoiceArms(choice, arms, budget=cfg.budget, fill=fill)
-        return self._sweep(self.arms, start)
+        self.arms = ChoiceArms(choice, arms, budget=max(1, asks), fill=start)
+        return self.arms
 
-    def _sweep(self, strategy: Strategy, start: dict[str, Any]) -> Strategy:
-        """``strategy`` behind the greedy sweep when the design asks for it (see sweep.py)."""
-        if self.config.initial_design != "greedy" or isinstance(strategy, GridStrategy):
-            return strategy
-        self.sweep = GreedySweep(strategy, self.space, start, self._fields_read)
-        return self.sweep
-
-    def _fields_read(self, params: dict[str, Any]) -> set[str]:
-        """The searched fields the objective's model reads at ``params``."""
-        return {name for name in self.space if name in self._effective(params)}
-
-    def _new_trials(self, strategy: Strategy, room: int) -> list[tuple[int, int]]:
-        """Ask up to ``room`` new points. A point equal to one already asked is not run again
-        (objectives are seeded, so it would score the same): it is told the earlier loss and
-        does not use budget. An optimiser that keeps repeating itself has converged (or the
-        space is exhausted): after ``MAX_DUPLICATES`` repeats in a row no more is asked."""
+    def _new_trials(self, room: int) -> list[tuple[int, int]]:
+        """Up to ``room`` new distinct points from the proposer (see proposer.py)."""
         jobs: list[tuple[int, int]] = []
-        streak = 0
         while len(jobs) < room and not self.asked_all:
-            candidate = strategy.ask()
-            if candidate is WAIT:  # a design stage is running; its repeats may answer now
-                if self._tell_duplicates(strategy):
-                    continue
+            candidate = self.proposer.ask()
+            if candidate is WAIT:  # the design's follow-up waits for results still running
                 break
             if candidate is None:
                 self.asked_all = True
                 break
-            key = self._effective_key(candidate.params)
-            if key in self.seen:
-                self.duplicates.append((candidate, self.seen[key]))
-                streak += 1
-                if streak >= MAX_DUPLICATES:
-                    self.context.log.info("search.converged", repeats=streak)
-                    self.asked_all = True
-                continue
-            streak = 0
             trial = len(self.candidates)
-            self.seen[key] = trial
             self.candidates[trial] = candidate
             jobs.append((trial, 0))
-            self.asked_all = len(self.candidates) >= self.config.budget
         return jobs
 
     def _effective_key(self, params: dict[str, Any]) -> str:
@@ -193,7 +178,10 @@ class Search:
         except Exception:  # a plugin's helper must not break the search: all raw values
             return config
 
-    def _tell(self, strategy: Strategy, trial: int, rung: int, record: Record) -> None:
+    def _tell(self, trial: int, rung: int, record: Record) -> None:
+        """Record a result for the scheduler; a first-rung result goes to the proposer (and
+        so to the optimiser) once. A failure is told as a penalty (the worst loss so far plus
+        a margin) so the optimiser moves away; before any success, nothing is told."""
         loss = None if record["status"] != "ok" else loss_of(record["score"], self.config.mode)
         self.asha.record(trial, rung, loss)
         if rung != 0:
@@ -203,26 +191,7 @@ class Search:
                 loss = self.worst_loss + max(1.0, abs(self.worst_loss))
         else:
             self.worst_loss = loss if self.worst_loss is None else max(self.worst_loss, loss)
-        self.told[trial] = loss
-        if loss is None:  # a failure before any success: no loss can stand for it
-            strategy.fail(self.candidates[trial])
-        else:
-            strategy.tell(self.candidates[trial], loss)
-
-    def _tell_duplicates(self, strategy: Strategy) -> int:
-        """Tell each repeated point the result of its original, once that is in; returns how
-        many were told."""
-        waiting = []
-        for candidate, trial in self.duplicates:
-            if trial not in self.told:
-                waiting.append((candidate, trial))
-            elif self.told[trial] is None:
-                strategy.fail(candidate)
-            else:
-                strategy.tell(candidate, self.told[trial])
-        told = len(self.duplicates) - len(waiting)
-        self.duplicates = waiting
-        return told
+        self.proposer.tell(self.candidates[trial], loss)
 
     # ---------------------------------------------------------- evaluation
 
@@ -237,6 +206,7 @@ class Search:
             if recorded is not None and _same(recorded["params"], params):
                 results[i] = recorded
                 self.records.append(recorded)
+                self.best.update(recorded)
             else:
                 if recorded is not None:
                     self.context.log.warning(
@@ -249,6 +219,7 @@ class Search:
             record = self._record(*jobs[i], result)
             self.context.journal_append(TRIAL_KIND, record)
             self.records.append(record)
+            self.best.update(record)
             results[i] = record
             self._progress(record)
 
@@ -287,7 +258,8 @@ class Search:
             "seconds": round(float(result.get("seconds") or 0.0), 4),
             "cpu_seconds": round(float(result.get("cpu_seconds") or 0.0), 4),
             "elapsed": round(self.offset + time.monotonic() - self.started, 4),
-            "warm": trial < self.warm_count,
+            "warm": self.candidates[trial].source == WARM,
+            "source": self.candidates[trial].source,
         }
 
     # ------------------------------------------------- final re-evaluation
@@ -305,7 +277,9 @@ class Search:
         best = self._best_rows()
         if cfg.final_top_k == 0 or not best:
             return []
-        top = _distinct_outcomes([row for row in best if row["rung"] == best[0]["rung"]])
+        top = _distinct_outcomes(
+            [row for row in best if row["rung"] == best[0]["rung"]], set(cfg.noise_outputs)
+        )
         top = top[: cfg.final_top_k]
         base = self._base_seed()
         seeds = [base + i for i in range(1, cfg.final_seeds + 1)]
@@ -394,17 +368,10 @@ class Search:
         return None, f"objective output {self.config.metric!r} is {value!r}, not a finite number"
 
     def _progress(self, record: Record) -> None:
-        cfg = self.config
-        extra = sum(
-            promotion_fraction(cfg.fidelity, len(self.levels)) ** k
-            for k in range(1, len(self.levels))
-        )
-        total = math.ceil(cfg.budget * (1 + extra))
-        best = self._best_rows()
         message = f"trial {record['trial']} {record['status']}"
-        if best:
-            message += f"; best {cfg.metric}={best[0]['score']:.4g}"
-        self.context.progress(len(self.records), total, message)
+        if self.best.record is not None:
+            message += f"; best {self.config.metric}={self.best.record['score']:.4g}"
+        self.context.progress(len(self.records), self.expected_evaluations, message)
 
     # ------------------------------------------------------------ warm start
 
@@ -435,8 +402,11 @@ class Search:
         rows = report.leaderboard(self.records, self.config.mode)
         return [row for row in rows if row["status"] == "ok"]
 
-    def _finish(self, used: str, warm: WarmStart, final: list[dict[str, Any]]) -> SearchOutputs:
+    def _finish(self, warm: WarmStart, final: list[dict[str, Any]]) -> SearchOutputs:
         cfg = self.config
+        strategy = self.proposer.describe()
+        stop_reason = self.proposer.stop_reason or "every point asked was evaluated"
+        proposals = dict(self.proposer.sources)
         records = sorted(self.records, key=lambda r: r["elapsed"])
         rows = report.leaderboard(records, cfg.mode)
         best = [row for row in rows if row["status"] == "ok"]
@@ -445,12 +415,17 @@ class Search:
         labels = [f"{cfg.fidelity.field}={lvl}" if cfg.fidelity else "full" for lvl in self.levels]
         out_dir = self.context.artifacts_dir
         plot_path = report.plot(records, cfg.mode, cfg.metric, labels, out_dir / "search.png")
-        best_params = (final[0] if final else best[0])["params"] if best else {}
+        chosen = (final[0] if final else best[0]) if best else None
+        best_params = chosen["params"] if chosen else {}
+        source = self.candidates[chosen["trial"]].source if chosen else strategy
         best_score = (final[0]["mean"] if final else best[0]["score"]) if best else None
         best_config = self._objective_config(best_params, self.levels[-1])
         summary = {
             "objective": self.objective.name,
-            "optimizer": used,
+            "optimizer": strategy,
+            "stop_reason": stop_reason,
+            "proposals": proposals,
+            "start_filled": self.start_filled,
             "metric": cfg.metric,
             "mode": cfg.mode,
             "budget": cfg.budget,
@@ -464,7 +439,6 @@ class Search:
             "rank_correlation": correlation,
             "warm_start": warm.sources,
             "choice_rounds": self._choice_rounds(),
-            "design_moves": self._design_moves(),
             "space": {name: dimension_to_dict(dim) for name, dim in self.space.items()},
         }
         report_path = report.html_report(summary, rows, plot_path.name, out_dir / "report.html")
@@ -485,27 +459,21 @@ class Search:
             trials=len(rows),
             failed_trials=sum(row["status"] != "ok" for row in rows),
             evaluations=len(records),
-            optimizer_used=used,
+            optimizer_used=source,
+            strategy=strategy,
+            proposals=proposals,
+            stop_reason=stop_reason,
+            start_filled=self.start_filled,
             rank_correlation=correlation,
             warm_started_from=sorted({s["run_id"] for s in warm.sources}),
             final_ranking=final,
             choice_rounds=self._choice_rounds(),
-            design_moves=self._design_moves(),
             plot_path=str(plot_path),
             report_path=str(report_path),
         )
 
     def _choice_rounds(self) -> list[dict[str, Any]]:
         return self.arms.history if self.arms is not None else []
-
-    def _design_moves(self) -> list[dict[str, Any]]:
-        if self.sweep is None:
-            return []
-        mode = self.config.mode
-        return [
-            {"stage": stage, "params": params, "score": loss_of(loss, mode)}
-            for stage, params, loss in self.sweep.moves
-        ]
 
     def _rank_correlation(self, records: list[Record]) -> float | None:
         """Do first-rung scores rank trials like full-fidelity scores? (Over promoted trials
@@ -545,35 +513,29 @@ class Search:
         )
 
 
-def _distinct_outcomes(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """``rows`` without the ones whose objective outputs repeat an earlier row's exactly
-    (run-time measurements and strings such as paths aside).
+def _distinct_outcomes(rows: list[dict[str, Any]], noise: set[str]) -> list[dict[str, Any]]:
+    """``rows`` without the ones whose objective outputs repeat an earlier row's exactly,
+    leaving out the outputs named in ``noise`` (run-time measurements, paths: the config's
+    ``noise_outputs``, declared for the objective, never guessed).
 
     Why: objectives often ignore some searched fields in part of the space (gnn.train's ``k``
     and ``alpha`` for a GCN), so an optimiser that mutates such a field produces the same model
     under several configurations. Spending the final re-evaluation on copies of one model wastes
-    it; a seeded objective that returns identical outputs has, for selection, trained the same
-    model. Rows without outputs are all kept."""
+    it. Only outputs equal in every non-noise field are copies: two prompts that merely score
+    the same differ in their other outputs and are both kept. Rows without outputs are kept."""
     seen: set[str] = set()
     kept = []
     for row in rows:
         outputs = row.get("outputs")
         if outputs:
             key = json.dumps(
-                {k: v for k, v in outputs.items() if not _volatile(k, v)},
-                sort_keys=True,
-                default=str,
+                {k: v for k, v in outputs.items() if k not in noise}, sort_keys=True, default=str
             )
             if key in seen:
                 continue
             seen.add(key)
         kept.append(row)
     return kept
-
-
-def _volatile(name: str, value: Any) -> bool:
-    """Outputs that differ between runs of the same model: timings, paths, ids."""
-    return isinstance(value, str) or "second" in name or "time" in name
 
 
 def _final_text(final: list[dict[str, Any]], metric: str) -> str:

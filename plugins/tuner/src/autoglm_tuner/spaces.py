@@ -15,6 +15,8 @@ from pydantic import BaseModel
 
 from autoglm.space import Choice, Dimension, FloatRange, IntRange, dimension_from_dict, search_space
 
+_UNSET: Any = object()
+
 
 class SpaceError(ValueError):
     """The configured space does not fit the objective's config."""
@@ -89,100 +91,30 @@ def in_space(space: dict[str, Dimension], params: dict[str, Any]) -> bool:
 
 def default_point(
     objective_config: type[BaseModel], space: dict[str, Dimension], base: dict[str, Any]
-) -> dict[str, Any]:
-    """The objective's own defaults (``base`` values first) for the searched dimensions that
-    contain them. A dimension whose range leaves the default out, or whose field has no
-    default, is missing from the result (the optimiser starts it where it likes)."""
+) -> tuple[dict[str, Any], list[str]]:
+    """The start point of a search: the objective's own defaults (``base`` values first), and
+    the middle of the range for every field whose default is missing or outside the searched
+    range; returns the point and the names of those middle-filled fields (which the search's
+    outputs report, so a narrowed space never silently changes where a search starts)."""
     point: dict[str, Any] = {}
+    filled: list[str] = []
     for name, dim in space.items():
         if name in base:
             value = base[name]
         else:
             info = objective_config.model_fields[name]
-            if info.is_required() or info.default_factory is not None:
-                continue
-            value = info.default
-        if contains(dim, value):
+            value = _UNSET if info.is_required() or info.default_factory else info.default
+        if value is not _UNSET and contains(dim, value):
             point[name] = value
-    return point
-
-
-def start_points(
-    start: dict[str, Any], space: dict[str, Dimension], design: str = "default"
-) -> list[dict[str, Any]]:
-    """The first points of a search, one field changed at a time from ``start`` (the
-    objective's defaults). ``design``: ``none`` (no point), ``default`` (``start`` itself),
-    ``options`` (also every other option of each unordered choice), ``star`` (also the two
-    ends of every range and ordered choice).
-
-    Why: an unordered choice (layer type, aggregator) switches between models that a local
-    optimiser cannot reach by small steps, and which option wins at the defaults says where to
-    start climbing. The star adds the classic one-factor-at-a-time screen: good values often
-    sit at the end of a declared range (strong input dropout, a high learning rate), where
-    samplers and mutations rarely land, and each end tried once shows the optimiser which way
-    to go. Empty when ``start`` does not cover the space."""
-    if design == "none" or set(start) != set(space):
-        return []
-    points = [dict(start)]
-    if design in ("options", "star"):
-        points += one_field_changes(start, space, [n for n, d in space.items() if unordered(d)])
-    if design == "star":
-        points += one_field_changes(start, space, [n for n, d in space.items() if not unordered(d)])
-    return points
-
-
-def one_field_changes(
-    centre: dict[str, Any], space: dict[str, Dimension], fields: list[str]
-) -> list[dict[str, Any]]:
-    """``centre`` with one of ``fields`` changed at a time, to each of its
-    ``one_field_values``, field by field in the order given."""
-    return [{**centre, n: v} for n in fields for v in one_field_values(space[n], centre[n])]
-
-
-def one_field_values(dim: Dimension, centre: Any) -> list[Any]:
-    """What a one-factor-at-a-time design tries for one field: every other option of an
-    unordered choice, else the two ends of the range (or ordered choice) that differ from
-    ``centre``."""
-    if unordered(dim):
-        return [v for v in dim.values if v != centre]
-    values = list(dim.values) if isinstance(dim, Choice) else [dim.low, dim.high]
-    return [v for v in dict.fromkeys([values[0], values[-1]]) if v != centre]
+        else:
+            point[name] = middle(dim)
+            filled.append(name)
+    return point, filled
 
 
 def unordered(dim: Dimension) -> bool:
     """An unordered choice (layer type, aggregator): its options are not neighbours."""
     return isinstance(dim, Choice) and not dim.ordered
-
-
-def combine_main_effects(results: list[tuple[dict[str, Any], float]]) -> dict[str, Any] | None:
-    """The point that takes, for every field, the value that beat the first result when that
-    field alone was changed (``results``: (params, loss) of a one-field-at-a-time design, its
-    centre first). None unless two or more fields improved (one is a point already tried).
-
-    Why: the classic follow-up of a one-factor-at-a-time screen. Two changes that each helped
-    (strong input dropout; a high learning rate) are often needed together, and a local
-    optimiser that mutates one or two fields at a time rarely finds the pair under noise."""
-    if not results:
-        return None
-    centre, centre_loss = results[0]
-    winners = winning_changes(centre, centre_loss, results[1:])
-    return {**centre, **dict(winners)} if len(winners) >= 2 else None
-
-
-def winning_changes(
-    base: dict[str, Any], base_loss: float, results: list[tuple[dict[str, Any], float]]
-) -> list[tuple[str, Any]]:
-    """(field, value) of each one-field change that beat ``base``, best first; per field only
-    its better end."""
-    best: dict[str, tuple[Any, float]] = {}
-    for params, loss in results:
-        changed = [k for k in base if params.get(k) != base[k]]
-        if len(changed) == 1 and loss < base_loss:
-            name = changed[0]
-            if name not in best or loss < best[name][1]:
-                best[name] = (params[name], loss)
-    ranked = sorted(best.items(), key=lambda item: item[1][1])
-    return [(name, value) for name, (value, _) in ranked]
 
 
 def middle(dim: Dimension) -> Any:
@@ -237,3 +169,20 @@ def grid_point(axes: dict[str, list[Any]], index: int) -> dict[str, Any]:
         index, digit = divmod(index, len(values))
         point[name] = values[digit]
     return {name: point[name] for name in axes}
+
+
+def finite_points(space: dict[str, Dimension], limit: int) -> list[dict[str, Any]] | None:
+    """Every point of a space made only of choices and integer ranges, or None when the space
+    has a float range or more than ``limit`` points. Used to tell when a small space is
+    exhausted, instead of drawing random points forever."""
+    axes: dict[str, list[Any]] = {}
+    for name, dim in space.items():
+        if isinstance(dim, Choice):
+            axes[name] = list(dim.values)
+        elif isinstance(dim, IntRange):
+            axes[name] = list(range(dim.low, dim.high + 1))
+        else:
+            return None
+    if grid_size(axes) > limit:
+        return None
+    return [grid_point(axes, index) for index in range(grid_size(axes))]

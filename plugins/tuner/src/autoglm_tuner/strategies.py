@@ -1,10 +1,16 @@
-"""Search strategies behind one ask/tell interface: any Nevergrad optimiser, and the random and
-grid baselines.
+"""Search strategies behind one ask/tell interface: random and grid baselines, any Nevergrad
+optimiser, and Optuna's multivariate TPE and Gaussian-process (GP + EI) samplers.
 
-The search loop only ever calls ``ask`` (a new point, or None when the strategy has nothing
-left), ``tell`` (its loss; lower is better) and ``suggest`` (a warm-start point to ask first), so
-the baselines run under exactly the same scheduling, fidelity, parallelism and journaling as
-Nevergrad, which is what makes the comparison fair.
+A strategy only proposes points and learns from losses; everything else (the initial design,
+warm starts, duplicate handling, random fill, the budget) is the proposer's job
+(``proposer.py``), so every strategy runs under exactly the same rules, which is what makes a
+comparison between them fair. The contract a strategy may rely on:
+
+* ``ask()`` returns a :class:`Candidate` (or None when it has nothing left: a finished grid);
+* every candidate it asked is answered exactly once: ``tell`` (its loss) or ``discard`` (the
+  point was already evaluated, so its result was told already and is not told again);
+* ``tell_unasked`` hands it, once each, results of points it did not propose (the design, warm
+  starts, random fill): optimisers that can learn from them do.
 """
 
 from __future__ import annotations
@@ -16,15 +22,16 @@ from typing import Any
 
 from autoglm.space import Choice, Dimension, IntRange
 from autoglm_tuner import spaces
-from autoglm_tuner.spaces import combine_main_effects
 
 BASELINES = ("random", "grid")
+#: Optuna samplers available by name (``optuna`` is a dependency; GP needs torch too).
+OPTUNA = ("TPE", "GP")
 _UNSET: Any = object()
 
 
 class _Wait:
-    """What ``ask`` answers when a strategy needs results still running before its next
-    point (the greedy sweep between two fields): the search runs what it has, then asks again."""
+    """What ``ask`` answers when the proposer needs results still running before its next
+    point (the initial design's follow-up point): the search runs what it has, then asks again."""
 
     def __repr__(self) -> str:
         return "WAIT"
@@ -35,46 +42,37 @@ WAIT: Any = _Wait()
 
 @dataclass
 class Candidate:
-    """A point handed out by ``ask``: the config values, and the strategy's own handle."""
+    """A point handed out by ``ask``: the config values, the strategy's own handle, and what
+    proposed it (``source``: ``initial design``, ``warm start``, ``random fill`` or the
+    optimiser's name), which the outputs report for the selected point."""
 
     params: dict[str, Any]
     handle: Any = None
+    source: str = ""
 
 
 class Strategy:
-    """Base class: subclasses implement ``_ask``; ``tell`` defaults to ignoring the loss."""
+    """Base class: subclasses implement ``ask``; baselines ignore losses."""
 
     #: Human-readable name of what actually runs (NGOpt reports the optimiser it picked).
     used: str = ""
-
-    def __init__(self) -> None:
-        self._suggestions: list[dict[str, Any]] = []
-
-    def suggest(self, params: dict[str, Any]) -> None:
-        """Queue ``params`` to be asked before anything else (first suggested, first asked)."""
-        self._suggestions.append(params)
+    #: How often the proposer re-asks after a repeated point before it samples a fresh one.
+    #: Cheap optimisers may retry (a (1+1) mutation that hit a known point is redrawn);
+    #: expensive ones (GP) fill at once.
+    retries: int = 10
 
     def ask(self) -> Candidate | None:
-        if self._suggestions:
-            return self._ask_suggested(self._suggestions.pop(0))
-        return self._ask()
-
-    def _ask_suggested(self, params: dict[str, Any]) -> Candidate:
-        return Candidate(dict(params))
-
-    def _ask(self) -> Candidate | None:
         raise NotImplementedError
 
     def tell(self, candidate: Candidate, loss: float) -> None:
-        """Baselines do not learn."""
+        """The loss of a point this strategy asked."""
 
-    def fail(self, candidate: Candidate) -> None:
-        """``candidate`` failed before any trial succeeded, so no loss can stand for it.
-        Strategies that wait for every answer (the greedy sweep) count it as answered."""
+    def discard(self, candidate: Candidate) -> None:
+        """A point this strategy asked that was evaluated before: its result was told once
+        already and is not told again (see docs/tuner.md, "Every result told once")."""
 
-    def absorb(self, params: dict[str, Any], loss: float) -> None:
-        """A result this strategy did not ask for (another stage's design point): learn from
-        it where the strategy can. Baselines do not learn."""
+    def tell_unasked(self, params: dict[str, Any], loss: float) -> None:
+        """The result of a point this strategy did not propose."""
 
 
 class RandomStrategy(Strategy):
@@ -83,12 +81,11 @@ class RandomStrategy(Strategy):
     used = "random"
 
     def __init__(self, space: dict[str, Dimension], seed: int) -> None:
-        super().__init__()
         self.space = space
         self.rng = random.Random(seed)
 
-    def _ask(self) -> Candidate:
-        return Candidate(spaces.sample(self.space, self.rng))
+    def ask(self) -> Candidate:
+        return Candidate(spaces.sample(self.space, self.rng), source=self.used)
 
 
 class GridStrategy(Strategy):
@@ -96,35 +93,30 @@ class GridStrategy(Strategy):
     grid evaluates an unbiased subset instead of varying only the last dimensions."""
 
     used = "grid"
+    retries = 1_000_000  # a grid never repeats itself; its repeats are design points
 
     def __init__(self, space: dict[str, Dimension], seed: int, points: int, budget: int) -> None:
-        super().__init__()
         self.axes = spaces.grid_axes(space, points)
         self.size = spaces.grid_size(self.axes)
         count = min(budget, self.size)
         self.order = random.Random(seed).sample(range(self.size), count)
         self.position = 0
 
-    def suggest(self, params: dict[str, Any]) -> None:
-        """A grid is a fixed design: warm-start points are not added to it."""
-
-    def _ask(self) -> Candidate | None:
+    def ask(self) -> Candidate | None:
         if self.position >= len(self.order):
             return None
         index = self.order[self.position]
         self.position += 1
-        return Candidate(spaces.grid_point(self.axes, index))
+        return Candidate(spaces.grid_point(self.axes, index), source=self.used)
 
 
 class NevergradStrategy(Strategy):
     """A Nevergrad optimiser from its registry, on a parametrization built from the space.
 
-    Suggested points (the initial design, warm starts) are asked first, as they are. The
-    optimiser itself is built at the first ask after them, starting from the best suggested
-    point told by then (else from ``start``), and is told every suggested result. Why: most
-    Nevergrad optimisers do not move their search to a good point that is only *told* to them
-    (a (1+1) keeps mutating its own parent, CMA its own mean), so a design that found a better
-    region than the defaults would be wasted."""
+    The optimiser is built at the first ask, starting from the best result told by then (the
+    initial design, warm starts), else from ``start``, and is then told each earlier result
+    once. Why build late: most Nevergrad optimisers do not move their search to a good point
+    that is merely *told* to them (a (1+1) keeps mutating its own parent, CMA its own mean)."""
 
     def __init__(
         self,
@@ -134,22 +126,20 @@ class NevergradStrategy(Strategy):
         budget: int,
         workers: int,
         seed: int,
-        categorical: str = "deterministic",
         start: dict[str, Any] | None = None,
     ) -> None:
         """``start``: values the optimiser starts from (the objective's defaults); the other
         dimensions start at the middle of their range, Nevergrad's own choice."""
-        super().__init__()
         self.ng = _nevergrad()
         self.name, self.space, self.seed = name, space, seed
         self.settings = {"budget": budget, "num_workers": workers}
-        self.categorical = categorical
         self.start = start or {}
         self.optimizer: Any = None
-        self.suggested_results: list[tuple[dict[str, Any], float]] = []
-        self.combined_asked = False
-        #: built here to name what runs; used as is unless suggested results move the start
-        self._at_start = self._build(self.start)
+        self.early: list[tuple[dict[str, Any], float]] = []
+        #: results Nevergrad refused (optimisers without tell-not-asked support)
+        self.refused = 0
+        #: built here to name what runs; used as is unless told results move the start
+        self._at_start: Any = self._build(self.start)
         self.used = describe_optimizer(self._at_start, name)
 
     def _build(self, start: dict[str, Any]) -> Any:
@@ -157,7 +147,7 @@ class NevergradStrategy(Strategy):
 
         parametrization = self.ng.p.Instrumentation(
             **{
-                field: to_parameter(self.ng, dim, self.categorical, start.get(field, _UNSET))
+                field: to_parameter(self.ng, dim, start.get(field, _UNSET))
                 for field, dim in self.space.items()
             }
         )
@@ -166,59 +156,119 @@ class NevergradStrategy(Strategy):
             parametrization=parametrization, **self.settings
         )
 
-    def _ask(self) -> Candidate:
-        if self.optimizer is None and not self.combined_asked:
-            self.combined_asked = True
-            combined = combine_main_effects(self.suggested_results)
-            if combined is not None:
-                return Candidate(combined)
+    def ask(self) -> Candidate:
         if self.optimizer is None:
-            told = sorted(self.suggested_results, key=lambda item: item[1])
-            self.optimizer = self._build(told[0][0]) if told else self._at_start
+            best = min(self.early, key=lambda item: item[1], default=None)
+            self.optimizer = self._build(best[0]) if best else self._at_start
             self._at_start = None
-            for params, loss in self.suggested_results:
+            early, self.early = self.early, []
+            for params, loss in early:
                 self._tell_not_asked(params, loss)
         candidate = self.optimizer.ask()
         _, kwargs = candidate.value
-        return Candidate({k: _plain(v) for k, v in kwargs.items()}, candidate)
+        params = {k: _plain(v) for k, v in kwargs.items()}
+        return Candidate(params, candidate, source=self.used)
 
     def tell(self, candidate: Candidate, loss: float) -> None:
-        if candidate.handle is not None:
-            self.optimizer.tell(candidate.handle, loss)
-        elif self.optimizer is None:
-            self.suggested_results.append((candidate.params, loss))
-        else:
-            self._tell_not_asked(candidate.params, loss)
+        self.optimizer.tell(candidate.handle, loss)
 
-    def absorb(self, params: dict[str, Any], loss: float) -> None:
-        """Results of a design that ran in front of this optimiser (the greedy sweep): the
-        optimiser starts from the best of them. No main-effects point is added: the sweep
-        combined its changes as it went."""
-        self.combined_asked = True
+    def tell_unasked(self, params: dict[str, Any], loss: float) -> None:
         if self.optimizer is None:
-            self.suggested_results.append((params, loss))
+            self.early.append((params, loss))
         else:
             self._tell_not_asked(params, loss)
 
     def _tell_not_asked(self, params: dict[str, Any], loss: float) -> None:
         point = self.optimizer.parametrization.spawn_child(new_value=((), params))
-        self.optimizer.tell(point, loss)
+        try:
+            self.optimizer.tell(point, loss)
+        except self.ng.errors.TellNotAskedNotSupportedError:
+            self.refused += 1
 
 
-def to_parameter(
-    ng: Any, dim: Dimension, categorical: str = "deterministic", init: Any = _UNSET
-) -> Any:
+class OptunaStrategy(Strategy):
+    """Optuna's multivariate TPE (``TPE``) or its Gaussian-process sampler with expected
+    improvement (``GP``), through Optuna's ask-and-tell interface.
+
+    Ordered choices are given to Optuna as the index of the value (an integer), so both
+    samplers see which values are neighbours; unordered ones as categoricals. Results the
+    sampler did not propose are added as finished trials; a discarded ask is closed as failed,
+    which both samplers ignore."""
+
+    def __init__(self, name: str, space: dict[str, Dimension], *, seed: int) -> None:
+        import warnings
+
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+        self.optuna = optuna
+        self.space = space
+        self.distributions = {name: _distribution(optuna, dim) for name, dim in space.items()}
+        if name == "TPE":
+            sampler = optuna.samplers.TPESampler(multivariate=True, seed=seed)
+            self.used = "TPE (Optuna, multivariate)"
+        else:
+            sampler = optuna.samplers.GPSampler(seed=seed, deterministic_objective=True)
+            self.used = "GP + EI (Optuna)"
+            self.retries = 0
+        self.study = optuna.create_study(sampler=sampler)
+
+    def ask(self) -> Candidate:
+        trial = self.study.ask(self.distributions)
+        params = {name: self._value(name, trial.params[name]) for name in self.space}
+        return Candidate(params, trial, source=self.used)
+
+    def tell(self, candidate: Candidate, loss: float) -> None:
+        self.study.tell(candidate.handle, loss)
+
+    def discard(self, candidate: Candidate) -> None:
+        self.study.tell(candidate.handle, state=self.optuna.trial.TrialState.FAIL)
+
+    def tell_unasked(self, params: dict[str, Any], loss: float) -> None:
+        internal = {name: self._internal(name, value) for name, value in params.items()}
+        self.study.add_trial(
+            self.optuna.trial.create_trial(
+                params=internal, distributions=self.distributions, value=loss
+            )
+        )
+
+    def _value(self, name: str, raw: Any) -> Any:
+        dim = self.space[name]
+        if isinstance(dim, Choice) and dim.ordered:
+            return dim.values[raw]
+        return _plain(raw)
+
+    def _internal(self, name: str, value: Any) -> Any:
+        dim = self.space[name]
+        if isinstance(dim, Choice) and dim.ordered:
+            return list(dim.values).index(value)
+        return value
+
+
+def _distribution(optuna: Any, dim: Dimension) -> Any:
+    d = optuna.distributions
+    if isinstance(dim, Choice):
+        if dim.ordered:
+            return d.IntDistribution(0, len(dim.values) - 1)
+        return d.CategoricalDistribution(list(dim.values))
+    if isinstance(dim, IntRange):
+        return d.IntDistribution(dim.low, dim.high, log=dim.log)
+    return d.FloatDistribution(dim.low, dim.high, log=dim.log)
+
+
+def to_parameter(ng: Any, dim: Dimension, init: Any = _UNSET) -> Any:
     """One Nevergrad parameter per dimension, starting at ``init`` when given.
 
     Ordered choices become ``TransitionChoice`` (mutations step to neighbouring values).
-    Unordered ones become ``Choice(deterministic=True)`` by default: a plain softmax ``Choice``
-    samples its value at random from learnt weights, which makes the problem look noisy, and
-    NGOpt then switches to a noise-handling optimiser (see docs/tuner.md)."""
+    Unordered ones become ``Choice(deterministic=True)``: a plain softmax ``Choice`` samples
+    its value at random from learnt weights, which makes the problem look noisy, and NGOpt
+    then switches to a noise-handling optimiser that re-evaluates points (see docs/tuner.md)."""
     if isinstance(dim, Choice):
         if dim.ordered:
             param = ng.p.TransitionChoice(list(dim.values))
         else:
-            param = ng.p.Choice(list(dim.values), deterministic=categorical == "deterministic")
+            param = ng.p.Choice(list(dim.values), deterministic=True)
         if init is not _UNSET:
             param.value = init
         return param
@@ -241,8 +291,8 @@ def describe_optimizer(optimizer: Any, name: str) -> str:
 
 
 #: Extra strategies by name: ``factory(space, budget=, workers=, seed=)`` -> Strategy. Lets a
-#: benchmark run a third-party optimiser (Optuna's TPE) under the same loop without the plugin
-#: depending on it. Registered in the process that runs the search (workers never ask).
+#: benchmark run a third-party optimiser under the same loop without the plugin depending on
+#: it. Registered in the process that runs the search (workers never ask).
 EXTRA_STRATEGIES: dict[str, Any] = {}
 
 
@@ -257,7 +307,6 @@ def make_strategy(
     budget: int,
     workers: int,
     seed: int,
-    categorical: str = "deterministic",
     grid_points: int = 3,
     start: dict[str, Any] | None = None,
 ) -> Strategy:
@@ -267,22 +316,22 @@ def make_strategy(
         return GridStrategy(space, seed, grid_points, budget)
     if name in EXTRA_STRATEGIES:
         return EXTRA_STRATEGIES[name](space, budget=budget, workers=workers, seed=seed)
-    return NevergradStrategy(
-        name, space, budget=budget, workers=workers, seed=seed, categorical=categorical, start=start
-    )
+    if name in OPTUNA:
+        return OptunaStrategy(name, space, seed=seed)
+    return NevergradStrategy(name, space, budget=budget, workers=workers, seed=seed, start=start)
 
 
 def check_optimizer_name(name: str) -> None:
     """Raise a ValueError naming close matches when ``name`` is no known optimiser."""
-    if name in BASELINES or name in EXTRA_STRATEGIES:
+    if name in BASELINES or name in OPTUNA or name in EXTRA_STRATEGIES:
         return
     registry = _nevergrad().optimizers.registry
     if name not in registry:
-        close = difflib.get_close_matches(name, [*registry, *BASELINES], n=5)
+        close = difflib.get_close_matches(name, [*registry, *BASELINES, *OPTUNA], n=5)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise ValueError(
-            f"tuner.search config field 'optimizer': {name!r} is neither 'random', 'grid' nor "
-            f"a Nevergrad optimiser{hint}"
+            f"tuner.search config field 'optimizer': {name!r} is neither 'random', 'grid', "
+            f"'TPE', 'GP' nor a Nevergrad optimiser{hint}"
         )
 
 

@@ -1,0 +1,189 @@
+"""What the search asks for its next trial: a point not evaluated before, and who proposed it.
+
+The proposer stands between the search loop and a strategy (``strategies.py``) and owns the
+rules every strategy runs under:
+
+* **Order.** Warm-start points first, then the initial design (``design.py``) and its
+  follow-up, then the strategy.
+* **Distinct points.** A point whose key (its effective config: what the objective computes)
+  was evaluated before is never run again. When the strategy proposes one, the ask is
+  ``discard``-ed, not told: its result was told once already. Why: Nevergrad's (1+1) family
+  keeps a count and a variance per archived point and picks its parent by a pessimistic
+  score; a point told twice has variance 0 and beats every point told once, so the parent
+  never moves and the optimiser stops listening to its results.
+* **The budget is spent.** After ``strategy.retries`` repeats in a row the proposer samples a
+  fresh unseen point at random (``random fill``) and tells its result to the strategy as a
+  point it did not ask. It stops early only when the space has no unseen point left, and
+  says so in ``stop_reason``.
+* **Every result told exactly once**: asked points with ``tell``, others (design, warm start,
+  random fill) with ``tell_unasked``.
+
+Everything here is deterministic for a given seed and order of results, so a resumed search
+that replays its journal asks the same points.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from autoglm.space import Dimension
+from autoglm_tuner.design import Design
+from autoglm_tuner.spaces import finite_points, sample
+from autoglm_tuner.strategies import WAIT, Candidate, Strategy
+
+WARM = "warm start"
+DESIGN = "initial design"
+FILL = "random fill"
+#: Random draws before a space is enumerated to find (or rule out) an unseen point.
+FILL_DRAWS = 200
+#: Largest finite space that is enumerated to tell that it is exhausted.
+ENUMERATE_LIMIT = 200_000
+Key = Callable[[dict[str, Any]], str]
+
+
+class Proposer:
+    """Hands out at most ``budget`` distinct points: warm starts, the design, then the
+    strategy's proposals, with random fill when the strategy repeats itself."""
+
+    def __init__(
+        self,
+        strategy: Strategy,
+        space: dict[str, Dimension],
+        *,
+        budget: int,
+        seed: int,
+        key: Key,
+        design: Design | None = None,
+        warm: list[dict[str, Any]] | None = None,
+    ) -> None:
+        self.strategy = strategy
+        self.space = space
+        self.budget = budget
+        self.key = key
+        self.design = design or Design([])
+        self.queue = [(dict(p), WARM) for p in warm or []]
+        self.queue += [(p, DESIGN) for p in self.design.points()]
+        #: only a screen (groups with one-field changes) has a follow-up to wait for
+        self.follow_up_done = not any(len(group) > 1 for group in self.design.groups)
+        self.rng = random.Random(f"fill-{seed}")
+        self.seen: set[str] = set()
+        self.design_losses: dict[str, float | None] = {}
+        self.outstanding_design = 0
+        self.handed = 0
+        #: how many distinct points each source proposed (outputs: ``proposals``)
+        self.sources: Counter[str] = Counter()
+        #: repeated proposals that were discarded (not run, not told)
+        self.repeats = 0
+        #: why no more points were handed out (None while there are)
+        self.stop_reason: str | None = None
+        self._finite: list[tuple[dict[str, Any], str]] | None = None
+        self._finite_checked = False
+
+    # ------------------------------------------------------------ ask / tell
+
+    def ask(self) -> Candidate | Any | None:
+        """The next distinct point, ``WAIT`` while the design's follow-up needs results still
+        running, or None when the budget is spent or no unseen point is left."""
+        if self.stop_reason is not None:
+            return None
+        if self.handed >= self.budget:
+            self.stop_reason = f"budget spent: {self.budget} distinct trials"
+            return None
+        while self.queue:
+            params, source = self.queue.pop(0)
+            if self.key(params) not in self.seen:
+                return self._hand(Candidate(params, None, source))
+        if not self.follow_up_done:
+            if self.outstanding_design:
+                return WAIT
+            self.follow_up_done = True
+            self.queue = [(p, DESIGN) for p in self.design.follow_ups(self._design_loss)]
+            return self.ask()
+        for _ in range(self.strategy.retries + 1):
+            candidate = self.strategy.ask()
+            if candidate is None:
+                self.stop_reason = f"{self.strategy.used} has no point left to propose"
+                return None
+            if self.key(candidate.params) not in self.seen:
+                return self._hand(candidate)
+            self.strategy.discard(candidate)
+            self.repeats += 1
+        params = self._fresh()
+        if params is None:
+            return None
+        return self._hand(Candidate(params, None, FILL))
+
+    def tell(self, candidate: Candidate, loss: float | None) -> None:
+        """The result of a handed-out point (``loss`` None: it failed before any trial
+        succeeded, so no penalty loss exists yet); told to the strategy exactly once."""
+        if candidate.source == DESIGN:
+            self.outstanding_design -= 1
+            self.design_losses[self.key(candidate.params)] = loss
+        own = candidate.source not in (WARM, DESIGN, FILL)
+        if loss is None:
+            if own:
+                self.strategy.discard(candidate)
+        elif own:
+            self.strategy.tell(candidate, loss)
+        else:
+            self.strategy.tell_unasked(candidate.params, loss)
+
+    def _hand(self, candidate: Candidate) -> Candidate:
+        self.seen.add(self.key(candidate.params))
+        self.handed += 1
+        self.sources[candidate.source] += 1
+        if candidate.source == DESIGN:
+            self.outstanding_design += 1
+        return candidate
+
+    def _design_loss(self, params: dict[str, Any]) -> float | None:
+        return self.design_losses.get(self.key(params))
+
+    # ------------------------------------------------------------ random fill
+
+    def _fresh(self) -> dict[str, Any] | None:
+        """A uniformly drawn point not evaluated yet; None (with ``stop_reason``) when a
+        finite space has none left, or when an infinite one yields none in many draws."""
+        for _ in range(FILL_DRAWS):
+            params = sample(self.space, self.rng)
+            if self.key(params) not in self.seen:
+                return params
+        if not self._finite_checked:
+            self._finite_checked = True
+            points = finite_points(self.space, ENUMERATE_LIMIT)
+            if points is not None:
+                self._finite = [(p, self.key(p)) for p in points]
+        if self._finite is None:
+            self.stop_reason = (
+                f"no unseen point in {FILL_DRAWS} random draws after {self.handed} trials"
+            )
+            return None
+        unseen = [p for p, k in self._finite if k not in self.seen]
+        if not unseen:
+            distinct = len({k for _, k in self._finite})
+            self.stop_reason = f"space exhausted: all {distinct} distinct points evaluated"
+            return None
+        return unseen[self.rng.randrange(len(unseen))]
+
+    def describe(self) -> str:
+        """``NGOpt -> DiscreteLenglerOnePlusOne`` with what else proposed points."""
+        others = [s for s in (WARM, DESIGN, FILL) if self.sources.get(s)]
+        return self.strategy.used + (f" (with {', '.join(others)})" if others else "")
+
+
+def minimise(
+    proposer: Proposer, loss: Callable[[dict[str, Any]], float]
+) -> list[tuple[dict[str, Any], float, str]]:
+    """Run a whole search in this process against a cheap Python ``loss`` (lower is better):
+    (params, loss, source) of every trial in order. The same proposer and strategies as
+    ``tuner.search``, without workers, journal or fidelity: what the zero-cost benchmark and
+    the tests use to check that a strategy searches."""
+    trials = []
+    while (candidate := proposer.ask()) is not None:
+        value = loss(candidate.params)
+        proposer.tell(candidate, value)
+        trials.append((candidate.params, value, candidate.source))
+    return trials

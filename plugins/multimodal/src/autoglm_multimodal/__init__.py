@@ -1,0 +1,1 @@
+"""autoglm-multimodal: multimodal preprocessing and fusion nodes for autoglm."""

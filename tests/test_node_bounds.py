@@ -22,7 +22,7 @@ from autoglm.testing import isolated_host
 from autoglm.workflow import parse_workflow
 
 #: The plugins of this repository (entry-point names).
-REPO_PLUGINS = ("gnn", "tuner", "hf", "text", "prompt", "eval", "textkit")
+REPO_PLUGINS = ("gnn", "tuner", "hf", "text", "prompt", "eval", "textkit", "multimodal")
 
 #: Numeric fields that need no maximum, by field name, and why.
 UNBOUNDED_OK = {

@@ -92,8 +92,8 @@ def extract_audio(data: bytes, name: str, params: dict[str, Any]) -> np.ndarray:
         import torchaudio
 
         wave = torchaudio.functional.resample(torch.from_numpy(wave), rate, target).numpy()
-    if params["trim_db"] is not None:
-        wave = trim_silence(wave, params["trim_db"], params["n_fft"], params["hop_length"])
+    if params["trim_decibels"] is not None:
+        wave = trim_silence(wave, params["trim_decibels"], params["n_fft"], params["hop_length"])
     if wave.size < params["n_fft"]:
         raise BadInput(
             f"too short: {wave.size} samples after trimming silence, one analysis window "

@@ -31,7 +31,7 @@ class AudioConfig(PerItemConfig):
         1, ge=1, le=64, description="channel count a recording must have (null: any)"
     )
     downmix: bool = Field(False, description="average the channels of a recording that has more")
-    trim_db: float | None = Field(
+    trim_decibels: float | None = Field(
         40.0, gt=0, le=120, description="trim edges quieter than this below the peak (null: off)"
     )
     kind: Literal["mfcc", "logmel"] = Field("mfcc", description="MFCC or log-mel spectrogram")
@@ -68,7 +68,7 @@ class AudioConfig(PerItemConfig):
             "resample": self.resample,
             "channels": self.channels,
             "downmix": self.downmix,
-            "trim_db": self.trim_db,
+            "trim_decibels": self.trim_decibels,
             "features": self.kind,
             "n_mfcc": self.n_mfcc,
             "n_mels": self.n_mels,

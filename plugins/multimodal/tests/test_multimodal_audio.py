@@ -9,12 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from autoglm.testing import run_node
 from autoglm_multimodal.errors import ItemsFailed
 from autoglm_multimodal.items import write_items
 from autoglm_multimodal.nodes.audio import AudioNode
 from autoglm_multimodal.testing import tone, write_wav
-
-from autoglm.testing import run_node
 
 FSDD = {"sample_rate": 8000, "n_fft": 256, "hop_length": 80, "frames": 16}
 

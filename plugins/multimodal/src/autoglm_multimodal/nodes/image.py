@@ -154,6 +154,9 @@ class ImageNode(NodeType):
             batch = stats.apply(batch, axis=1)
             if cfg.augment_copies:
                 variants = stats.apply(variants, axis=2)
+                held_out = np.ones(len(items), bool)
+                held_out[train] = False
+                variants[held_out] = 0.0  # only training rows have variants
         arrays["features"] = batch
         if cfg.augment_copies:
             arrays["augmented"] = variants

@@ -34,7 +34,8 @@ import structlog
 from autoglm.engine import Engine
 from autoglm.lifeline import die_with_parent
 from autoglm.logsetup import configure_logging
-from autoglm.plugins import Host, PluginSelection
+from autoglm.plugins import PluginSelection
+from autoglm.service.hosts import HostCache
 from autoglm.service.limits import MB, RunLimits, apply_rlimits, lower_priority
 from autoglm.service.outcome import end_run
 from autoglm.service.procgroup import own_rss
@@ -55,8 +56,8 @@ class Runner:
         self.limits = RunLimits.model_validate(spec.get("limits") or {})
         lower_priority(self.limits)
         self.node_workers: int | None = spec.get("node_workers")
-        self.base = PluginSelection.from_dict(spec["selection"])
-        self._hosts: dict[str, Host] = {}
+        # the service's host loaded now, while the process waits; others on first use
+        self.hosts = HostCache(PluginSelection.from_dict(spec["selection"]))
         self._events = events
         self._events_lock = threading.Lock()
         self._lock = threading.Lock()
@@ -64,14 +65,7 @@ class Runner:
         self._run_id: str | None = None
         self._stop_asked: str | None = None  # "cancel" or "interrupt" before the engine was set
         self.runs = 0
-        self.host(self.base)
         self.idle_rss = own_rss()
-
-    def host(self, selection: PluginSelection) -> Host:
-        key = json.dumps(selection.to_dict(), sort_keys=True)
-        if key not in self._hosts:
-            self._hosts[key] = Host.load(selection)
-        return self._hosts[key]
 
     def send(self, event: dict[str, Any]) -> None:
         with self._events_lock:
@@ -134,7 +128,7 @@ class Runner:
             self.store.finish_run(run_id, "cancelled", error="cancelled before it started")
             return "cancelled"
         engine = Engine(
-            self.host(PluginSelection.from_dict(record.selection)),
+            self.hosts.get(PluginSelection.from_dict(record.selection)),
             self.store,
             workers=self.node_workers,
             use_cache=bool(record.options.get("use_cache", True)),

@@ -117,10 +117,6 @@ class WorkerPool:
         with self._lock:
             return sorted(self._active)
 
-    def processes(self) -> list[int]:
-        """Pids of the run processes (a test or a status page may want them)."""
-        return [p.pid for p in list(self._processes) if p.state != "gone"]
-
     def cancel(self, run_id: str) -> None:
         """Make a user's cancel (already flagged in the store) take effect now: the run is
         asked to stop and killed if it has not after ``limits.cancel_grace_s``."""

@@ -53,7 +53,8 @@ def test_evaluate_over_seeds_selects_by_validation_and_resumes(small_graph_file,
     context = make_context(tmp_path, node_id="evaluate", node_type="gnn.evaluate")
     out = run_node(EvaluateNode, {"seeds": 3, "max_epochs": 30}, node_inputs, home=tmp_path,
                    context=context)  # fmt: skip
-    assert out.seeds == [0, 1, 2] and len(out.test_accs) == 3
+    # fresh seeds by default: not the 0-3 a search selected on
+    assert out.seeds == [100, 101, 102] and len(out.test_accs) == 3
     assert out.test_mean == pytest.approx(np.mean(out.test_accs))
     assert out.test_std == pytest.approx(np.std(out.test_accs))
     assert out.val_accs[out.seeds.index(out.best_seed)] == max(out.val_accs)
@@ -63,7 +64,7 @@ def test_evaluate_over_seeds_selects_by_validation_and_resumes(small_graph_file,
 
     # A second run of the same node in the same run reads its journal: nothing is retrained.
     journal = context.journal_read("seed")
-    assert [entry["record"]["seed"] for entry in journal] == [0, 1, 2]
+    assert [entry["record"]["seed"] for entry in journal] == [100, 101, 102]
     stamps = {p.name: p.stat().st_mtime_ns for p in context.artifacts_dir.glob("seed-*.pt")}
     again = run_node(EvaluateNode, {"seeds": 3, "max_epochs": 30}, node_inputs, home=tmp_path,
                      context=context)  # fmt: skip

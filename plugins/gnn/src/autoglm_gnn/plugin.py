@@ -5,7 +5,7 @@ from __future__ import annotations
 from autoglm import hookimpl
 from autoglm_gnn.nodes.loaders import FilesNode, GeomGCNNode, PlanetoidNode, SyntheticNode
 from autoglm_gnn.nodes.profile import ProfileNode
-from autoglm_gnn.nodes.training import EvaluateNode, PredictNode, TrainNode
+from autoglm_gnn.nodes.training import EvaluateNode, PredictNode, SelectNode, TrainNode
 
 NODE_TYPES = (
     SyntheticNode,
@@ -14,6 +14,7 @@ NODE_TYPES = (
     GeomGCNNode,
     ProfileNode,
     TrainNode,
+    SelectNode,
     EvaluateNode,
     PredictNode,
 )

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from autoglm import NodeContext, NodeModel, NodeType
 from autoglm.policy import InputPath
-from autoglm_gnn.config import TrainConfig, ignored_fields
+from autoglm_gnn.config import LAYERS, TrainConfig, ignored_fields
 
 CHECKPOINT_FILE = "model.pt"
 
@@ -82,7 +82,12 @@ class TrainNode(NodeType):
 
 class EvaluateConfig(NodeModel):
     seeds: int = Field(5, ge=1, le=100, description="number of seeds to retrain on")
-    first_seed: int = Field(0, description="seeds are first_seed .. first_seed + seeds - 1")
+    first_seed: int = Field(
+        100,
+        description="seeds are first_seed .. first_seed + seeds - 1; the default keeps them "
+        "apart from the seeds a search and gnn.select chose on (0-3, 50+), so the validation "
+        "mean is not biased by the selection",
+    )
     max_epochs: int | None = Field(
         None,
         ge=1,
@@ -161,6 +166,121 @@ class EvaluateNode(NodeType):
             on_seed=on_seed,
         )
         return EvaluateOutputs(**summary)
+
+
+class SelectConfig(NodeModel):
+    top: int = Field(
+        5, ge=0, le=50, description="rows of the ranking input (a search's finalists) to retrain"
+    )
+    defaults: list[str] = Field(
+        default_factory=lambda: ["gcn", "appnp", "mlp", "gcnii"],
+        max_length=len(LAYERS),
+        description="layer types trained at gnn.train's defaults as extra candidates",
+    )
+    seeds: int = Field(5, ge=1, le=100, description="seeds per candidate and graph")
+    first_seed: int = Field(
+        50, description="seeds first_seed.. (apart from the search's 0-3 and evaluate's 100+)"
+    )
+
+    @field_validator("defaults")
+    @classmethod
+    def _known_layers(cls, value: list[str]) -> list[str]:
+        unknown = [layer for layer in value if layer not in LAYERS]
+        if unknown:
+            raise ValueError(f"unknown layer types {unknown}; expected some of {LAYERS}")
+        return value
+
+
+class SelectInputs(NodeModel):
+    graph: InputPath = Field(description="graph file written by a gnn loader")
+    extra_graphs: list[InputPath] = Field(
+        default_factory=list,
+        max_length=20,
+        description="more graph files scored alongside (other splits of the same graph)",
+    )
+    best_config: dict[str, Any] = Field(
+        default_factory=dict, description="a search's best config (the first candidate)"
+    )
+    ranking: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="a search's finalists or leaderboard rows; each row's params are applied "
+        "over best_config",
+    )
+
+
+class SelectOutputs(NodeModel):
+    best_config: dict[str, Any] = Field(description="the selected config (feed gnn.evaluate)")
+    val_mean: float = Field(description="its mean validation accuracy over seeds and graphs")
+    chose_default: bool = Field(description="the selected candidate is an untuned default")
+    ranking: list[dict[str, Any]] = Field(
+        description="every candidate: config, val_accs, val_mean, val_std; best first"
+    )
+    runs: int = Field(description="training runs made (resumed ones included)")
+
+
+class SelectNode(NodeType):
+    """Retrain a search's finalists and the untuned defaults on fresh seeds; pick by mean
+    validation accuracy, so the result is never a default's loss to validation noise."""
+
+    name = "gnn.select"
+    description = "Final selection: a search's finalists plus untuned defaults, on fresh seeds"
+    Config = SelectConfig
+    Inputs = SelectInputs
+    Outputs = SelectOutputs
+
+    def init(self, config: SelectConfig, context: NodeContext) -> None:
+        super().init(config, context)
+        from autoglm_gnn import selection
+
+        self._selection = selection
+
+    def candidates(self, inputs: SelectInputs) -> tuple[list[dict[str, Any]], int]:
+        """The search's configs (best first), then the defaults; and how many came first."""
+        base = dict(inputs.best_config)
+        found = [base] if base else []
+        rows = [r for r in inputs.ranking if r.get("status", "ok") == "ok" and "params" in r]
+        found += [{**base, **row["params"]} for row in rows[: self.config.top]]
+        searched = self._selection.distinct(found)
+        defaults = self._selection.default_candidates(self.config.defaults)
+        every = self._selection.distinct([*searched, *defaults])
+        return every, len(searched)
+
+    def execute(self, inputs: SelectInputs, context: NodeContext) -> SelectOutputs:
+        cfg: SelectConfig = self.config
+        candidates, searched = self.candidates(inputs)
+        graphs = [inputs.graph, *inputs.extra_graphs]
+        seeds = list(range(cfg.first_seed, cfg.first_seed + cfg.seeds))
+        signature = {"graphs": graphs, "candidates": candidates, "seeds": seeds}
+        done = {
+            tuple(entry["key"]): entry["val_acc"]
+            for entry in context.journal_read("run")
+            if entry.get("signature") == signature
+        }
+        total = len(candidates) * len(graphs) * len(seeds)
+
+        def on_run(index: int, g_index: int, seed: int, val_acc: float) -> None:
+            key = [index, g_index, seed]
+            context.journal_append("run", {"signature": signature, "key": key, "val_acc": val_acc})
+            done[tuple(key)] = val_acc
+            layer = candidates[index].get("layer", "gcn")
+            context.log.info(
+                "selection run", candidate=index, layer=layer, seed=seed, val_acc=val_acc
+            )
+            context.progress(len(done), total, f"candidate {index} ({layer}) seed {seed}")
+            context.check_cancelled()
+
+        ranking = self._selection.select(graphs, candidates, seeds, done=dict(done), on_run=on_run)
+        best = ranking[0]
+        context.log.info(
+            "selected", config=best["config"], val_mean=best["val_mean"], candidates=len(ranking)
+        )
+        return SelectOutputs(
+            best_config=best["config"],
+            val_mean=best["val_mean"],
+            chose_default=best["index"] >= searched,
+            ranking=ranking,
+            runs=total,
+        )
 
 
 class PredictConfig(NodeModel):

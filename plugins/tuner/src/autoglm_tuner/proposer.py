@@ -62,7 +62,7 @@ class Proposer:
         self.strategy = strategy
         self.space = space
         self.budget = budget
-        self.key = key
+        self._key = key
         self.design = design or Design([])
         self.queue = [(dict(p), WARM) for p in warm or []]
         self.queue += [(p, DESIGN) for p in self.design.points()]
@@ -139,6 +139,14 @@ class Proposer:
             self.outstanding_design += 1
         return candidate
 
+    def key(self, params: dict[str, Any]) -> str:
+        """The point's identity: ``key`` of its values with floats to 10 significant digits.
+        Why: an optimiser hands back a float through its own transforms (a log scale), so
+        the start point it returns differs from the one it was given in the 17th digit; an
+        exact comparison would run and tell that point a second time, and Nevergrad's archive
+        would merge the two into one entry with variance 0, the parent bug again."""
+        return self._key({k: _rounded(v) for k, v in params.items()})
+
     def _design_loss(self, params: dict[str, Any]) -> float | None:
         return self.design_losses.get(self.key(params))
 
@@ -172,6 +180,10 @@ class Proposer:
         """``NGOpt -> DiscreteLenglerOnePlusOne`` with what else proposed points."""
         others = [s for s in (WARM, DESIGN, FILL) if self.sources.get(s)]
         return self.strategy.used + (f" (with {', '.join(others)})" if others else "")
+
+
+def _rounded(value: Any) -> Any:
+    return float(f"{value:.10g}") if isinstance(value, float) else value
 
 
 def minimise(

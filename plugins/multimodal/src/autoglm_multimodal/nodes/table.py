@@ -71,9 +71,21 @@ class TableNode(NodeType):
         unknown = sorted(set(wanted) - set(frame.columns))
         if unknown:
             raise MultimodalError(f"{inputs.table}: no column(s) {unknown}")
+        # Types are inferred from the training items' rows: a held-out row decides nothing.
+        train_ids = {i["id"] for i in items if i.get("split") == "train"}
+        train_records = [r for r in records if str(r[cfg.id_column]) in train_ids]
         kinds = {
-            c: infer_kind([r[c] for r in records]) if k == "auto" else k for c, k in wanted.items()
+            c: infer_kind([r[c] for r in train_records]) if k == "auto" else k
+            for c, k in wanted.items()
         }
+        encoder = TableEncoder.load(inputs.stats) if inputs.stats is not None else None
+        if encoder is not None:  # inference: the columns and types the encoder was fitted on
+            kinds = {c: "numeric" for c in encoder.numeric} | {
+                c: "categorical" for c in encoder.categorical
+            }
+            absent = sorted(set(kinds) - set(frame.columns))
+            if absent:
+                raise MultimodalError(f"{inputs.table}: no column(s) {absent} of the encoder")
         rows: dict[str, dict] = {}
         problems: list[ItemProblem] = []
         for item in items:
@@ -98,9 +110,7 @@ class TableNode(NodeType):
                 problems.append(ItemProblem(item["id"], inputs.table, bad))
             else:
                 rows[item["id"]] = row
-        if inputs.stats is not None:
-            encoder = TableEncoder.load(inputs.stats)
-        else:
+        if encoder is None:
             train = [rows[i["id"]] for i in items if i.get("split") == "train" and i["id"] in rows]
             encoder = TableEncoder.fit(
                 train, kinds, cfg.fill, cfg.missing_indicators, cfg.max_categories, cfg.scale

@@ -108,14 +108,24 @@ def lead_process_group(*, poll_s: float = 0.2) -> bool:
     """
     if not hasattr(os, "setpgid") or not hasattr(os, "fork"):
         return False
-    os.setpgid(0, 0)
+    try:
+        os.setpgid(0, 0)
+    except OSError:  # a session leader cannot move: stay in the parent's group
+        return False
     worker = os.getpid()
     if os.fork() == 0:  # the reaper: holds no descriptor of the worker's, touches nothing
         try:
-            os.closerange(3, 1 << 16)
+            os.closerange(3, _max_fd())
         finally:
             _reap_group_when_parent_dies(worker, poll_s)
     return True
+
+
+def _max_fd() -> int:
+    try:
+        return int(os.sysconf("SC_OPEN_MAX"))
+    except (OSError, ValueError):
+        return 1 << 16
 
 
 def kill_process_group(pid: int, sig: int = signal.SIGKILL) -> bool:

@@ -141,7 +141,8 @@ async def client_loop(
         reads.append(time.perf_counter() - start)
 
 
-async def load_level(url: str, token: str, clients: int, seconds: float) -> dict:
+async def load_slice(url: str, token: str, clients: int, seconds: float) -> dict:
+    """``clients`` concurrent client loops for ``seconds``: the raw samples."""
     submits: list[float] = []
     reads: list[float] = []
     accepted: list[str] = []
@@ -158,10 +159,24 @@ async def load_level(url: str, token: str, clients: int, seconds: float) -> dict
     for client in sdk_clients:
         await client.aclose()
     return {
-        "clients": clients,
         "seconds": elapsed,
+        "submits": submits,
+        "reads": reads,
         "accepted": accepted,
         "errors": errors,
+    }
+
+
+def summarise(clients: int, slices: list[dict]) -> dict:
+    """One level's figures over its slices."""
+    submits = [x for part in slices for x in part["submits"]]
+    reads = [x for part in slices for x in part["reads"]]
+    elapsed = sum(part["seconds"] for part in slices)
+    return {
+        "clients": clients,
+        "seconds": elapsed,
+        "accepted": [run_id for part in slices for run_id in part["accepted"]],
+        "errors": [error for part in slices for error in part["errors"]],
         "rate": len(submits) / elapsed,
         "submit_p50": percentile(submits, 0.5) * 1000,
         "submit_p99": percentile(submits, 0.99) * 1000,
@@ -179,7 +194,7 @@ def drain(path: Path, timeout: float) -> float:
             sql = "SELECT COUNT(*) FROM runs WHERE status IN ('queued', 'running')"
             if conn.execute(sql).fetchone()[0] == 0:
                 break
-            time.sleep(0.5)
+            time.sleep(0.1)
     return time.monotonic() - start
 
 
@@ -226,6 +241,8 @@ def in_process_baseline(home: Path, seconds: float) -> float:
 #: landed by then): ``now`` against the latter is what the sandbox costs.
 BASELINES = "pre-issue-11=f9f1a3e,pre-sandbox=8f97841^"
 REPO = Path(__file__).resolve().parents[1]
+#: Submissions per second by clients, as docs/benchmarks.md recorded them before issue 11.
+RECORDED_BEFORE = {1: 92.0, 16: 81.7, 64: 109.7}
 
 
 def baseline_env(rev: str, into: Path) -> dict[str, str]:
@@ -260,6 +277,9 @@ def main() -> None:
     parser.add_argument("--levels", default="1,16,64")
     parser.add_argument("--max-runs", type=int, default=4)
     parser.add_argument(
+        "--repeats", type=int, default=4, help="slices of each level, services alternating"
+    )
+    parser.add_argument(
         "--baselines", default=BASELINES, help="NAME=REV,... services of earlier commits"
     )
     parser.add_argument("--drain-timeout", type=float, default=300.0)
@@ -292,10 +312,21 @@ def main() -> None:
                 flags = ("--config", str(config)) if knows_quotas(env) else ()
                 procs[name] = start_service(homes[name], workflows, port, *common, *flags, env=env)
             for clients in levels:
+                slices: dict[str, list[dict]] = {name: [] for name in names}
+                for rep in range(args.repeats):
+                    # rotate who goes first; let each service finish its backlog before the
+                    # next one is measured, so no service's runs execute in another's slice
+                    shift = rep % len(names)
+                    for name in names[shift:] + names[:shift]:
+                        part = asyncio.run(
+                            load_slice(
+                                urls[name], tokens[name], clients, args.seconds / args.repeats
+                            )
+                        )
+                        slices[name].append(part)
+                        drain(homes[name] / "runs.sqlite", args.drain_timeout)
                 for name in names:
-                    result = asyncio.run(
-                        load_level(urls[name], tokens[name], clients, args.seconds)
-                    )
+                    result = summarise(clients, slices[name])
                     results[name].append(result)
                     print(
                         f"{name:>12} {clients:>3} clients: {result['rate']:.1f} submits/s, "
@@ -348,17 +379,19 @@ def _report(
         "## Service load (REST service and SDK)",
         "",
         f"`python bench/service_load.py --seconds {args.seconds:g} --levels {args.levels} "
-        f"--max-runs {args.max_runs}`; services and load generator on one machine "
-        f"({os.cpu_count()} CPUs, shared with other jobs: load average {load:.1f} at the end), "
-        "loopback HTTP, SQLite run store as the queue. The services side by side, level by "
-        "level so all see the same machine load: **now** (each run executes in a supervised "
-        "run process of its own, with per-run limits, trust policy and per-key quotas; the "
-        f"quotas raised so the single benchmark key is not held back) and the baselines "
-        f"({described}; `pre-issue-11` runs runs in threads of the API process, "
-        "`pre-sandbox` is the service just before the run sandbox landed). Each client "
-        "loops: submit a 3-node workflow (`core.const` then two `core.noop`, cache off so "
-        "every node really runs), then read its status once. Latencies are per call as the "
-        "SDK (`AsyncClient`) sees them.",
+        f"--max-runs {args.max_runs} --repeats {args.repeats}`; services and load generator "
+        f"on one machine ({os.cpu_count()} CPUs, shared with other jobs: load average "
+        f"{load:.1f} at the end), loopback HTTP, SQLite run store as the queue. The services "
+        f"run side by side: each level is {args.repeats} slices per service, the services "
+        "taking turns (who goes first rotates) so all see the same machine load, and each "
+        "service's queue drained before the next slice, so no service's runs execute while "
+        "another is measured. **now**: each run executes in a supervised run process of its "
+        "own, with per-run limits, trust policy and per-key quotas (raised so the single "
+        f"benchmark key is not held back). Baselines: {described}; `pre-issue-11` executes runs in "
+        "threads of the API process, `pre-sandbox` is the service just before the run sandbox "
+        "landed. Each client loops: submit a 3-node workflow (`core.const` then two "
+        "`core.noop`, cache off so every node really runs), then read its status once. "
+        "Latencies are per call as the SDK (`AsyncClient`) sees them.",
         "",
         "| concurrent clients | service | submissions | submissions/s | now / this "
         "| submit p50 (ms) | submit p99 (ms) | status p50 (ms) | status p99 (ms) | errors |",
@@ -381,6 +414,15 @@ def _report(
             for base, now in zip(results[name], results["now"], strict=True)
         )
         lines.append(f"Submissions per second now against {name}: at worst **{worst:.2f}x**.")
+    lines.append(
+        "Recorded before issue 11 by the earlier version of this script (one service, load "
+        "average 8.6): "
+        + ", ".join(f"{v:g}" for v in RECORDED_BEFORE.values())
+        + " submissions/s at "
+        + "/".join(map(str, RECORDED_BEFORE))
+        + " clients; the "
+        "`pre-issue-11` rows run that same code again, beside the others, under today's load."
+    )
     lines.append("")
     for name in names:
         check = checks[name]
@@ -402,7 +444,14 @@ def _report(
         f"In-process bound: the same workflow run by `Engine.run` in one process (no HTTP, no "
         f"queue): {in_process:.1f} runs/s.",
         "",
-        "Reading: throughput stays roughly flat across concurrency, since the CPUs are the "
+        "Reading: now / pre-sandbox is what the run sandbox itself costs; now / pre-issue-11 "
+        "is the cost of all of issue 11 together (the sandbox, the trust policy checked at "
+        "submission, run ownership with heartbeats, and idempotency: the SDK now sends an "
+        "`Idempotency-Key` with every submission, one more row written in the run's own "
+        "transaction). The machine was shared with other jobs throughout, so single cells "
+        "move by 10-20% from run to run; the slices and rotation are there to keep the "
+        "comparison fair, not to remove that noise. "
+        "Throughput stays roughly flat across concurrency, since the CPUs are the "
         "limit, while latency grows with the queue in front of them (Little's law: clients / "
         "throughput = the cycle time). The processes share two cores with other jobs, so the "
         "services are CPU-bound here. Each simulated client has its own `AsyncClient`: 64 "

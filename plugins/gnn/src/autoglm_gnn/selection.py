@@ -50,6 +50,23 @@ def distinct(configs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return kept
 
 
+def search_candidates(
+    best_config: dict[str, Any],
+    ranking: Sequence[dict[str, Any]],
+    top: int,
+    defaults: Sequence[str] = DEFAULT_LAYERS,
+) -> tuple[list[dict[str, Any]], int]:
+    """A search's best config, its next ``top`` ranked rows (each row's ``params`` applied over
+    the best config: with ``space_only`` the other fields are shared), then the defaults,
+    without duplicates; and how many of them came from the search."""
+    base = dict(best_config)
+    found = [base] if base else []
+    rows = [r for r in ranking if r.get("status", "ok") == "ok" and "params" in r]
+    found += [{**base, **row["params"]} for row in rows[:top]]
+    searched = distinct(found)
+    return distinct([*searched, *default_candidates(defaults)]), len(searched)
+
+
 def select(
     graphs: Sequence[str | Path],
     candidates: Sequence[dict[str, Any]],

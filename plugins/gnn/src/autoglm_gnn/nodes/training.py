@@ -234,20 +234,11 @@ class SelectNode(NodeType):
 
         self._selection = selection
 
-    def candidates(self, inputs: SelectInputs) -> tuple[list[dict[str, Any]], int]:
-        """The search's configs (best first), then the defaults; and how many came first."""
-        base = dict(inputs.best_config)
-        found = [base] if base else []
-        rows = [r for r in inputs.ranking if r.get("status", "ok") == "ok" and "params" in r]
-        found += [{**base, **row["params"]} for row in rows[: self.config.top]]
-        searched = self._selection.distinct(found)
-        defaults = self._selection.default_candidates(self.config.defaults)
-        every = self._selection.distinct([*searched, *defaults])
-        return every, len(searched)
-
     def execute(self, inputs: SelectInputs, context: NodeContext) -> SelectOutputs:
         cfg: SelectConfig = self.config
-        candidates, searched = self.candidates(inputs)
+        candidates, searched = self._selection.search_candidates(
+            inputs.best_config, inputs.ranking, cfg.top, cfg.defaults
+        )
         graphs = [inputs.graph, *inputs.extra_graphs]
         seeds = list(range(cfg.first_seed, cfg.first_seed + cfg.seeds))
         signature = {"graphs": graphs, "candidates": candidates, "seeds": seeds}

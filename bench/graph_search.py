@@ -166,6 +166,7 @@ class Bench:
             "space_only": True,
             "final_top_k": self.args.final_top_k,
             "final_seeds": self.args.final_seeds,
+            "noise_outputs": ["seconds", "checkpoint"],
             **config,
         }
         context = make_context(

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import math
 import os
 import platform
@@ -134,12 +135,16 @@ class Problem:
         self.power = {n: rng.choice([1.0, 1.5, 2.0]) for n in self.numeric}
         # interactions between numeric fields, and per-option shifts of numeric optima
         pairs = [(a, b) for i, a in enumerate(self.numeric) for b in self.numeric[i + 1 :]]
-        self.pairs = [(a, b, rng.uniform(0.5, 2.0)) for a, b in rng.sample(pairs, min(4, len(pairs)))]
+        self.pairs = [
+            (a, b, rng.uniform(0.5, 2.0)) for a, b in rng.sample(pairs, min(4, len(pairs)))
+        ]
         # interactions between unordered fields: a penalty per pair of options
         combos = [(a, b) for i, a in enumerate(self.unordered) for b in self.unordered[i + 1 :]]
         self.combos = {
             (a, b): {
-                (x, y): 0.0 if (x, y) == (self.optimum.get(a), self.optimum.get(b)) else rng.uniform(0, 0.5)
+                (x, y): 0.0
+                if (x, y) == (self.optimum.get(a), self.optimum.get(b))
+                else rng.uniform(0, 0.5)
                 for x in self.space[a].values
                 for y in self.space[b].values
             }
@@ -147,7 +152,10 @@ class Problem:
         }
         first = self.unordered[0]
         self.shift = {
-            v: {n: (0.0 if v == self.optimum[first] else rng.uniform(-0.5, 0.5)) for n in self.numeric}
+            v: {
+                n: (0.0 if v == self.optimum[first] else rng.uniform(-0.5, 0.5))
+                for n in self.numeric
+            }
             for v in self.space[first].values
         }
         self.rugged_scale = 0.6 if self.rugged else 0.0
@@ -184,7 +192,9 @@ class Problem:
                 total += abs(shift[n]) * 0.5  # away from the planted option's region
         total += sum(w * gap.get(a, 0.0) * gap.get(b, 0.0) for a, b, w in self.pairs)
         total += sum(
-            table[(point[a], point[b])] for (a, b), table in self.combos.items() if a in point and b in point
+            table[(point[a], point[b])]
+            for (a, b), table in self.combos.items()
+            if a in point and b in point
         )
         if self.rugged_scale:
             cell = self._cell(point)
@@ -311,54 +321,100 @@ def verdict(mine: list[float], other: list[float]) -> str:
 # ------------------------------------------------------------------------------ report
 
 
+CACHE = REPO / "bench" / "out" / "tuner_zero_cost.jsonl"
+
+
+def plan(args: argparse.Namespace) -> list[tuple[str, str, str, int, int]]:
+    """Every search of the benchmark, most important first: the main strategies from the
+    default start, then from the bad start, then GP, the long searches and the other
+    Nevergrad choices (so an interrupted run still answers the main question)."""
+    main = args.strategies.split(",")
+    first, others = main[:3], main[3:]
+    tasks = []
+    for start in ("default", "bad"):
+        tasks += [
+            (s, p, start, seed, args.budget)
+            for seed in range(args.seeds)
+            for p in PROBLEMS
+            for s in first
+        ]
+    tasks += [
+        (s, p, "default", seed, args.gp_budget)
+        for seed in range(args.gp_seeds)
+        for p in args.gp_problems.split(",")
+        for s in ("GP", *first)
+    ]
+    tasks += [
+        (s, p, "default", seed, args.long_budget)
+        for seed in range(args.long_seeds)
+        for p in args.long_problems.split(",")
+        for s in args.long_strategies.split(",")
+    ]
+    tasks += [
+        (s, p, start, seed, args.budget)
+        for start in ("default", "bad")
+        for seed in range(args.seeds)
+        for p in PROBLEMS
+        for s in others
+    ]
+    return tasks
+
+
+def load_cache() -> dict[tuple, dict[str, Any]]:
+    runs: dict[tuple, dict[str, Any]] = {}
+    if CACHE.exists():
+        for line in CACHE.read_text().splitlines():
+            record = json.loads(line)
+            record["task"] = tuple(record["task"])
+            record["curve"] = {int(k): v for k, v in record["curve"].items()}
+            runs[record["task"]] = record
+    return runs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=40)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--default", default="NGOpt", help="the strategy judged against the rest")
     parser.add_argument(
-        "--strategies", default="random,NGOpt,PortfolioDiscreteOnePlusOne,TwoPointsDE,TPE"
+        "--strategies",
+        default="random,NGOpt,TPE,PortfolioDiscreteOnePlusOne",
+        help="the first three run from both starts before the rest",
     )
-    parser.add_argument("--budget", type=int, default=200, help="budget of every strategy")
+    parser.add_argument("--budget", type=int, default=100, help="budget of every strategy")
     parser.add_argument("--long-budget", type=int, default=2000)
-    parser.add_argument("--long-strategies", default="random,NGOpt")
-    parser.add_argument("--long-seeds", type=int, default=40)
-    parser.add_argument("--gp-budget", type=int, default=40)
-    parser.add_argument("--gp-seeds", type=int, default=10)
+    parser.add_argument("--long-strategies", default="random,NGOpt,TPE")
+    parser.add_argument("--long-problems", default="gnn-rugged")
+    parser.add_argument("--long-seeds", type=int, default=10)
+    parser.add_argument("--gp-budget", type=int, default=50)
+    parser.add_argument("--gp-problems", default="gnn-smooth")
+    parser.add_argument("--gp-seeds", type=int, default=5)
+    parser.add_argument("--report-only", action="store_true", help="report what is cached")
+    parser.add_argument("--no-overhead", action="store_true", help="skip the tuner.search run")
     parser.add_argument("--quick", action="store_true", help="write *_quick.md / .png")
     args = parser.parse_args()
 
     _init_worker()
-    strategies = args.strategies.split(",")
-    starts = ("default", "bad")
-    tasks = [
-        (s, p, start, seed, args.budget)
-        for p in PROBLEMS
-        for start in starts
-        for seed in range(args.seeds)
-        for s in strategies
-    ]
-    long = [
-        (s, p, "default", seed, args.long_budget)
-        for p in PROBLEMS
-        for seed in range(args.long_seeds)
-        for s in args.long_strategies.split(",")
-    ]
-    gp = [
-        (s, p, start, seed, args.gp_budget)
-        for p in PROBLEMS
-        for start in starts
-        for seed in range(args.gp_seeds)
-        for s in ("GP", args.default, "random", "TPE")
-    ]
+    runs = load_cache()
+    todo = [t for t in plan(args) if t not in runs]
     began = time.monotonic()
-    with ProcessPoolExecutor(args.jobs, initializer=_init_worker) as pool:
-        results = list(pool.map(one_search, tasks + long + gp, chunksize=4))
+    if todo and not args.report_only:
+        CACHE.parent.mkdir(parents=True, exist_ok=True)
+        with (
+            ProcessPoolExecutor(args.jobs, initializer=_init_worker) as pool,
+            CACHE.open("a") as out,
+        ):
+            for done, result in enumerate(pool.map(one_search, todo, chunksize=2), start=1):
+                runs[result["task"]] = result
+                out.write(json.dumps(result) + "\n")
+                out.flush()
+                if done % 50 == 0:
+                    print(
+                        f"{done}/{len(todo)} searches, {time.monotonic() - began:.0f} s", flush=True
+                    )
     wall = time.monotonic() - began
-    print(f"{len(results)} searches in {wall:.0f} s", flush=True)
-    runs: dict[tuple, dict[str, Any]] = {r["task"]: r for r in results}
-    overhead = search_overhead()
-    write_report(args, runs, strategies, starts, wall, overhead)
+    overhead = [] if args.no_overhead else search_overhead()
+    write_report(args, runs, wall, overhead)
 
 
 def search_overhead() -> list[tuple[int, float, float]]:
@@ -396,186 +452,249 @@ def search_overhead() -> list[tuple[int, float, float]]:
 def write_report(
     args: argparse.Namespace,
     runs: dict[tuple, dict[str, Any]],
-    strategies: list[str],
-    starts: tuple[str, ...],
     wall: float,
     overhead: list[tuple[int, float, float]],
 ) -> None:
+    """The markdown section and the plot, from whatever searches are cached: a group of
+    searches (strategy, problem, start, budget) is reported only when all its seeds ran."""
     suffix = "_quick" if args.quick else ""
     default = args.default
-    budgets = [b for b in CHECKPOINTS if b <= args.budget]
-    long_budgets = [b for b in CHECKPOINTS if args.budget < b <= args.long_budget]
-    seeds = range(args.seeds)
+    strategies = args.strategies.split(",")
+    starts = ("default", "bad")
 
-    def regrets(s: str, p: str, start: str, budget: int, run_budget: int, n: int) -> list[float]:
-        return [runs[(s, p, start, seed, run_budget)]["curve"][budget] for seed in range(n)]
+    def group(s: str, p: str, start: str, run_budget: int, n: int) -> list[dict] | None:
+        found = [runs.get((s, p, start, seed, run_budget)) for seed in range(n)]
+        return None if any(r is None for r in found) else found  # type: ignore[return-value]
+
+    def regrets(s: str, p: str, start: str, at: int, run_budget: int, n: int) -> list | None:
+        found = group(s, p, start, run_budget, n)
+        return None if found is None else [r["curve"][at] for r in found]
 
     lines = [
         "## Tuner on zero-cost objectives (`bench/tuner_zero_cost.py`)",
         "",
-        f"Command: `python bench/tuner_zero_cost.py --seeds {args.seeds} --default {default}` "
-        f"({wall / 60:.1f} min for {len(runs)} searches on {args.jobs} processes, "
-        f"{platform.machine()}, Python {sys.version.split()[0]}; shared cores).",
+        f"Command: `python bench/tuner_zero_cost.py --seeds {args.seeds} --budget {args.budget} "
+        f"--default {default}` ({len(runs)} searches cached; {platform.machine()}, Python "
+        f"{sys.version.split()[0]}, {args.jobs} processes on 2 cores shared with other jobs).",
         "",
-        "Synthetic objectives made by the script (a GNN-shaped and a prompt-shaped space, each "
-        "smooth and rugged; categorical, ordered, integer, continuous and conditional fields; "
-        "the optimum planted, loss 0). Figures are **mean regret of the best point so far** "
-        "(lower is better) over the seeds; every strategy asks the same start point first "
-        "and then runs through the tuner's proposer (distinct points, each result told once). "
-        f"Verdicts compare `{default}` with each strategy on the same seeds (Wilcoxon "
-        "signed-rank, two-sided, p < 0.05).",
+        "Synthetic objectives made by the script: a GNN-shaped space (unordered layer type, "
+        "ordered widths, heads and propagation steps, integer depth, linear and log rates; "
+        "`heads` read only by GAT, `k`/`alpha` only by APPNP) and a prompt-shaped one "
+        "(unordered instruction, template, label words, example selection and order, integer "
+        "shots, a temperature; selection and order read only with shots > 0), each with a "
+        "smooth and a rugged landscape (main effects, interactions, per-option optima; the "
+        "rugged one adds a hashed 8-bin table), the optimum planted at loss 0. Figures are "
+        "**mean regret of the best point so far** (lower is better). Every strategy asks the "
+        "same start point first, then runs through the tuner's own proposer (distinct points, "
+        "each result told once, random fill after repeats). Starts: `default` is the point at "
+        "the 25% quantile of 20,000 uniform points (a decent untuned default), `bad` the one at "
+        "the 98% quantile. Budgets are read from one search per seed (anytime; NGOpt is built "
+        f"for the search's budget). Verdicts compare `{default}` with each strategy on the same "
+        "seeds: Wilcoxon signed-rank, two-sided, p < 0.05.",
         "",
     ]
-    worse_anywhere = []
+    worse: list[str] = []
+    checked = 0
     for start in starts:
-        lines += [f"### From the {start} start, budgets {budgets[0]}-{budgets[-1]}", ""]
-        header = "| problem | budget | " + " | ".join(strategies) + " | " + default + " vs others |"
-        lines += [header, "|" + "---|" * (len(strategies) + 3)]
+        budgets = [b for b in CHECKPOINTS if b <= args.budget]
+        shown = [
+            s for s in strategies if group(s, next(iter(PROBLEMS)), start, args.budget, args.seeds)
+        ]
+        if default not in shown:
+            continue
+        lines += [
+            f"### From the {start} start ({args.seeds} seeds)",
+            "",
+            "| problem | budget | " + " | ".join(shown) + f" | {default} against |",
+            "|" + "---|" * (len(shown) + 3),
+        ]
         for p in PROBLEMS:
             for b in budgets:
-                values = {s: regrets(s, p, start, b, args.budget, args.seeds) for s in strategies}
-                cells = [f"{statistics.mean(values[s]):.3f}" for s in strategies]
+                values = {s: regrets(s, p, start, b, args.budget, args.seeds) for s in shown}
+                if any(v is None for v in values.values()):
+                    continue
+                cells = [f"{statistics.mean(values[s]):.3f}" for s in shown]
                 verdicts = []
-                for s in strategies:
+                for s in shown:
                     if s == default:
                         continue
                     v = verdict(values[default], values[s])
-                    verdicts.append(f"{s}: {v}")
-                    if v.startswith("WORSE") and s in ("random", "TPE"):
-                        worse_anywhere.append((p, start, b, s))
-                lines.append(f"| {p} | {b} | " + " | ".join(cells) + " | " + "; ".join(verdicts) + " |")
+                    verdicts.append(f"{s} {v}")
+                    if s in ("random", "TPE"):
+                        checked += 1
+                        if v.startswith("WORSE"):
+                            worse.append(f"{p}/{start}/{b} vs {s}")
+                lines.append(
+                    f"| {p} | {b} | " + " | ".join(cells) + " | " + "; ".join(verdicts) + " |"
+                )
         lines.append("")
-    # evaluations to the top 1%
+    lines += top1_table(args, runs, strategies, starts, group)
+    faster = TOP1_FASTER
+    long_strategies = args.long_strategies.split(",")
+    long_rows = []
+    for p in args.long_problems.split(","):
+        for b in [b for b in CHECKPOINTS if args.budget <= b <= args.long_budget]:
+            values = {
+                s: regrets(s, p, "default", b, args.long_budget, args.long_seeds)
+                for s in long_strategies
+            }
+            if any(v is None for v in values.values()):
+                continue
+            cells = [f"{statistics.mean(values[s]):.3f}" for s in long_strategies]
+            verdicts = []
+            for s in long_strategies:
+                if s != default and default in values:
+                    v = verdict(values[default], values[s])
+                    verdicts.append(f"{s} {v}")
+                    checked += 1
+                    if v.startswith("WORSE"):
+                        worse.append(f"{p}/default/{b} vs {s} (long)")
+            long_rows.append(
+                f"| {p} | {b} | " + " | ".join(cells) + " | " + "; ".join(verdicts) + " |"
+            )
+    if long_rows:
+        lines += [
+            f"### Long searches: budget {args.long_budget}, default start, {args.long_seeds} seeds",
+            "",
+            "| problem | budget | " + " | ".join(long_strategies) + f" | {default} against |",
+            "|" + "---|" * (len(long_strategies) + 3),
+            *long_rows,
+            "",
+        ]
+    gp_strategies = ["GP", *strategies[:3]]
+    gp_rows = []
+    for p in args.gp_problems.split(","):
+        found = {s: group(s, p, "default", args.gp_budget, args.gp_seeds) for s in gp_strategies}
+        if any(v is None for v in found.values()):
+            continue
+        cells = [
+            f"{statistics.mean(r['curve'][args.gp_budget] for r in found[s]):.3f}"
+            for s in gp_strategies
+        ]
+        cpu = statistics.mean(r["cpu"] for r in found["GP"])
+        gp_rows.append(f"| {p} | " + " | ".join(cells) + f" | {cpu:.1f} |")
+    if gp_rows:
+        lines += [
+            f"### GP + EI (Optuna's GPSampler): budget {args.gp_budget}, default start, "
+            f"{args.gp_seeds} seeds",
+            "",
+            "| problem | " + " | ".join(gp_strategies) + " | GP CPU s per search |",
+            "|" + "---|" * (len(gp_strategies) + 2),
+            *gp_rows,
+            "",
+        ]
+    cost = []
+    for s in strategies:
+        found = [r for t, r in runs.items() if t[0] == s and t[4] == args.budget]
+        if found:
+            cost.append(
+                f"| {s} | {1000 * statistics.mean(r['cpu'] / r['trials'] for r in found):.2f} |"
+            )
     lines += [
-        "### Evaluations to reach the top 1% of the space",
+        "### Cost of the search itself",
         "",
-        f"Median over {args.seeds} seeds (runs that never reach it count as {args.budget + 1}; "
-        "the share that reached it in brackets).",
+        f"CPU milliseconds per trial of each strategy (ask and tell, proposer included; mean over "
+        f"its budget-{args.budget} searches; the objective costs microseconds):",
+        "",
+        "| strategy | ms per trial |",
+        "|---|---|",
+        *cost,
+        "",
+    ]
+    if overhead:
+        lines += [
+            "A real `tuner.search` (random strategy, zero-cost toy objective, 2 worker processes, "
+            "journal in SQLite): CPU of the search process, workers excluded:",
+            "",
+            "| trials | search CPU s | ms per trial | wall s |",
+            "|---|---|---|---|",
+            *[f"| {n} | {cpu:.2f} | {1000 * cpu / n:.2f} | {w:.1f} |" for n, cpu, w in overhead],
+            "",
+        ]
+    lines += [
+        "### Verdict",
+        "",
+        f"* `{default}` significantly worse than random or TPE (of {checked} paired comparisons): "
+        + ("none" if not worse else ", ".join(worse))
+        + ".",
+        f"* `{default}` reaches the top 1% in fewer evaluations than random (median over seeds): "
+        f"{sum(faster)} of {len(faster)} problem/start pairs.",
+        "",
+        f"![mean regret of the best point so far](tuner_zero_cost{suffix}.png)",
+        "",
+    ]
+    (RESULTS / f"tuner_zero_cost{suffix}.md").write_text("\n".join(lines))
+    plot(args, runs, strategies, starts, group, suffix)
+    print("\n".join(lines))
+
+
+TOP1_FASTER: list[bool] = []
+
+
+def top1_table(args, runs, strategies, starts, group) -> list[str]:
+    """Median evaluations to reach the top 1% of the space (never reached: budget + 1)."""
+    lines = [
+        f"### Evaluations to reach the top 1% of the space (median over {args.seeds} seeds; "
+        f"never reached counts as {args.budget + 1}; share reached in brackets)",
         "",
         "| problem | start | " + " | ".join(strategies) + " |",
         "|" + "---|" * (len(strategies) + 2),
     ]
-    faster = []
     for p in PROBLEMS:
         for start in starts:
-            cells = []
-            medians = {}
+            found = {s: group(s, p, start, args.budget, args.seeds) for s in strategies}
+            cells, medians = [], {}
             for s in strategies:
-                reached = [runs[(s, p, start, seed, args.budget)]["reached"] for seed in seeds]
-                counted = [r if r is not None else args.budget + 1 for r in reached]
-                medians[s] = statistics.median(counted)
-                share = sum(r is not None for r in reached) / len(reached)
-                cells.append(f"{medians[s]:g} ({share:.0%})")
-            faster.append(medians[default] < medians["random"])
+                if found[s] is None:
+                    cells.append("-")
+                    continue
+                reached = [r["reached"] for r in found[s]]
+                medians[s] = statistics.median(
+                    x if x is not None else args.budget + 1 for x in reached
+                )
+                cells.append(
+                    f"{medians[s]:g} ({sum(x is not None for x in reached) / len(reached):.0%})"
+                )
+            if args.default in medians and "random" in medians:
+                TOP1_FASTER.append(medians[args.default] < medians["random"])
             lines.append(f"| {p} | {start} | " + " | ".join(cells) + " |")
-    lines.append("")
-    # long budget
-    long_strategies = args.long_strategies.split(",")
-    if long_budgets:
-        lines += [
-            f"### Long searches, default start, {args.long_seeds} seeds",
-            "",
-            "| problem | budget | " + " | ".join(long_strategies) + " | verdict |",
-            "|" + "---|" * (len(long_strategies) + 3),
-        ]
-        for p in PROBLEMS:
-            for b in [*budgets[-1:], *long_budgets]:
-                values = {
-                    s: regrets(s, p, "default", b, args.long_budget, args.long_seeds)
-                    for s in long_strategies
-                }
-                cells = [f"{statistics.mean(values[s]):.3f}" for s in long_strategies]
-                v = verdict(values[default], values["random"]) if default in values else "-"
-                if v.startswith("WORSE"):
-                    worse_anywhere.append((p, "default", b, "random"))
-                lines.append(f"| {p} | {b} | " + " | ".join(cells) + f" | vs random: {v} |")
-        lines.append("")
-    # GP
-    gp_strategies = ["GP", default, "random", "TPE"]
-    lines += [
-        f"### GP + EI (Optuna's GPSampler), budget {args.gp_budget}, {args.gp_seeds} seeds",
-        "",
-        "| problem | start | " + " | ".join(gp_strategies) + " | GP CPU s per search |",
-        "|" + "---|" * (len(gp_strategies) + 3),
-    ]
-    for p in PROBLEMS:
-        for start in starts:
-            cells = []
-            for s in gp_strategies:
-                values = regrets(s, p, start, args.gp_budget, args.gp_budget, args.gp_seeds)
-                cells.append(f"{statistics.mean(values):.3f}")
-            cpu = statistics.mean(
-                runs[("GP", p, start, seed, args.gp_budget)]["cpu"] for seed in range(args.gp_seeds)
-            )
-            lines.append(f"| {p} | {start} | " + " | ".join(cells) + f" | {cpu:.1f} |")
-    lines.append("")
-    # cost
-    lines += [
-        "### Cost of the search itself",
-        "",
-        "CPU milliseconds per trial of each strategy's proposals (ask and tell, proposer "
-        f"included; mean over the budget-{args.budget} searches):",
-        "",
-        "| " + " | ".join(strategies) + " |",
-        "|" + "---|" * len(strategies),
-        "| "
-        + " | ".join(
-            f"{1000 * statistics.mean(r['cpu'] / r['trials'] for t, r in runs.items() if t[0] == s and t[4] == args.budget):.2f}"
-            for s in strategies
-        )
-        + " |",
-        "",
-        "A real `tuner.search` (random strategy, zero-cost toy objective, 2 worker processes; "
-        "CPU of the search process, workers excluded):",
-        "",
-        "| trials | search CPU s | ms per trial | wall s |",
-        "|---|---|---|---|",
-        *[f"| {n} | {cpu:.2f} | {1000 * cpu / n:.2f} | {w:.1f} |" for n, cpu, w in overhead],
-        "",
-    ]
-    lines += [
-        "### Verdict",
-        "",
-        f"* `{default}` significantly worse than random or TPE: "
-        + ("never" if not worse_anywhere else ", ".join(map(str, worse_anywhere)))
-        + ".",
-        f"* `{default}` reaches the top 1% in fewer evaluations than random (median): "
-        f"{sum(faster)} of {len(faster)} problem/start pairs.",
-        "",
-        f"![best so far](tuner_zero_cost{suffix}.png)",
-        "",
-    ]
-    (RESULTS / f"tuner_zero_cost{suffix}.md").write_text("\n".join(lines))
-    plot(args, runs, strategies, suffix)
-    print("\n".join(lines))
+    return [*lines, ""]
 
 
-def plot(args: argparse.Namespace, runs: dict, strategies: list[str], suffix: str) -> None:
+def plot(args, runs, strategies, starts, group, suffix: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(2, len(PROBLEMS), figsize=(4 * len(PROBLEMS), 7), squeeze=False)
-    for row, start in enumerate(("default", "bad")):
+    for row, start in enumerate(starts):
         for col, p in enumerate(PROBLEMS):
             axis = axes[row][col]
             for s in strategies:
+                found = group(s, p, start, args.budget, args.seeds)
+                if found is None:
+                    continue
                 xs = [b for b in CHECKPOINTS if b <= args.budget]
-                ys = [
-                    statistics.mean(
-                        runs[(s, p, start, seed, args.budget)]["curve"][b]
-                        for seed in range(args.seeds)
-                    )
-                    for b in xs
-                ]
+                ys = [statistics.mean(r["curve"][b] for r in found) for b in xs]
                 axis.plot(xs, ys, marker="o", label=s)
+            long = [
+                (s, group(s, p, start, args.long_budget, args.long_seeds))
+                for s in args.long_strategies.split(",")
+            ]
+            for s, found in long:
+                if found is None:
+                    continue
+                xs = [b for b in CHECKPOINTS if b <= args.long_budget]
+                ys = [statistics.mean(r["curve"][b] for r in found) for b in xs]
+                axis.plot(xs, ys, linestyle="--", label=f"{s} (budget {args.long_budget})")
             axis.set_xscale("log")
             axis.set_title(f"{p}, {start} start", fontsize=9)
             axis.set_xlabel("evaluations")
-            axis.set_ylabel("mean regret (best so far)")
+            axis.set_ylabel("mean regret of the best so far")
             axis.grid(alpha=0.3)
-    axes[0][0].legend(fontsize=7)
+            if axis.get_legend_handles_labels()[0]:
+                axis.legend(fontsize=6)
     fig.tight_layout()
     fig.savefig(RESULTS / f"tuner_zero_cost{suffix}.png", dpi=90)
     plt.close(fig)

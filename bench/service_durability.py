@@ -6,16 +6,16 @@ Each client loops on *logical submissions*: one ``Idempotency-Key`` per submissi
 every attempt until the service answers it, so when a kill swallows the 202 of a submission
 the service had already stored, the retry after the restart gets that same run back. The SDK
 retries on its own first (``retries=3``); while the service is down the client keeps calling
-``submit`` again with the same key. A recording transport notes each attempt that failed after
-it may have reached the service (not a refused connection), so the report can count the
-submissions whose first answer was lost although their run was stored.
+``submit`` again with the same key. A recording transport counts the attempts that failed
+after they may have reached the service (not a refused connection), and the answers the service
+marked ``Idempotent-Replayed``: the lost 202s whose retry got the stored run back.
 
 Accounting, from the run store itself once the queue drained: *lost* = a 202'd run id missing
 from the store; *duplicated* = a logical submission with more than one run in the store (runs
-carry their key in a label), or a run no client was answered for; *stranded* = a run not
-finished (queued, running or interrupted) after the drain. Baseline, side by side: the same
-rounds with the SDK's retries switched off and no key (``retries=0``, each attempt a new
-submission), as a client had to submit before idempotency: what its retries would have cost.
+carry their key in a label); *stored, never answered* = a run no client got a 202 for;
+*stranded* = a run not finished (queued, running or interrupted) after the drain. Baseline,
+side by side: the same rounds with a client that retries the same way but sends no key, each
+attempt a new submission, as a client that retried had to work before idempotency.
 
 Usage: ``python bench/service_durability.py [--rounds 5] [--clients 16] [--out
 bench/results/service_durability.md]``; ``BENCH_TMP=DIR`` puts the homes under DIR.
@@ -54,6 +54,8 @@ class Tally:
 
     answered: dict[str, str] = field(default_factory=dict)
     maybe_sent: list[tuple[str, float]] = field(default_factory=list)
+    #: submissions answered with a run an earlier attempt had stored (``Idempotent-Replayed``)
+    replayed: set[str] = field(default_factory=set)
 
 
 class RecordingTransport(httpx.AsyncHTTPTransport):
@@ -66,12 +68,15 @@ class RecordingTransport(httpx.AsyncHTTPTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         try:
-            return await super().handle_async_request(request)
+            response = await super().handle_async_request(request)
         except httpx.TransportError as exc:
             key = request.headers.get("x-request-id")
             if request.method == "POST" and key and not isinstance(exc, NOT_SENT):
                 self.tally.maybe_sent.append((key, time.time()))
             raise
+        if response.headers.get("idempotent-replayed") == "true":
+            self.tally.replayed.add(request.headers.get("x-request-id", ""))
+        return response
 
 
 async def keyed_submit(client: AsyncClient, key: str) -> str:
@@ -173,11 +178,6 @@ def account(db: Path, tally: Tally) -> dict[str, Any]:
     unanswered = [run_id for run_id in stored if run_id not in answered_ids]
     stranded = [row[0] for row in rows if row[1] not in ("succeeded", "failed", "cancelled")]
     failed = [row[0] for row in rows if row[1] != "succeeded"]
-    # a failed attempt whose submission already had a stored run: its 202 was lost
-    lost_202 = sum(
-        any(created[run_id] <= when for run_id in by_key.get(key, []))
-        for key, when in tally.maybe_sent
-    )
     return {
         "answered": len(tally.answered),
         "stored": len(stored),
@@ -186,9 +186,8 @@ def account(db: Path, tally: Tally) -> dict[str, Any]:
         "unanswered": unanswered,
         "stranded": stranded,
         "not_succeeded": failed,
-        "lost_202": lost_202,
         "maybe_sent": len(tally.maybe_sent),
-        "retried_calls": len({key for key, _ in tally.maybe_sent}),
+        "replayed": len(tally.replayed),
     }
 
 
@@ -241,30 +240,32 @@ def report(args: argparse.Namespace, results: dict[str, dict[str, Any]]) -> tupl
         f"is killed with SIGKILL at a random moment {args.rounds} times and restarted at once. "
         "**idempotent**: the SDK as shipped, one `Idempotency-Key` per logical submission, "
         "reused on every retry until the service answers. **no key** (the baseline, side by "
-        "side): retries switched off and no key, each new attempt a new submission, as a "
-        "careful client had to work before idempotency.",
+        "side): the same retries without a key, each attempt a new submission, as a client "
+        "that retried had to work before idempotency. A *lost 202* is a submission whose run "
+        "was stored but whose answer the kill swallowed: with a key, its retry is answered "
+        "with the stored run (`Idempotent-Replayed: true`); without, its retry makes a "
+        "duplicate.",
         "",
         "| client | submissions answered (202) | runs stored | lost | duplicated "
-        "| stored, never answered | stranded | submissions with a failed sent attempt "
-        "| failed sent attempts | of which already stored (lost 202s) | restart (s) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| stored, never answered | stranded | attempts failed after sending | lost 202s "
+        "answered with the stored run | restart (s) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, r in results.items():
         lines.append(
             f"| {name} | {r['answered']} | {r['stored']} | {len(r['lost'])} | "
             f"{sum(len(v) - 1 for v in r['duplicated'].values())} | {len(r['unanswered'])} | "
-            f"{len(r['stranded'])} | {r['retried_calls']} | {r['maybe_sent']} | "
-            f"{r['lost_202']} | {r['downtime_s']:.1f} |"
+            f"{len(r['stranded'])} | {r['maybe_sent']} | {r['replayed']} | "
+            f"{r['downtime_s']:.1f} |"
         )
     lines += [
         "",
         f"**{'Nothing lost, duplicated or stranded' if ok else 'DURABILITY FAILED'}** with "
-        f"idempotent retries: {now['lost_202']} submissions had their 202 lost to a kill after "
-        "the run was stored, and each retry was answered with that stored run. "
-        f"{len(now['not_succeeded'])} of the stored runs did not succeed. The queue drained "
-        f"{now['drain_s']:.1f} s after the last restart. Without a key, every lost 202 "
-        "leaves a run the client never learns of (stored, never answered): a retry would have "
-        "run it twice.",
+        f"idempotent retries over {args.rounds} kills: {now['replayed']} lost 202s, each "
+        "retry answered with the run already stored. "
+        f"{len(now['not_succeeded'])} of the stored runs did not succeed; the queue drained "
+        f"{now['drain_s']:.1f} s after the last restart. Without a key the same kills left "
+        f"{sum(len(v) - 1 for v in results['no key']['duplicated'].values())} duplicate runs.",
         "",
     ]
     if not ok:

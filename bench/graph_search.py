@@ -22,6 +22,10 @@ Usage (the full run takes a while on 2 cores; run it in the background):
     .venv/bin/python bench/graph_search.py --budget 12 --seeds 1 --grid-points 2 \
         --grid-budget 10 --retrains 1 --correlation-budget 0 --final-top-k 2 --quick
 Rerunning with the same ``--work-dir`` resumes a killed benchmark from the run journals.
+
+Beyond Cora: ``--graphs cora,actor,csbm`` runs bench/graph_generalise.py instead (the
+heterophily space, the final selection with the untuned defaults, Actor's 10 splits, a CSBM
+homophily sweep; its own flags are documented there).
 """
 
 from __future__ import annotations
@@ -328,6 +332,10 @@ def paired(
 
 
 def main() -> None:
+    if any(arg.startswith("--graphs") for arg in sys.argv[1:]):
+        from graph_generalise import main as generalise  # Cora, Actor, CSBM (issue 17)
+
+        return generalise()
     args = parse_args()
     import torch
 

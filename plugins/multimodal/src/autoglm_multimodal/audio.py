@@ -81,6 +81,13 @@ def features_of(wave: np.ndarray, rate: int, params: dict[str, Any]) -> np.ndarr
     return out.numpy().astype(np.float32)
 
 
+def warm_up() -> None:
+    """Import what ``extract_audio`` needs in the parent, so forked workers inherit it."""
+    import soundfile  # noqa: F401
+    import torch  # noqa: F401
+    import torchaudio  # noqa: F401
+
+
 def extract_audio(data: bytes, name: str, params: dict[str, Any]) -> np.ndarray:
     """Raw features of one file (coefficients x frames); BadInput for an unusable file."""
     wave, rate = decode_audio(data, params)

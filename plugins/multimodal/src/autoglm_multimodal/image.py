@@ -71,6 +71,15 @@ def _from_pillow(data: bytes, mode: str, convert: bool) -> np.ndarray:
     return array[None] if array.ndim == 2 else np.moveaxis(array, -1, 0)
 
 
+def warm_up() -> None:
+    """Import what ``extract_image`` needs in the parent, so forked workers inherit it instead
+    of each importing torchvision (seconds per worker on a busy machine)."""
+    import PIL.Image
+    import PIL.PngImagePlugin  # noqa: F401
+    import torch  # noqa: F401
+    from torchvision.transforms.v2 import functional  # noqa: F401
+
+
 def extract_image(data: bytes, name: str, params: dict[str, Any]) -> np.ndarray:
     """(channels x size x size) floats in [0, 1]; BadInput names the problem."""
     import torch

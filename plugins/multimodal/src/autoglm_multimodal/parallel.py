@@ -93,11 +93,15 @@ def run_extraction(
     cache: FeatureCache | None = None,
     progress: Callable[[int, int], None] | None = None,
     check_cancelled: Callable[[], None] | None = None,
+    warm_up: Callable[[], None] | None = None,
 ) -> Extraction:
-    """Extract every ``(item id, file)`` task; never raises for a bad file."""
+    """Extract every ``(item id, file)`` task; never raises for a bad file. ``warm_up`` runs
+    first in this process (imports the extractor's libraries once, before any fork)."""
     cache = cache or FeatureCache(None, "")
     result = Extraction()
     start = time.perf_counter()
+    if warm_up is not None:
+        warm_up()
     total = len(tasks)
 
     paths = dict(tasks)

@@ -95,6 +95,7 @@ class AudioNode(NodeType):
             fit_audio_stats,
             fixed_length,
             utterance_normalize,
+            warm_up,
         )
         from autoglm_multimodal.cache import FeatureCache
         from autoglm_multimodal.items import read_items
@@ -114,6 +115,7 @@ class AudioNode(NodeType):
             cache=FeatureCache(cache_root, config_digest("audio", self.version, params)),
             progress=progress_reporter(context, "recordings"),
             check_cancelled=context.check_cancelled,
+            warm_up=warm_up,
         )
         problems += extraction.problems
         raw = {k: utterance_normalize(v, cfg.utterance_norm) for k, v in extraction.arrays.items()}

@@ -83,7 +83,7 @@ class ImageNode(NodeType):
 
         from autoglm_multimodal.cache import FeatureCache
         from autoglm_multimodal.errors import ItemProblem
-        from autoglm_multimodal.image import augment, channel_stats, extract_image
+        from autoglm_multimodal.image import augment, channel_stats, extract_image, warm_up
         from autoglm_multimodal.items import read_items
         from autoglm_multimodal.parallel import run_extraction
         from autoglm_multimodal.stats import Standardizer
@@ -101,6 +101,7 @@ class ImageNode(NodeType):
             cache=FeatureCache(cache_root, config_digest("image", self.version, params)),
             progress=progress_reporter(context, "images"),
             check_cancelled=context.check_cancelled,
+            warm_up=warm_up,
         )
         problems += extraction.problems
         raw = extraction.arrays

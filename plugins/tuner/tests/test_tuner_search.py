@@ -242,3 +242,22 @@ def test_final_stage_selects_by_mean_over_seeds_and_journals_it(run_search, auto
 def test_final_stage_needs_a_seed_field(run_search):
     with pytest.raises(Exception, match="seed_field"):
         run_search({"final_top_k": 2, "budget": 3, "optimizer": "random"})
+
+
+def test_a_small_space_is_exhausted_and_the_outputs_say_so(run_search):
+    space = {"kind": {"choice": ["a", "b", "c"]}, "size": {"choice": [1, 4], "ordered": True}}
+    out = run_search({"budget": 10, "space": space, "space_only": True, "warm_start": False})
+    assert out.trials == 6 and len({str(r["params"]) for r in out.leaderboard}) == 6
+    assert out.stop_reason == "space exhausted: all 6 distinct points evaluated"
+    assert out.best_params == {"kind": "b", "size": 4}
+
+
+def test_optimizer_used_names_what_proposed_the_selected_point(run_search):
+    only_design = run_search({"budget": 1, "warm_start": False})
+    assert only_design.optimizer_used == "initial design"
+    assert only_design.strategy.startswith("NGOpt -> ")
+    assert only_design.stop_reason == "budget spent: 1 distinct trial"
+    searched = run_search({"budget": 16, "warm_start": False, "seed": 2}, run_id="run-2")
+    sources = {row["source"] for row in searched.leaderboard}
+    assert searched.optimizer_used in sources and sum(searched.proposals.values()) == 16
+    assert searched.leaderboard[0]["source"] == searched.optimizer_used

@@ -90,7 +90,9 @@ class Proposer:
         if self.stop_reason is not None:
             return None
         if self.handed >= self.budget:
-            self.stop_reason = f"budget spent: {self.budget} distinct trials"
+            self.stop_reason = (
+                f"budget spent: {self.budget} distinct trial{'' if self.budget == 1 else 's'}"
+            )
             return None
         while self.queue:
             params, source = self.queue.pop(0)

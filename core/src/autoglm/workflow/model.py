@@ -11,7 +11,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from pydantic import (
+    BaseModel,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from autoglm.errors import WorkflowError, WorkflowProblem
 from autoglm.expressions import Condition, Reference
@@ -31,6 +38,7 @@ NODE_KEYS = {
     "timeout",
     "cache",
     "isolation",
+    "resources",
 }
 SETTING_KEYS = {"retry", "timeout", "cache", "isolation"}
 INPUT_TYPES: dict[str, Any] = {
@@ -80,6 +88,40 @@ class NodeSettings(BaseModel):
     timeout: float | None = Field(None, gt=0, le=MAX_TIMEOUT_S, allow_inf_nan=False)
     cache: bool = True
     isolation: str = "auto"  # auto: a process when a timeout is set, else a thread
+
+
+#: A Kubernetes quantity: ``500m`` CPU, ``4Gi`` memory, or a plain number.
+_QUANTITY = r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|Ki|Mi|Gi|Ti|Pi)?$"
+
+
+class NodeResources(BaseModel):
+    """What one node needs from a cluster when a workflow is exported (``autoglm export``):
+    local runs ignore it, a Kubeflow or Argo step requests it. Quantities are Kubernetes'
+    (``cpu: 2`` or ``"500m"``, ``memory: "4Gi"``) and are checked here, so a typo fails
+    ``autoglm validate`` instead of a pipeline submission hours later."""
+
+    model_config = {"extra": "forbid"}
+
+    cpu: str | None = Field(None, pattern=_QUANTITY)
+    memory: str | None = Field(None, pattern=_QUANTITY)
+    gpu: int = Field(0, ge=0, le=64)
+    #: the accelerator type a cluster schedules on (``nvidia.com/gpu``); needs ``gpu`` > 0
+    gpu_type: str | None = Field(None, min_length=1, max_length=253)
+
+    @field_validator("cpu", "memory", mode="before")
+    @classmethod
+    def _number_as_text(cls, value: Any) -> Any:
+        """``cpu: 2`` and ``memory: 1073741824`` are quantities too (YAML reads them as
+        numbers); a bool is not."""
+        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+            return f"{value:g}" if isinstance(value, float) else str(value)
+        return value
+
+    @model_validator(mode="after")
+    def _type_needs_gpu(self) -> NodeResources:
+        if self.gpu_type is not None and self.gpu == 0:
+            raise ValueError("gpu_type is set but gpu is 0")
+        return self
 
 
 @dataclass(frozen=True)
@@ -142,6 +184,8 @@ class WorkflowNode:
     when: Condition | None = None
     description: str = ""
     line: int | None = None
+    #: cluster resources for exported pipelines (``resources:``); None when not given
+    resources: NodeResources | None = None
 
     @property
     def depends_on(self) -> set[str]:

@@ -31,6 +31,7 @@ from autoglm.workflow.model import (
     WORKFLOW_REF,
     InputRef,
     InputStruct,
+    NodeResources,
     NodeSettings,
     RunInput,
     Workflow,
@@ -297,10 +298,37 @@ class _Validator:
             when=condition,
             description=str(raw.get("description") or ""),
             line=where,
+            resources=self._resources(raw, node_id),
         )
         node._raw = raw  # type: ignore[attr-defined]  # kept for line numbers during validation
         self._check_node_type(node, raw)
         return node
+
+    def _resources(self, raw: LocatedDict, node_id: str) -> NodeResources | None:
+        """The node's ``resources:`` block (cpu, memory, gpu, gpu_type), each problem located."""
+        value = raw.get("resources")
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            self.problem(
+                f"expected a mapping of cpu, memory, gpu, gpu_type, found {_kind(value)}",
+                line=line_of(raw, "resources"),
+                node=node_id,
+                field="resources",
+            )
+            return None
+        try:
+            return NodeResources.model_validate(dict(value))
+        except ValidationError as exc:
+            for error in exc.errors():
+                loc = ".".join(str(p) for p in error["loc"])
+                self.problem(
+                    f"{error['msg']} (found {short(error.get('input'))})",
+                    line=line_of(value, error["loc"][0]) if error["loc"] else None,
+                    node=node_id,
+                    field=f"resources.{loc}" if loc else "resources",
+                )
+            return None
 
     def _condition(self, raw: LocatedDict, node_id: str) -> Condition | None:
         """The parsed ``when``: a string expression, bounded in length and depth."""

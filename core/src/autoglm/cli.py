@@ -154,6 +154,16 @@ class _LazyGroup(click.Group):
     lazy: dict[str, tuple[str, str, str]] = {
         "serve": ("autoglm.service.cli", "serve", "Run the REST service (FastAPI on uvicorn)."),
         "keys": ("autoglm.service.cli", "keys", "Create, list and revoke the service's API keys."),
+        "run-node": (
+            "autoglm.run_node_cli",
+            "run_node_command",
+            "Run one node of a workflow, its upstream outputs given as files (a pipeline step).",
+        ),
+        "export": (
+            "autoglm.export.cli",
+            "export",
+            "Export a workflow to Kubeflow Pipelines or Argo, or write its image's Dockerfile.",
+        ),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

@@ -88,3 +88,20 @@ def test_profile_node_reports_headline_statistics(small_graph_file, tmp_path):
     assert 0.7 < out.edge_homophily < 0.9
     assert sum(out.profile["class_counts"]) == 300
     assert sum(out.profile["degree"]["histogram"].values()) == 300
+
+
+def test_evaluate_over_extra_graphs_runs_every_seed_on_every_split(small_graph_file, tmp_path):
+    """Actor-style reporting: one config, several splits, every seed on each."""
+    from autoglm_gnn.graphs import load_graph_file, save_graph
+
+    g = load_graph_file(small_graph_file)
+    g.ndata["train_mask"], g.ndata["val_mask"] = g.ndata["val_mask"], g.ndata["train_mask"]
+    other = save_graph(tmp_path / "other-split.bin", g)
+    node_inputs = {
+        "graph": str(small_graph_file),
+        "extra_graphs": [other],
+        "config": {**FAST, "layer": "mlp"},
+    }
+    out = run_node(EvaluateNode, {"seeds": 2}, node_inputs, home=tmp_path)
+    assert out.seeds == [100, 101, 100, 101] and out.graph_indices == [0, 0, 1, 1]
+    assert len(set(out.val_accs)) > 1 and out.test_mean == pytest.approx(np.mean(out.test_accs))

@@ -5,7 +5,7 @@ its checkpoint) is the one with the best validation accuracy, never the best tes
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,21 +28,26 @@ def evaluate_config(
     checkpoint_dir: str | Path,
     *,
     overrides: dict[str, Any] | None = None,
-    done: dict[int, SeedRecord] | None = None,
+    done: dict[tuple[int, int], SeedRecord] | None = None,
     on_seed: Callable[[SeedRecord], None] | None = None,
+    extra_graphs: Sequence[str | Path] = (),
 ) -> dict[str, Any]:
-    """Train ``config`` once per seed (skipping seeds in ``done``) and summarise."""
+    """Train ``config`` once per seed on ``graph`` and each of ``extra_graphs`` (other splits
+    of the same graph), skipping (graph index, seed) pairs in ``done``, and summarise."""
     records: list[SeedRecord] = []
-    for seed in seeds:
-        if done and seed in done and Path(str(done[seed]["checkpoint"])).is_file():
-            records.append(done[seed])
-            continue
-        cfg = seed_config(config, seed, overrides or {})
-        result = train_config(graph, cfg, checkpoint_path=Path(checkpoint_dir) / f"seed-{seed}.pt")
-        record = {"seed": seed, **result.outputs()}
-        records.append(record)
-        if on_seed is not None:
-            on_seed(record)
+    for g_index, path in enumerate([graph, *extra_graphs]):
+        for seed in seeds:
+            previous = (done or {}).get((g_index, seed))
+            if previous and Path(str(previous["checkpoint"])).is_file():
+                records.append(previous)
+                continue
+            cfg = seed_config(config, seed, overrides or {})
+            name = f"seed-{seed}.pt" if g_index == 0 else f"graph-{g_index}-seed-{seed}.pt"
+            result = train_config(path, cfg, checkpoint_path=Path(checkpoint_dir) / name)
+            record = {"seed": seed, "graph_index": g_index, **result.outputs()}
+            records.append(record)
+            if on_seed is not None:
+                on_seed(record)
     return summarise(records, seed_config(config, seeds[0], overrides or {}))
 
 
@@ -54,7 +59,7 @@ def summarise(records: list[SeedRecord], config: dict[str, Any]) -> dict[str, An
     """Mean/std over seeds; the best-validation seed's checkpoint (ties: lowest seed)."""
     test = [float(r["test_acc"]) for r in records]
     val = [float(r["val_acc"]) for r in records]
-    best = max(records, key=lambda r: (r["val_acc"], -r["seed"]))
+    best = max(records, key=lambda r: (r["val_acc"], -r.get("graph_index", 0), -r["seed"]))
     test_mean, test_std = _mean_std(test)
     val_mean, val_std = _mean_std(val)
     config = {k: v for k, v in config.items() if k not in ("seed", "report_test")}
@@ -66,6 +71,7 @@ def summarise(records: list[SeedRecord], config: dict[str, Any]) -> dict[str, An
         "test_accs": test,
         "val_accs": val,
         "seeds": [int(r["seed"]) for r in records],
+        "graph_indices": [int(r.get("graph_index", 0)) for r in records],
         "best_seed": int(best["seed"]),
         "checkpoint": str(best["checkpoint"]),
         "seconds": sum(float(r["seconds"]) for r in records),

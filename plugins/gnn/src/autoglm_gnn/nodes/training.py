@@ -77,6 +77,13 @@ class TrainNode(NodeType):
             checkpoint_path=context.artifacts_dir / CHECKPOINT_FILE,
             callback=epoch_reporter(context, cfg.max_epochs),
         )
+        context.log.info(
+            "trained",
+            layer=cfg.layer,
+            val_acc=round(result.val_acc, 4),
+            epochs=result.epochs,
+            seconds=round(result.seconds, 2),
+        )
         return TrainOutputs(**result.outputs())
 
 
@@ -101,6 +108,12 @@ class EvaluateConfig(NodeModel):
 
 class EvaluateInputs(NodeModel):
     graph: InputPath = Field(description="graph file written by a gnn loader")
+    extra_graphs: list[InputPath] = Field(
+        default_factory=list,
+        max_length=20,
+        description="more graph files trained and scored alongside (other splits of the "
+        "same graph, e.g. Actor's 10): every seed runs on every graph",
+    )
     config: dict[str, Any] = Field(description="a gnn.train config, e.g. a search's best")
 
 
@@ -112,6 +125,9 @@ class EvaluateOutputs(NodeModel):
     test_accs: list[float]
     val_accs: list[float]
     seeds: list[int]
+    graph_indices: list[int] = Field(
+        description="per run, its graph: 0 = graph, i = extra_graphs[i - 1]"
+    )
     best_seed: int = Field(description="seed with the best validation accuracy")
     checkpoint: str = Field(description="checkpoint of the best-validation seed")
     seconds: float
@@ -143,17 +159,29 @@ class EvaluateNode(NodeType):
             if (value := getattr(cfg, key)) is not None
         }
         seeds = list(range(cfg.first_seed, cfg.first_seed + cfg.seeds))
+        graphs = [inputs.graph, *inputs.extra_graphs]
         signature = {"graph": inputs.graph, "config": inputs.config, "overrides": overrides}
+        if inputs.extra_graphs:
+            signature["extra_graphs"] = inputs.extra_graphs
         done = {
-            entry["record"]["seed"]: entry["record"]
+            (entry["record"].get("graph_index", 0), entry["record"]["seed"]): entry["record"]
             for entry in context.journal_read("seed")
             if entry.get("signature") == signature
         }
+        total = len(seeds) * len(graphs)
 
         def on_seed(record: dict[str, Any]) -> None:
             context.journal_append("seed", {"signature": signature, "record": record})
-            context.progress(len(done) + 1, len(seeds), f"seed {record['seed']}")
-            done[record["seed"]] = record
+            done[(record["graph_index"], record["seed"])] = record
+            context.log.info(
+                "evaluation run",
+                graph=record["graph_index"],
+                seed=record["seed"],
+                val_acc=record["val_acc"],
+            )
+            context.progress(
+                len(done), total, f"graph {record['graph_index']} seed {record['seed']}"
+            )
             context.check_cancelled()
 
         summary = self._evaluate(
@@ -164,6 +192,7 @@ class EvaluateNode(NodeType):
             overrides=overrides,
             done=dict(done),
             on_seed=on_seed,
+            extra_graphs=inputs.extra_graphs,
         )
         return EvaluateOutputs(**summary)
 

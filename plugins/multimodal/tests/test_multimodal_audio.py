@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from autoglm.testing import run_node
-from autoglm_multimodal.errors import ItemsFailed
+from autoglm_multimodal.errors import ItemsFailed, MultimodalError
 from autoglm_multimodal.items import write_items
 from autoglm_multimodal.nodes.audio import AudioNode
 from autoglm_multimodal.testing import tone, write_wav
@@ -109,6 +109,15 @@ def test_on_error_fail_lists_every_bad_file(tmp_path, fsdd_recordings):
             home=tmp_path,
         )
     assert str(bad) in str(info.value) and "1 audio item(s) failed" in str(info.value)
+
+
+def test_statistics_without_training_items_say_what_to_do(tmp_path, fsdd_recordings):
+    rows = [{"id": "a", "audio": str(fsdd_recordings / "0_theo_0.wav")}]  # no split yet
+    manifest = str(write_items(tmp_path / "items.jsonl", rows))
+    with pytest.raises(MultimodalError, match=r"no training rows .* \(multimodal.split\)"):
+        run_node(AudioNode, FSDD, {"items": manifest}, home=tmp_path)
+    out = run_node(AudioNode, FSDD | {"standardize": False}, {"items": manifest}, home=tmp_path)
+    assert out.ok == 1 and out.stats_file is None
 
 
 def test_flac_reads_like_wav(tmp_path):

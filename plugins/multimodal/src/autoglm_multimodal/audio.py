@@ -123,6 +123,8 @@ def utterance_normalize(features: np.ndarray, how: str) -> np.ndarray:
 
 def fit_audio_stats(raw: list[np.ndarray]) -> Standardizer:
     """Per-coefficient statistics over every frame of the given (training) recordings."""
+    if not raw:
+        return Standardizer.fit(np.zeros((0, 1), np.float32))  # the error that says what to do
     return Standardizer.fit(np.concatenate([r.T for r in raw], axis=0))
 
 

@@ -1,0 +1,201 @@
+"""Benchmark of the multimodal plugin on FSDD spoken digits paired with written digits.
+
+Run from the repository root:  .venv/bin/python bench/multimodal_digits.py
+Writes bench/results/multimodal_digits.md. Measures, side by side:
+
+1. Preprocessing throughput over all 3,000 FSDD recordings (MFCC features): a plain loop over
+   torchaudio (``torchaudio.load`` + ``torchaudio.transforms.MFCC``, the baseline) against
+   ``multimodal.audio`` with 1 and 2 worker processes (content cache off: every file decoded,
+   checked, trimmed and featurised) and with a warm content cache. Best of two passes each.
+2. Speaker-held-out accuracy, one fold per speaker (test on that speaker, validate on the next
+   one, train on the other four), with the configuration of configs/multimodal-digits.yaml:
+   audio-only, image-only, early and late fusion (``multimodal.fuse``), reported per speaker
+   and as mean and spread over the six speakers. Statistics (MFCC standardisation, image
+   normalisation) are refitted on each fold's training speakers.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+import yaml
+
+torch.set_num_threads(1)
+
+REPO = Path(__file__).resolve().parents[1]
+OUT = REPO / "bench" / "results" / "multimodal_digits.md"
+WORKFLOW = REPO / "configs" / "multimodal-digits.yaml"
+SPEAKERS = ["george", "jackson", "lucas", "nicolas", "theo", "yweweler"]
+
+
+def workflow_configs() -> dict[str, dict]:
+    """Node configs of the shipped workflow, so the benchmark measures what it runs."""
+    nodes = yaml.safe_load(WORKFLOW.read_text())["nodes"]
+    return {n["id"]: n.get("config", {}) for n in nodes}
+
+
+def plain_loop(files: list[Path], audio: dict) -> float:
+    """files/s of the baseline: torchaudio.load then torchaudio's MFCC, nothing else."""
+    import torchaudio
+
+    transform = torchaudio.transforms.MFCC(
+        sample_rate=audio["sample_rate"],
+        n_mfcc=audio["n_mfcc"],
+        melkwargs={
+            "n_fft": audio["n_fft"],
+            "hop_length": audio["hop_length"],
+            "n_mels": audio["n_mels"],
+        },
+    )
+    start = time.perf_counter()
+    for path in files:
+        wave, _ = torchaudio.load(str(path))
+        transform(wave)
+    return len(files) / (time.perf_counter() - start)
+
+
+def node_pass(home: Path, items: str, audio: dict, workers: int, memoize: bool) -> float:
+    from autoglm.testing import run_node
+    from autoglm_multimodal.nodes.audio import AudioNode
+
+    config = audio | {"workers": workers, "memoize": memoize}
+    start = time.perf_counter()
+    out = run_node(AudioNode, config, {"items": items}, home=home)
+    seconds = time.perf_counter() - start
+    assert out.ok == 3000, out.problems
+    return out.items / seconds
+
+
+def throughput(home: Path, items: str, audio: dict, files: list[Path]) -> dict[str, float]:
+    results = {}
+    for label, run in [
+        ("plain loop over torchaudio (baseline)", lambda: plain_loop(files, audio)),
+        ("multimodal.audio, 1 worker", lambda: node_pass(home, items, audio, 1, False)),
+        ("multimodal.audio, 2 workers", lambda: node_pass(home, items, audio, 2, False)),
+    ]:
+        results[label] = max(run() for _ in range(2))
+        print(f"{label}: {results[label]:.0f} files/s", flush=True)
+    node_pass(home, items, audio, 1, True)  # fill the content cache
+    results["multimodal.audio, warm content cache"] = max(
+        node_pass(home, items, audio, 1, True) for _ in range(2)
+    )
+    return results
+
+
+def folds(home: Path, items: str, configs: dict[str, dict]) -> dict[str, dict[str, float]]:
+    from autoglm.testing import run_node
+    from autoglm_multimodal.nodes.audio import AudioNode
+    from autoglm_multimodal.nodes.dataset import DatasetNode
+    from autoglm_multimodal.nodes.fuse import FuseNode
+    from autoglm_multimodal.nodes.image import ImageNode
+    from autoglm_multimodal.nodes.source import SplitNode
+
+    models = {
+        "audio only": {"modalities": ["audio"]},
+        "image only": {"modalities": ["image"]},
+        "early fusion": {"modalities": ["audio", "image"], "fusion": "early"},
+        "late fusion": {"modalities": ["audio", "image"], "fusion": "late"},
+    }
+    scores: dict[str, dict[str, float]] = {m: {} for m in models}
+    for k, test in enumerate(SPEAKERS):
+        val = SPEAKERS[(k + 1) % len(SPEAKERS)]
+        split = run_node(
+            SplitNode, {"test_groups": [test], "val_groups": [val]}, {"items": items}, home=home
+        )
+        audio = run_node(AudioNode, configs["audio"], {"items": split.items}, home=home)
+        image = run_node(ImageNode, configs["image"], {"items": split.items}, home=home)
+        features = {"audio": audio.folder, "image": image.folder}
+        dataset = run_node(DatasetNode, {}, {"items": split.items, "features": features}, home=home)
+        for name, config in models.items():
+            out = run_node(
+                FuseNode, config | {"report_test": True}, {"dataset": dataset.dataset}, home=home
+            )
+            scores[name][test] = out.test_acc
+        print(test, {m: round(s[test], 3) for m, s in scores.items()}, flush=True)
+    return scores
+
+
+def main() -> None:
+    from autoglm.paths import data_dir
+    from autoglm.testing import run_node
+    from autoglm_multimodal.nodes.source import PairDigitsNode
+
+    configs = workflow_configs()
+    recordings = data_dir() / "fsdd" / "recordings"
+    files = sorted(recordings.glob("*.wav"))
+    home = Path(tempfile.mkdtemp(prefix="mm-bench-"))
+    start = time.perf_counter()
+    pair = run_node(PairDigitsNode, configs["pair"], {}, home=home)
+    pair_seconds = time.perf_counter() - start
+    from autoglm_multimodal.nodes.source import SplitNode
+
+    split = run_node(SplitNode, configs["split"], {"items": pair.items}, home=home)
+    audio = {k: v for k, v in configs["audio"].items() if k != "workers"}
+    speeds = throughput(home, split.items, audio, files)
+    scores = folds(home, pair.items, configs)
+    write_report(speeds, scores, pair_seconds, len(files))
+
+
+def write_report(speeds: dict[str, float], scores: dict, pair_seconds: float, count: int) -> None:
+    base = speeds["plain loop over torchaudio (baseline)"]
+    lines = [
+        "## Multimodal preprocessing and fusion (autoglm-multimodal)",
+        "",
+        f"Machine: 2 CPU cores shared with other jobs, torch {torch.__version__}, one torch "
+        "thread per process. Script: `bench/multimodal_digits.py`; data: FSDD (3,000 "
+        "recordings, 6 speakers) paired with scikit-learn's 8x8 written digits "
+        f"(`multimodal.pair_digits`, {pair_seconds:.1f} s), configuration of "
+        "`configs/multimodal-digits.yaml`.",
+        "",
+        f"### Audio preprocessing throughput ({count} recordings, MFCC, best of two passes)",
+        "",
+        "| pipeline | files / s | vs baseline |",
+        "|---|---|---|",
+    ]
+    for label, speed in speeds.items():
+        lines.append(f"| {label} | {speed:.0f} | {speed / base:.2f}x |")
+    lines += [
+        "",
+        "The node does more per file than the baseline (reads bytes once for the content hash, "
+        "checks channels and sample rate, trims silence, standardises with training statistics, "
+        "writes a memory-mappable array, records problems), so 1 worker against the plain "
+        "loop is the overhead of that work; 2 workers show what the pool gains on these 2 "
+        "shared cores; the warm cache is a second run over unchanged files and config.",
+        "",
+        "### Speaker-held-out test accuracy (one fold per speaker)",
+        "",
+        "| model | " + " | ".join(SPEAKERS) + " | mean | std over speakers | worst |",
+        "|---|" + "---|" * (len(SPEAKERS) + 3),
+    ]
+    for model, per in scores.items():
+        values = [per[s] for s in SPEAKERS]
+        summary = [statistics.mean(values), statistics.pstdev(values), min(values)]
+        cells = " | ".join(f"{v:.3f}" for v in [*values, *summary])
+        lines.append(f"| {model} | {cells} |")
+    late, audio, image = scores["late fusion"], scores["audio only"], scores["image only"]
+    beats = sum(late[s] > max(audio[s], image[s]) for s in SPEAKERS)
+    ties = sum(late[s] == max(audio[s], image[s]) for s in SPEAKERS)
+    lines += [
+        "",
+        f"Late fusion beats both single modalities on {beats} of 6 held-out speakers and ties "
+        f"the better one on {ties}. Each test speaker is a voice the audio model never heard, "
+        "and brings written digits no training item carried (each speaker has its own share of "
+        "the images), so neither branch can pass by memory. Audio alone varies most from "
+        "speaker to speaker (accents: see `fsdd/metadata.py`); the late-fusion head weights are "
+        "chosen on the validation speaker, never on the test one. Early fusion (one MLP over "
+        "the concatenated inputs) lets the larger audio input dominate and is shown as the "
+        "contrast. Each fold trains one seed (seed 0).",
+        "",
+    ]
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text("\n".join(lines))
+    print(f"wrote {OUT}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -88,6 +88,14 @@ class SearchConfig(NodeModel):
         "'default' = the defaults; 'star' = also each field alone at its other options or "
         "range ends, then the changes that helped combined; 'none' = no design",
     )
+    screen: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        description="train only this share of the optimiser's proposals (e.g. 0.3): the ones "
+        "the performance predictor, fitted on the trials and profiles of past searches of the "
+        "same objective and metric, ranks best; needs the profile input (docs/tuner.md)",
+    )
     warm_start: bool = True
     warm_start_configs: int = Field(
         3, ge=0, le=100, description="at most this many earlier best configs are tried first"
@@ -161,6 +169,9 @@ class SearchOutputs(NodeModel):
     )
     stop_reason: str = Field(
         ..., description="why the search stopped: the budget spent, or the space exhausted"
+    )
+    screened_out: int = Field(
+        0, description="proposals the performance predictor kept from training (screen)"
     )
     start_filled: list[str] = Field(
         default_factory=list,

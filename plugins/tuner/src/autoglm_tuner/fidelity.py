@@ -111,7 +111,7 @@ def spearman(xs: list[float], ys: list[float]) -> float | None:
     side is constant. Used to check that short runs rank configurations like full runs."""
     if len(xs) != len(ys) or len(xs) < 3:
         return None
-    rx, ry = _ranks(xs), _ranks(ys)
+    rx, ry = average_ranks(xs), average_ranks(ys)
     mx, my = sum(rx) / len(rx), sum(ry) / len(ry)
     cov = sum((a - mx) * (b - my) for a, b in zip(rx, ry, strict=True))
     vx = sum((a - mx) ** 2 for a in rx)
@@ -121,7 +121,8 @@ def spearman(xs: list[float], ys: list[float]) -> float | None:
     return cov / math.sqrt(vx * vy)
 
 
-def _ranks(values: list[float]) -> list[float]:
+def average_ranks(values: list[float]) -> list[float]:
+    """1-based ranks of ``values`` (smallest first), ties given their average rank."""
     order = sorted(range(len(values)), key=lambda i: values[i])
     ranks = [0.0] * len(values)
     start = 0

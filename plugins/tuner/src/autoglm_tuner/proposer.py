@@ -42,6 +42,7 @@ FILL_DRAWS = 200
 #: Largest finite space that is enumerated to tell that it is exhausted.
 ENUMERATE_LIMIT = 200_000
 Key = Callable[[dict[str, Any]], str]
+Screen = Callable[[list[dict[str, Any]]], list[float]]
 
 
 class Proposer:
@@ -58,7 +59,12 @@ class Proposer:
         key: Key,
         design: Design | None = None,
         warm: list[dict[str, Any]] | None = None,
+        screen: Screen | None = None,
+        keep: float = 1.0,
     ) -> None:
+        """``screen(points)``: predicted ranks (lower is better) of proposed points; with
+        ``keep`` < 1 the strategy proposes ``round(1 / keep)`` distinct points per trial and
+        only the best-ranked is trained, the others discarded (see predictor.py)."""
         self.strategy = strategy
         self.space = space
         self.budget = budget
@@ -79,6 +85,10 @@ class Proposer:
         self.repeats = 0
         #: why no more points were handed out (None while there are)
         self.stop_reason: str | None = None
+        self.screen = screen
+        self.pool = max(1, round(1 / keep)) if screen is not None else 1
+        #: proposals the screen kept out (never trained, never told)
+        self.screened_out = 0
         self._finite: list[tuple[dict[str, Any], str]] | None = None
         self._finite_checked = False
 
@@ -104,19 +114,47 @@ class Proposer:
             self.follow_up_done = True
             self.queue = [(p, DESIGN) for p in self.design.follow_ups(self._design_loss)]
             return self.ask()
+        proposals: list[Candidate] = []
+        while len(proposals) < self.pool:
+            candidate = self._proposal({self.key(c.params) for c in proposals})
+            if candidate is None:
+                break
+            proposals.append(candidate)
+        if len(proposals) > 1 and self.screen is not None:
+            ranks = self.screen([c.params for c in proposals])
+            best = min(range(len(proposals)), key=lambda i: ranks[i])
+            for i, candidate in enumerate(proposals):
+                if i != best:
+                    self._release(candidate)
+                    self.screened_out += 1
+            proposals = [proposals[best]]
+        if proposals:
+            return self._hand(proposals[0])
+        if self.stop_reason is not None:
+            return None
+        params = self._fresh()
+        if params is None:
+            return None
+        return self._hand(Candidate(params, None, FILL))
+
+    def _proposal(self, pending: set[str]) -> Candidate | None:
+        """The strategy's next point not evaluated (nor in ``pending``), after at most
+        ``retries`` repeats; None when it repeats itself or has nothing left."""
         for _ in range(self.strategy.retries + 1):
             candidate = self.strategy.ask()
             if candidate is None:
                 self.stop_reason = f"{self.strategy.used} has no point left to propose"
                 return None
-            if self.key(candidate.params) not in self.seen:
-                return self._hand(candidate)
+            key = self.key(candidate.params)
+            if key not in self.seen and key not in pending:
+                return candidate
             self.strategy.discard(candidate)
             self.repeats += 1
-        params = self._fresh()
-        if params is None:
-            return None
-        return self._hand(Candidate(params, None, FILL))
+        return None
+
+    def _release(self, candidate: Candidate) -> None:
+        """A proposal that is not trained: the strategy's ask is closed without a result."""
+        self.strategy.discard(candidate)
 
     def tell(self, candidate: Candidate, loss: float | None) -> None:
         """The result of a handed-out point (``loss`` None: it failed before any trial

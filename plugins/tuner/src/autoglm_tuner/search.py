@@ -25,6 +25,7 @@ from autoglm_tuner.config import SearchConfig, SearchInputs, SearchOutputs
 from autoglm_tuner.design import make_design
 from autoglm_tuner.fidelity import Scheduler, promotion_fraction, rungs, spearman
 from autoglm_tuner.pool import WorkerPool
+from autoglm_tuner.predictor import PastSearch, Predictor
 from autoglm_tuner.proposer import WARM, Proposer
 from autoglm_tuner.report import loss_of
 from autoglm_tuner.spaces import default_point
@@ -32,6 +33,10 @@ from autoglm_tuner.strategies import WAIT, Candidate, GridStrategy, Strategy, ma
 from autoglm_tuner.warmstart import SUMMARY_KIND, WARM_START_KIND, WarmStart, find_warm_start
 
 TRIAL_KIND = "trial"
+#: Journal kind of the past searches the performance predictor was fitted on.
+PREDICTOR_KIND = "predictor"
+#: First-rung trials a search summary keeps for later searches' predictors.
+SUMMARY_TRIALS = 2000
 #: Journal kind of the final re-evaluation's runs (one record per configuration and seed).
 FINAL_KIND = "final"
 Record = dict[str, Any]
@@ -103,6 +108,8 @@ class Search:
             key=self._effective_key,
             design=None if grid else design,
             warm=None if grid else warm.configs,
+            screen=self._screen(),
+            keep=cfg.screen or 1.0,
         )
         self.started = time.monotonic()
         with WorkerPool(cfg.workers, self.context, cfg.trial_timeout) as pool:
@@ -373,6 +380,45 @@ class Search:
             message += f"; best {self.config.metric}={self.best.record['score']:.4g}"
         self.context.progress(len(self.records), self.expected_evaluations, message)
 
+    # ------------------------------------------------------------ predictor
+
+    def _screen(self) -> Any:
+        """The performance predictor's ranking for this task, or None (no ``screen``, no
+        profile, or no past search to learn from). The past searches used are journaled, so
+        a resumed search screens with the same model."""
+        profile = self.inputs.profile
+        if self.config.screen is None or not profile or self.config.optimizer == "grid":
+            return None
+        saved = self.context.journal_read(PREDICTOR_KIND)
+        summaries = self._summaries()
+        if saved:
+            used = {tuple(source) for source in saved[-1]["sources"]}
+            summaries = [s for s in summaries if (s[0], s[1]) in used]
+        else:
+            sources = [[run_id, node_id] for run_id, node_id, _ in summaries]
+            self.context.journal_append(PREDICTOR_KIND, {"sources": sources})
+        past = [
+            PastSearch(summary.get("profile") or {}, [(p, loss) for p, loss in summary["trials"]])
+            for _, _, summary in summaries
+        ]
+        predictor = Predictor(self.space, past)
+        if not predictor.size:
+            return None
+        return lambda points: predictor.rank(points, profile)
+
+    def _summaries(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """Finished searches of the same objective and metric that journaled their trials."""
+        cfg = self.config
+        return [
+            (run_id, node_id, summary)
+            for run_id, node_id, summary in self.context.journal_search(SUMMARY_KIND)
+            if isinstance(summary, dict)
+            and summary.get("objective") == self.objective.name
+            and summary.get("metric") == cfg.metric
+            and summary.get("trials")
+            and (run_id, node_id) != (self.context.run_id, self.context.node_id)
+        ]
+
     # ------------------------------------------------------------ warm start
 
     def _warm_start(self) -> WarmStart:
@@ -464,6 +510,7 @@ class Search:
             proposals=proposals,
             stop_reason=stop_reason,
             start_filled=self.start_filled,
+            screened_out=self.proposer.screened_out,
             rank_correlation=correlation,
             warm_started_from=sorted({s["run_id"] for s in warm.sources}),
             final_ranking=final,
@@ -508,6 +555,11 @@ class Search:
                 "top_configs": [r["params"] for r in final]
                 or [row["params"] for row in best if row["rung"] == top_rung][:5],
                 "best_score": final[0]["mean"] if final else best[0]["score"],
+                "trials": [  # what the performance predictor of later searches learns from
+                    [r["params"], loss_of(r["score"], cfg.mode)]
+                    for r in self.records
+                    if r["rung"] == 0 and r["status"] == "ok"
+                ][:SUMMARY_TRIALS],
                 "space": {name: dimension_to_dict(dim) for name, dim in self.space.items()},
             },
         )

@@ -38,7 +38,8 @@ def decode_audio(data: bytes, params: dict[str, Any]) -> tuple[np.ndarray, int]:
         raise BadInput("holds no samples")
     if not np.isfinite(samples).all():
         raise BadInput("holds NaN or infinite samples")
-    return samples.mean(axis=1), int(rate)
+    mono = samples[:, 0] if channels == 1 else samples.mean(axis=1)
+    return np.ascontiguousarray(mono), int(rate)
 
 
 def trim_silence(wave: np.ndarray, top_db: float, frame: int, hop: int) -> np.ndarray:
@@ -144,6 +145,7 @@ def fixed_length(features: np.ndarray, mode: str, frames: int) -> np.ndarray:
     if length == 1:
         return np.repeat(features, frames, axis=1)
     positions = np.linspace(0, length - 1, frames)
-    return np.stack([np.interp(positions, np.arange(length), row) for row in features]).astype(
-        np.float32
-    )
+    low = np.floor(positions).astype(np.int64)
+    high = np.minimum(low + 1, length - 1)
+    weight = (positions - low).astype(np.float32)
+    return (features[:, low] * (1 - weight) + features[:, high] * weight).astype(np.float32)

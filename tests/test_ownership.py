@@ -8,6 +8,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -191,3 +192,35 @@ def test_pid_alive_sees_a_killed_process() -> None:
     child.send_signal(signal.SIGKILL)
     child.wait()
     assert not pid_alive(child.pid)
+
+
+def test_an_engine_whose_run_was_taken_over_stops_and_writes_no_result(
+    make_workflow, engine, store, tmp_path: Path
+) -> None:
+    """Its heartbeat finds another owner (its own went stale): it stops, and the run's result
+    is left to the new owner."""
+    gate, log = tmp_path / "gate", tmp_path / "log.jsonl"
+    wf = make_workflow(
+        f"""
+        nodes:
+          - id: wait
+            type: testnodes.gate
+            config: {{gate: "{gate}", log: "{log}"}}
+        """
+    )
+    run_id = engine.submit(wf)
+    engine.heartbeat_s = 0.05
+    results = []
+    thread = threading.Thread(target=lambda: results.append(engine.execute(run_id, wf)))
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not log.exists():
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    thief = Owner("another-host", 99, "1")
+    store.requeue_run(run_id)
+    assert store.claim_run(run_id, thief).ok
+    thread.join(30)
+    assert results and results[0].status == "interrupted"
+    run = store.get_run(run_id)
+    assert (run.status, run.owner_host, run.finished_at) == ("running", "another-host", None)

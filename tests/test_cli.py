@@ -144,3 +144,30 @@ def test_a_string_input_that_reads_as_yaml_stays_the_text_given(tmp_path: Path):
     assert data["task"] == "summary" and data["chunks"][0] == "Summarise: a text"
     result = run_cli("run", str(wf), "-i", "text=42", "--json", env=env)
     assert result.returncode == 0, result.stderr
+
+
+def test_runs_shows_what_a_running_node_has_journaled(tmp_path: Path):
+    """A long search journals each trial: `autoglm runs RUN_ID` shows the count while it runs."""
+    from autoglm.store import RunStore
+
+    home = tmp_path / "home"
+    home.mkdir()
+    store = RunStore(home / "runs.sqlite")
+    run_id = store.create_run(
+        workflow_name="search-demo",
+        workflow_source="nodes: []",
+        workflow_path=None,
+        inputs={},
+        selection={},
+        status="running",
+    )
+    store.node_started(run_id, "search", "tuner.search", {})
+    for trial in range(3):
+        store.journal_append(run_id, "search", "trial", {"trial": trial})
+    store.journal_append(run_id, "search", "final", {"trial": 0})
+    env = {"AUTOGLM_HOME": str(home)}
+    shown = run_cli("runs", run_id, env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert "final 1, trial 3" in shown.stdout
+    data = json.loads(run_cli("runs", run_id, "--json", env=env).stdout)
+    assert data["journal_counts"] == {"search": {"final": 1, "trial": 3}}

@@ -375,7 +375,7 @@ def _print_result(result: Any, as_json: bool) -> None:
         sys.exit(1)
 
 
-def _print_nodes(nodes: dict[str, Any]) -> None:
+def _print_nodes(nodes: dict[str, Any], journal: dict[str, dict[str, int]] | None = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -383,7 +383,11 @@ def _print_nodes(nodes: dict[str, Any]) -> None:
     for column in ("node", "type", "status", "attempts", "seconds", "note"):
         table.add_column(column)
     for node in nodes.values():
-        note = node.error or node.reason or ""
+        # without an error, the note says what the node has journaled so far: a running
+        # search's trials, an evaluation's seeds
+        counts = (journal or {}).get(node.node_id, {})
+        recorded = ", ".join(f"{kind} {n}" for kind, n in counts.items())
+        note = node.error or node.reason or recorded
         seconds = f"{node.duration_s:.3f}" if node.duration_s is not None else ""
         table.add_row(
             node.node_id, node.node_type, node.status, str(node.attempts), seconds, note[:80]
@@ -523,9 +527,11 @@ def runs(
         if record is None:
             raise click.ClickException(f"no run {run_id!r} in {store.path}")
         nodes = store.node_states(run_id)
+        journal = store.journal_counts(run_id)
         if as_json:
             payload = record.model_dump()
             payload["nodes"] = {k: v.model_dump() for k, v in nodes.items()}
+            payload["journal_counts"] = journal
             click.echo(json.dumps(payload, indent=2, default=str))
             return
         click.echo(f"run {record.id}: {record.workflow_name} [{record.status}]")
@@ -533,7 +539,7 @@ def runs(
             click.echo(_owner_line(record))
         if record.error:
             click.echo(f"error: {record.error}")
-        _print_nodes(nodes)
+        _print_nodes(nodes, journal)
         if record.outputs:
             click.echo(json.dumps(record.outputs, indent=2, default=str))
         return

@@ -759,6 +759,20 @@ class RunStore:
             )
         return [json.loads(row["payload_json"]) for row in rows]
 
+    def journal_counts(self, run_id: str) -> dict[str, dict[str, int]]:
+        """Journal entries per node and kind: the visible progress of a long node (a search's
+        ``trial`` entries, an evaluation's ``seed`` entries) for ``autoglm runs RUN_ID``, read
+        from what the node already journals rather than from a separate progress table."""
+        rows = self._query(
+            "SELECT node_id, kind, COUNT(*) AS n FROM journal WHERE run_id=?"
+            " GROUP BY node_id, kind ORDER BY node_id, kind",
+            (run_id,),
+        )
+        counts: dict[str, dict[str, int]] = {}
+        for row in rows:
+            counts.setdefault(row["node_id"], {})[row["kind"]] = int(row["n"])
+        return counts
+
     def journal_search(self, kind: str, limit: int = 1000) -> list[tuple[str, str, Any]]:
         """Journal entries of ``kind`` across all runs, newest first: ``(run_id, node_id,
         payload)``. Lets a node learn from earlier runs (a tuner's warm start)."""

@@ -1,5 +1,5 @@
 """Workers die with their engine (issue 10, finding 2): a process-isolated node's worker, and
-what that worker started, are gone within seconds of the engine's SIGKILL; a timeout kills the
+what that worker started, are gone within seconds of the engine's SIGKILL; a cancel (or timeout) kills the
 worker's whole process group."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -89,10 +90,17 @@ def test_sigkill_of_the_engine_ends_its_worker_and_the_workers_child(tmp_path: P
     assert gone_within([pids["worker"], pids["grandchild"]], 5) == []
 
 
-def test_a_timeout_kills_the_processes_the_node_started(make_workflow, engine, tmp_path) -> None:
+def test_cancelling_kills_the_processes_the_node_started(make_workflow, engine, tmp_path) -> None:
+    """The engine stops a worker by its process group (on timeout or cancel): the node's own
+    child goes with it."""
     pid_file = tmp_path / "pids.json"
-    wf = make_workflow(WORKFLOW.format(pid_file=pid_file, seconds=120, timeout=5))
-    result = engine.run(wf)
-    assert result.status == "failed" and "timeout" in (result.error or "")
-    pids = json.loads(pid_file.read_text())
+    wf = make_workflow(WORKFLOW.format(pid_file=pid_file, seconds=120, timeout=300))
+    run_id = engine.submit(wf)
+    results = []
+    thread = threading.Thread(target=lambda: results.append(engine.execute(run_id, wf)))
+    thread.start()
+    pids = json.loads(wait_for(lambda: pid_file.exists() and pid_file.read_text(), 60))
+    engine.cancel(run_id)
+    thread.join(30)
+    assert results[0].status == "cancelled"
     assert gone_within([pids["worker"], pids["grandchild"]], 5) == []

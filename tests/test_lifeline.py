@@ -1,6 +1,6 @@
 """Workers die with their engine (issue 10, finding 2): a process-isolated node's worker, and
-what that worker started, are gone within seconds of the engine's SIGKILL; a cancel (or timeout) kills the
-worker's whole process group."""
+what that worker started, are gone within seconds of the engine's SIGKILL; a cancel (or a
+timeout) kills the worker's whole process group."""
 
 from __future__ import annotations
 

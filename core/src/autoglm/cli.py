@@ -551,7 +551,7 @@ def runs(
 
     for record in records:
         created = datetime.fromtimestamp(record.created_at).strftime("%Y-%m-%d %H:%M:%S")
-        click.echo(f"{record.id}  {created}  {record.status:<9}  {record.workflow_name}")
+        click.echo(f"{record.id}  {created}  {record.status:<11}  {record.workflow_name}")
 
 
 def _owner_line(record: Any) -> str:

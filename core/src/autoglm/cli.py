@@ -162,7 +162,7 @@ class _LazyGroup(click.Group):
         "export": (
             "autoglm.export.cli",
             "export",
-            "Export a workflow to Kubeflow Pipelines or Argo, or write its image's Dockerfile.",
+            "Export a workflow to Kubeflow, Argo or a Dockerfile.",
         ),
     }
 

@@ -157,7 +157,7 @@ class _LazyGroup(click.Group):
         "run-node": (
             "autoglm.run_node_cli",
             "run_node_command",
-            "Run one node of a workflow, its upstream outputs given as files (a pipeline step).",
+            "Run one node of a workflow, upstream outputs given as files.",
         ),
         "export": (
             "autoglm.export.cli",

@@ -77,13 +77,6 @@ class TrainNode(NodeType):
             checkpoint_path=context.artifacts_dir / CHECKPOINT_FILE,
             callback=epoch_reporter(context, cfg.max_epochs),
         )
-        context.log.info(
-            "trained",
-            layer=cfg.layer,
-            val_acc=round(result.val_acc, 4),
-            epochs=result.epochs,
-            seconds=round(result.seconds, 2),
-        )
         return TrainOutputs(**result.outputs())
 
 

@@ -516,11 +516,34 @@ def graph(workflow: str, output: str | None, **plugin_args: Any) -> None:
 )
 @click.option("--limit", type=int, default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
+@click.option(
+    "--follow",
+    "-f",
+    is_flag=True,
+    help="Print RUN_ID's state changes, progress and node logs as they happen, until it ends.",
+)
+@click.option(
+    "--url",
+    help="With --follow: watch through this service (key from $AUTOGLM_API_KEY) instead of "
+    "the local run store.",
+)
 @_home_option
 def runs(
-    run_id: str | None, status: str | None, limit: int, as_json: bool, home: str | None
+    run_id: str | None,
+    status: str | None,
+    limit: int,
+    as_json: bool,
+    follow: bool,
+    url: str | None,
+    home: str | None,
 ) -> None:
-    """List runs, or show RUN_ID with its nodes."""
+    """List runs, or show RUN_ID with its nodes (--follow: watch it live)."""
+    if follow:
+        if not run_id:
+            raise click.UsageError("--follow needs a RUN_ID")
+        from autoglm.follow import follow_run
+
+        sys.exit(follow_run(run_id, url=url, home=home, as_json=as_json))
     store = _store(home)
     if run_id:
         record = store.get_run(run_id)

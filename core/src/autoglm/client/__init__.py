@@ -21,6 +21,7 @@ from autoglm.client.errors import (
     WaitTimeout,
 )
 from autoglm.client.sync import Client
+from autoglm.run_events import RunEvent
 from autoglm.service.schemas import (
     ChatCompletion,
     PluginEntry,
@@ -49,6 +50,7 @@ __all__ = [
     "Problem",
     "RateLimited",
     "RunDetail",
+    "RunEvent",
     "RunPage",
     "RunRecord",
     "ServerError",

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 
 from autoglm.client._base import BaseClient
-from autoglm.client._ops import Op, Request, Sleep, T
+from autoglm.client._ops import Op, Request, Sleep, T, backoff_delay
+from autoglm.client._sse import SseParser, stream_headers
+from autoglm.run_events import RunEvent
 
 
 class AsyncClient(BaseClient):
@@ -40,6 +43,38 @@ class AsyncClient(BaseClient):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+    async def watch(
+        self, run_id: str, *, last_event_id: str | None = None
+    ) -> AsyncIterator[RunEvent]:
+        """``Client.watch`` for asyncio: ``async for event in client.watch(run_id)``."""
+        parser, failures = SseParser(), 0
+        parser.last_id = last_event_id
+        while True:
+            try:
+                async with self._http.stream(
+                    "GET", f"/v1/runs/{run_id}/events", headers=stream_headers(parser.last_id)
+                ) as response:
+                    if response.status_code >= 400:
+                        await response.aread()
+                        self._decode(response)
+                    async for line in response.aiter_lines():
+                        for event in parser.feed(line):
+                            failures = 0
+                            yield event
+                            if event.kind == "end":
+                                return
+            except httpx.TransportError as error:
+                failures += 1
+                if failures > self.retries:
+                    path = f"/v1/runs/{run_id}/events"
+                    raise self._unreachable(Request("GET", path), error) from error
+                await asyncio.sleep(backoff_delay(failures, self.backoff))
+            else:
+                failures += 1  # the stream closed before ``end``: resume
+                if failures > self.retries:
+                    return
+                await asyncio.sleep(backoff_delay(failures, self.backoff))
 
     async def _drive(self, op: Op[T]) -> T:
         try:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 
 from autoglm.client._base import BaseClient
-from autoglm.client._ops import Op, Request, Sleep, T
+from autoglm.client._ops import Op, Request, Sleep, T, backoff_delay
+from autoglm.client._sse import SseParser, stream_headers
+from autoglm.run_events import RunEvent
 
 
 class Client(BaseClient):
@@ -44,6 +47,39 @@ class Client(BaseClient):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def watch(self, run_id: str, *, last_event_id: str | None = None) -> Iterator[RunEvent]:
+        """The run's events as they happen (``GET /v1/runs/{id}/events``): ``run``,
+        ``node``, ``progress``, ``log``, and ``end`` last, after which the iterator stops.
+        A dropped connection is resumed from the last event id, up to ``retries`` times in a
+        row; a run that already ended yields its final states and ``end`` at once."""
+        parser, failures = SseParser(), 0
+        parser.last_id = last_event_id
+        while True:
+            try:
+                with self._http.stream(
+                    "GET", f"/v1/runs/{run_id}/events", headers=stream_headers(parser.last_id)
+                ) as response:
+                    if response.status_code >= 400:
+                        response.read()
+                        self._decode(response)
+                    for line in response.iter_lines():
+                        for event in parser.feed(line):
+                            failures = 0
+                            yield event
+                            if event.kind == "end":
+                                return
+            except httpx.TransportError as error:
+                failures += 1
+                if failures > self.retries:
+                    path = f"/v1/runs/{run_id}/events"
+                    raise self._unreachable(Request("GET", path), error) from error
+                time.sleep(backoff_delay(failures, self.backoff))
+            else:
+                failures += 1  # the stream closed before ``end``: resume
+                if failures > self.retries:
+                    return
+                time.sleep(backoff_delay(failures, self.backoff))
 
     # ------------------------------------------------------------- driving
 

@@ -96,6 +96,7 @@ def create_app(state: ServiceState) -> FastAPI:
     _run_routes(app, state)
     _catalogue_routes(app, state)
     _config_routes(app, state)
+    _ui_routes(app, state)
     # Chat (autoglm-hf), feedback (autoglm-eval): contributed by the plugins that own them.
     include_plugin_routes(app, state.hosts.base_host)
     return app
@@ -323,6 +324,21 @@ def _catalogue_routes(app: FastAPI, state: ServiceState) -> None:
         """Workflows offered by name, with their inputs; invalid ones with their problems."""
         host = state.hosts.host_for(None)
         return [state.catalogue.describe(name, host) for name in state.catalogue.names()]
+
+
+# ---------------------------------------------------------- UI and events
+
+
+def _ui_routes(app: FastAPI, state: ServiceState) -> None:
+    """The run event stream, the UI's workflow and artefact routes, and the page itself
+    (imported here, so that only a started service pays for them)."""
+    from autoglm.service.events import event_routes
+    from autoglm.service.studio import studio_routes
+    from autoglm.service.ui import ui_routes
+
+    event_routes(app, str(state.store.path), lambda rid: state.store.get_run(rid) is not None)
+    studio_routes(app, state)
+    ui_routes(app)
 
 
 # ------------------------------------------------------------------ config

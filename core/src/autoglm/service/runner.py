@@ -35,6 +35,7 @@ from autoglm.engine import Engine
 from autoglm.lifeline import die_with_parent
 from autoglm.logsetup import configure_logging
 from autoglm.plugins import PluginSelection
+from autoglm.run_feed import FeedWriter
 from autoglm.service.hosts import HostCache
 from autoglm.service.limits import MB, RunLimits, apply_rlimits, lower_priority
 from autoglm.service.outcome import end_run
@@ -58,6 +59,8 @@ class Runner:
         self.node_workers: int | None = spec.get("node_workers")
         # the service's host loaded now, while the process waits; others on first use
         self.hosts = HostCache(PluginSelection.from_dict(spec["selection"]))
+        #: node progress and log lines for watchers (GET /v1/runs/{id}/events)
+        self.feed = FeedWriter(self.store.home)
         self._events = events
         self._events_lock = threading.Lock()
         self._lock = threading.Lock()
@@ -132,6 +135,7 @@ class Runner:
             self.store,
             workers=self.node_workers,
             use_cache=bool(record.options.get("use_cache", True)),
+            reporter=self.feed.reporter(run_id),
         )
         with self._lock:
             self._engine = engine
@@ -181,6 +185,9 @@ def main(argv: list[str]) -> int:
     commands = os.fdopen(spec["command_fd"], "r", encoding="utf-8")
     events = os.fdopen(spec["event_fd"], "w", encoding="utf-8")
     runner = Runner(spec, events)
+    # node log lines go to the run feed too, before rendering (the processors' first step)
+    processors = structlog.get_config()["processors"]
+    structlog.configure(processors=[runner.feed.log_processor, *processors])
     jobs: queue.Queue[str | None] = queue.Queue()
     threading.Thread(
         target=_read_commands,

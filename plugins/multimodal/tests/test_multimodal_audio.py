@@ -155,3 +155,29 @@ def test_two_workers_give_the_same_features_as_one(tmp_path, fsdd_manifest):
     two = run_node(AudioNode, config | {"workers": 2}, {"items": str(fsdd_manifest)}, home=tmp_path)
     assert two.computed == 60
     assert np.array_equal(_features(one), _features(two))
+
+
+def test_the_engine_cache_follows_a_recording_edited_in_place(tmp_path, autoglm_host, autoglm_home):
+    """Same manifest path, same config: the engine would reuse the node's result, unless the
+    node's state fingerprint (stat of the files the manifest names) changes with the file."""
+    from autoglm import Engine, RunStore, parse_workflow
+
+    wav = write_wav(tmp_path / "x.wav", tone(8000), 8000)
+    manifest = _items(tmp_path, {"x": wav})
+    text = (
+        "nodes:\n  - id: audio\n    type: multimodal.audio\n"
+        f"    config: {{sample_rate: 8000, n_fft: 256, hop_length: 80}}\n"
+        f"    inputs: {{items: '{manifest}'}}\n"
+    )
+    host = autoglm_host(["multimodal"])
+    engine = Engine(host, RunStore(autoglm_home / "runs.sqlite"))
+
+    def status() -> str:
+        result = engine.run(parse_workflow(text, host))
+        assert result.status == "succeeded", result.error
+        return result.nodes["audio"].status
+
+    assert status() == "succeeded"
+    assert status() == "cached"
+    write_wav(wav, tone(8000, seconds=0.7, hz=300), 8000)
+    assert status() == "succeeded"

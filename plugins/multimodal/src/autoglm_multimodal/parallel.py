@@ -72,12 +72,12 @@ def _chunk(
     cache: FeatureCache,
     tasks: list[tuple[str, str]],
 ) -> list[tuple[str, np.ndarray | None, str | None, bool]]:
-    _worker_setup()
     return [_one(extract, params, cache, item, path) for item, path in tasks]
 
 
 def _worker_setup() -> None:
-    """One torch thread per worker: the pool is the parallelism; nested threads only fight."""
+    """One torch thread per worker process: the pool is the parallelism; nested threads only
+    fight. (The calling process, with ``workers: 1``, keeps its own setting.)"""
     import torch
 
     if torch.get_num_threads() != 1:
@@ -130,7 +130,9 @@ def run_extraction(
         chunks = [tasks[i : i + size] for i in range(0, total, size)]
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=_worker_setup
+        ) as pool:
             pending = {pool.submit(_chunk, extract, params, cache, chunk) for chunk in chunks}
             try:
                 while pending:

@@ -65,6 +65,14 @@ class AlignNode(NodeType):
     Inputs = AlignInputs
     Outputs = AlignOutputs
 
+    @classmethod
+    def state_fingerprint(
+        cls, config: AlignConfig, inputs: AlignInputs, context: NodeContext
+    ) -> str:
+        from autoglm.fingerprints import files_fingerprint
+
+        return files_fingerprint([inputs.left, inputs.right])
+
     def execute(self, inputs: AlignInputs, context: NodeContext) -> AlignOutputs:
         from autoglm_multimodal.align import (
             align_nearest,

@@ -10,6 +10,7 @@ from autoglm import NodeContext, NodeType
 from autoglm_multimodal.nodes.common import (
     FeatureOutputs,
     ItemsInputs,
+    ManifestFingerprint,
     PerItemConfig,
     config_digest,
     finish,
@@ -77,7 +78,7 @@ class AudioConfig(PerItemConfig):
         }
 
 
-class AudioNode(NodeType):
+class AudioNode(ManifestFingerprint, NodeType):
     """Audio features: decode, resample, trim, MFCC/log-mel, standardise, fixed length."""
 
     name = "multimodal.audio"

@@ -143,3 +143,32 @@ def progress_reporter(context: NodeContext, what: str):
         context.progress(done, total, f"{what} {done}/{total}")
 
     return report
+
+
+def named_files_fingerprint(manifest: str, fields: list[str], *extra: str | None) -> str:
+    """The engine-cache fingerprint of a manifest, the files its items name under ``fields``
+    and ``extra`` files: stat only (size, modification time), so a recording edited in place
+    under an unchanged manifest path still recomputes the node."""
+    from autoglm.fingerprints import files_fingerprint
+    from autoglm_multimodal.items import item_file, read_items
+
+    paths = [manifest, *(e for e in extra if e)]
+    if fields:
+        for item in read_items(manifest):
+            for name in fields:
+                value = item.get(name)
+                if isinstance(value, str) and value:
+                    paths.append(str(item_file(manifest, value)))
+    return files_fingerprint(paths)
+
+
+class ManifestFingerprint:
+    """Mixin of the per-item nodes: the engine's cache key follows the files they read."""
+
+    @classmethod
+    def state_fingerprint(cls, config: Any, inputs: Any, context: NodeContext) -> str | None:
+        field = getattr(config, "field", None)  # the table node reads its table, no item files
+        fields = [field] if field and getattr(config, "from_disk", True) else []
+        return named_files_fingerprint(
+            inputs.items, fields, getattr(inputs, "stats", None), getattr(inputs, "table", None)
+        )

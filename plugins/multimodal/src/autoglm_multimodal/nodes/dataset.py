@@ -49,6 +49,15 @@ class DatasetNode(NodeType):
     Inputs = DatasetInputs
     Outputs = DatasetOutputs
 
+    @classmethod
+    def state_fingerprint(
+        cls, config: DatasetConfig, inputs: DatasetInputs, context: NodeContext
+    ) -> str:
+        from autoglm.fingerprints import digest, files_fingerprint, folder_fingerprint
+
+        folders = [folder_fingerprint(f) for _, f in sorted(inputs.features.items())]
+        return digest(files_fingerprint([inputs.items]), *folders)
+
     def execute(self, inputs: DatasetInputs, context: NodeContext) -> DatasetOutputs:
         import json
         import shutil

@@ -87,6 +87,12 @@ class FuseNode(NodeType):
     Inputs = FuseInputs
     Outputs = FuseOutputs
 
+    @classmethod
+    def state_fingerprint(cls, config: FuseConfig, inputs: FuseInputs, context: NodeContext) -> str:
+        from autoglm.fingerprints import folder_fingerprint
+
+        return folder_fingerprint(inputs.dataset)
+
     def execute(self, inputs: FuseInputs, context: NodeContext) -> FuseOutputs:
         import torch
 

@@ -10,6 +10,7 @@ from autoglm import NodeContext, NodeType
 from autoglm_multimodal.nodes.common import (
     FeatureOutputs,
     ItemsInputs,
+    ManifestFingerprint,
     PerItemConfig,
     config_digest,
     finish,
@@ -68,7 +69,7 @@ class ImageConfig(PerItemConfig):
         }
 
 
-class ImageNode(NodeType):
+class ImageNode(ManifestFingerprint, NodeType):
     """Images: decode, check mode, resize, crop, normalise, augment training items."""
 
     name = "multimodal.image"

@@ -38,6 +38,15 @@ class PairDigitsNode(NodeType):
     Inputs = NodeModel
     Outputs = PairOutputs
 
+    @classmethod
+    def state_fingerprint(cls, config: PairConfig, inputs: NodeModel, context: NodeContext) -> str:
+        """The recordings folder's files (stat only): new or edited recordings recompute."""
+        from autoglm.fingerprints import folder_fingerprint
+        from autoglm.paths import data_dir
+
+        folder = config.recordings or data_dir() / "fsdd" / "recordings"
+        return folder_fingerprint(folder, ("*.wav",))
+
     def execute(self, inputs: NodeModel, context: NodeContext) -> PairOutputs:
         import numpy as np
         from PIL import Image
@@ -102,6 +111,14 @@ class SplitNode(NodeType):
     Config = SplitConfig
     Inputs = SplitInputs
     Outputs = SplitOutputs
+
+    @classmethod
+    def state_fingerprint(
+        cls, config: SplitConfig, inputs: SplitInputs, context: NodeContext
+    ) -> str:
+        from autoglm.fingerprints import files_fingerprint
+
+        return files_fingerprint([inputs.items])
 
     def execute(self, inputs: SplitInputs, context: NodeContext) -> SplitOutputs:
         from autoglm_multimodal.items import SPLITS, item_file, read_items, write_items

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from autoglm import NodeContext, NodeModel, NodeType
 from autoglm.policy import InputPath
-from autoglm_multimodal.nodes.common import FeatureOutputs, finish
+from autoglm_multimodal.nodes.common import FeatureOutputs, ManifestFingerprint, finish
 
 
 class TableConfig(NodeModel):
@@ -36,7 +36,7 @@ class TableInputs(NodeModel):
     )
 
 
-class TableNode(NodeType):
+class TableNode(ManifestFingerprint, NodeType):
     """Table columns: typed, missing values filled, categories one-hot, scaled."""
 
     name = "multimodal.table"

@@ -9,7 +9,12 @@ from pydantic import Field
 
 from autoglm import NodeContext, NodeModel, NodeType
 from autoglm.policy import InputPath, ModelSource
-from autoglm_multimodal.nodes.common import FeatureOutputs, finish, gather_tasks
+from autoglm_multimodal.nodes.common import (
+    FeatureOutputs,
+    ManifestFingerprint,
+    finish,
+    gather_tasks,
+)
 
 
 class TextConfig(NodeModel):
@@ -35,7 +40,7 @@ class TextInputs(NodeModel):
     )
 
 
-class TextNode(NodeType):
+class TextNode(ManifestFingerprint, NodeType):
     """Text: tokenise, pad/truncate to max_length, attention masks."""
 
     name = "multimodal.text"

@@ -1,0 +1,1 @@
+"""autoglm-finetune: probes, encoder fine-tuning, contrastive (SetFit-like) and LoRA nodes."""

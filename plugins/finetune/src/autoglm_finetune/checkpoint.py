@@ -1,0 +1,93 @@
+"""Classifier checkpoints: a folder that reloads and predicts.
+
+``classifier.json`` (format, kind, labels, which encoder, max length, metrics), ``head.npz`` (the
+head's arrays, no pickle) and, for a fine-tuned encoder, ``encoder/`` (``save_pretrained``
+weights and tokenizer, plus ``sentence_bert_config.json`` with the training maximum length so
+the adapter embeds exactly as training did). A frozen-encoder probe stores the encoder's name
+instead (``default`` = all-MiniLM-L6-v2), so a probe checkpoint is a few hundred kilobytes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from autoglm_finetune.heads import Head
+
+FORMAT = 1
+META = "classifier.json"
+HEAD = "head.npz"
+ENCODER_DIR = "encoder"
+
+
+def save_encoder(model: Any, tokenizer: Any, folder: Path, max_length: int) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    (folder / "sentence_bert_config.json").write_text(
+        json.dumps({"max_seq_length": max_length, "do_lower_case": False})
+    )
+
+
+def save_classifier(
+    folder: Path, *, kind: str, labels: list[str], head: Head, encoder: str, extra: dict
+) -> str:
+    """Write ``classifier.json`` and ``head.npz``; ``encoder`` is a name/folder, or
+    ``ENCODER_DIR`` for the fine-tuned copy inside ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    head.save(folder / HEAD)
+    meta = {"format": FORMAT, "kind": kind, "labels": labels, "encoder": encoder, **extra}
+    (folder / META).write_text(json.dumps(meta, indent=1))
+    return str(folder)
+
+
+@dataclass
+class Classifier:
+    folder: Path
+    meta: dict[str, Any]
+    head: Head
+    encoder: Any
+
+    @property
+    def labels(self) -> list[str]:
+        return self.meta["labels"]
+
+    def probabilities(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        return self.head.probabilities(self.encoder.embed(texts, batch_size=batch_size))
+
+    def predict(self, texts: list[str], batch_size: int = 64) -> list[str]:
+        if not texts:
+            return []
+        best = self.probabilities(texts, batch_size).argmax(axis=1)
+        return [self.labels[i] for i in best]
+
+
+def load_classifier(
+    folder: str | Path, *, device: str = "cpu", cache_dir: str | None = None
+) -> Classifier:
+    """Reload a checkpoint written by any ``finetune.*`` classifier node."""
+    from autoglm_hf.api import from_spec
+
+    root = Path(folder)
+    meta_file = root / META
+    if not meta_file.is_file():
+        raise FileNotFoundError(f"checkpoint {str(folder)!r}: no {META} (not a finetune output)")
+    meta = json.loads(meta_file.read_text())
+    if meta.get("format") != FORMAT:
+        raise ValueError(f"checkpoint {str(folder)!r}: format {meta.get('format')}, not {FORMAT}")
+    encoder_name = meta["encoder"]
+    fine_tuned = encoder_name == ENCODER_DIR
+    spec: dict[str, Any] = {
+        "kind": "hf-encoder",
+        "model": str(root / ENCODER_DIR) if fine_tuned else encoder_name,
+        "device": device,
+    }
+    if cache_dir and not fine_tuned:
+        # A fine-tuned encoder's folder is new: caching its vectors would only fill the disk.
+        spec["cache_dir"] = cache_dir
+    head = Head.load(root / HEAD)
+    return Classifier(root, meta, head, from_spec(spec))

@@ -1,0 +1,130 @@
+"""Config, input and output models of the ``finetune.*`` nodes (pydantic only: light).
+
+Hyperparameters carry their search space (``Choice``, ``IntRange``, ``FloatRange``), so
+``tuner.search`` reads and tunes them without importing torch, as it does ``gnn.train``'s.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from autoglm import Choice, FloatRange, IntRange, NodeModel
+from autoglm.policy import InputPath, ModelSource
+
+Device = Literal["cpu", "cuda", "auto"]
+
+
+class DataInputs(NodeModel):
+    train: InputPath = Field(
+        description="Labelled .tsv/.csv/.jsonl (text, label); relative paths also resolve in "
+        "the shared data folder"
+    )
+    validation: InputPath | None = Field(
+        None, description="Validation file; default: validation_fraction of train (seeded)"
+    )
+    test: InputPath | None = Field(
+        None, description="Held-out file, scored once at the end (never used for selection)"
+    )
+
+
+class CommonConfig(NodeModel):
+    encoder: ModelSource = Field(
+        "default", description="Encoder folder or hub id; 'default' = all-MiniLM-L6-v2"
+    )
+    device: Device = "cpu"
+    validation_fraction: float = Field(
+        0.1,
+        gt=0,
+        lt=1,
+        description="Share of the training rows held out for validation when none is given",
+    )
+    limit: int | None = Field(
+        None, ge=1, le=10_000_000, description="Read at most this many training rows"
+    )
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+
+
+class ProbeConfig(CommonConfig):
+    head: Annotated[Literal["logistic", "mlp", "centroid"], Choice(["logistic", "mlp"])] = Field(
+        "logistic",
+        description="Logistic regression, an MLP with one hidden layer, or the nearest class "
+        "centroid (a baseline: not searched)",
+    )
+    C: Annotated[float, FloatRange(0.01, 100.0, log=True)] = Field(
+        1.0, gt=0, le=1e6, description="Inverse L2 strength of the logistic head"
+    )
+    hidden: Annotated[int, Choice([128, 256, 512, 1024], ordered=True)] = Field(
+        512, ge=1, le=8192, description="MLP hidden units"
+    )
+    lr: Annotated[float, FloatRange(1e-4, 1e-2, log=True)] = Field(1e-3, gt=0, le=1.0)
+    weight_decay: Annotated[float, FloatRange(0.0, 0.1)] = Field(0.01, ge=0, le=1.0)
+    dropout: Annotated[float, FloatRange(0.0, 0.5)] = Field(0.1, ge=0, lt=1)
+    epochs: Annotated[int, IntRange(5, 200, log=True)] = Field(100, ge=1, le=10_000)
+    patience: int = Field(10, ge=1, le=1000, description="MLP: epochs without improvement")
+    batch_size: int = Field(64, ge=1, le=4096)
+
+
+class ClassifierConfig(CommonConfig):
+    mode: Annotated[Literal["full", "contrastive"], Choice(["full", "contrastive"])] = Field(
+        "full",
+        description="full: encoder + linear head trained end to end; contrastive: SetFit-like "
+        "pair training of the encoder, then a logistic head",
+    )
+    lr: Annotated[float, FloatRange(1e-5, 2e-4, log=True)] = Field(
+        5e-5, gt=0, le=1.0, description="Encoder learning rate (AdamW)"
+    )
+    head_lr: Annotated[float, FloatRange(1e-4, 1e-2, log=True)] = Field(
+        1e-3, gt=0, le=1.0, description="Head learning rate (full mode)"
+    )
+    epochs: Annotated[int, IntRange(1, 10)] = Field(3, ge=1, le=100)
+    batch_size: Annotated[int, Choice([16, 32, 64], ordered=True)] = Field(32, ge=1, le=1024)
+    warmup_ratio: Annotated[float, FloatRange(0.0, 0.3)] = Field(
+        0.1, ge=0, lt=1, description="Share of steps with linear warm-up, then linear decay"
+    )
+    weight_decay: Annotated[float, FloatRange(0.0, 0.1)] = Field(0.01, ge=0, le=1.0)
+    patience: int = Field(2, ge=1, le=100, description="Epochs without validation gain")
+    max_length: int = Field(64, ge=8, le=512, description="Tokens per text")
+    init_head: Annotated[Literal["probe", "random"], Choice(["probe", "random"])] = Field(
+        "probe",
+        description="Full mode: start the head from a logistic probe on the frozen encoder "
+        "(LP-FT) or at random",
+    )
+    C: Annotated[float, FloatRange(0.01, 100.0, log=True)] = Field(
+        1.0, gt=0, le=1e6, description="Logistic head (probe init, contrastive head)"
+    )
+    pairs_per_example: Annotated[int, IntRange(1, 20)] = Field(
+        4, ge=1, le=1000, description="Contrastive: positive and negative partners per text"
+    )
+
+
+class TrainOutputs(NodeModel):
+    checkpoint: str = Field(description="Checkpoint folder (finetune.predict reloads it)")
+    labels: list[str]
+    val_accuracy: float = Field(description="Accuracy on validation (what selection may use)")
+    test_accuracy: float | None = Field(None, description="Accuracy on test, if given")
+    test_macro_f1: float | None = None
+    test_predictions: list[str] = Field(default_factory=list)
+    test_gold: list[str] = Field(default_factory=list)
+    n_train: int
+    n_validation: int
+    cpu_seconds: float = Field(description="Process CPU time of the node (all threads)")
+    wall_seconds: float
+    history: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class PredictInputs(NodeModel):
+    checkpoint: InputPath = Field(description="Checkpoint folder of a finetune.* node")
+    data: InputPath = Field(description="Labelled file (.tsv/.csv/.jsonl) to predict and score")
+
+
+class PredictConfig(NodeModel):
+    device: Device = "cpu"
+    batch_size: int = Field(64, ge=1, le=4096)
+
+
+class PredictOutputs(NodeModel):
+    predictions: list[str]
+    accuracy: float | None
+    labels: list[str]

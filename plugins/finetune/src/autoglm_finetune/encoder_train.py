@@ -1,0 +1,262 @@
+"""Fine-tuning a sentence encoder with torch: full classification fine-tuning and a contrastive
+(SetFit-like) mode.
+
+Both keep the encoder's own sentence embedding (mean pooling over real tokens, L2-normalised:
+what ``autoglm_hf``'s ``HFEncoder`` computes), so a fine-tuned encoder saved with
+``save_pretrained`` is loaded back by the same adapter as any encoder and predicts exactly as it
+was trained.
+
+* **Full fine-tuning**: a linear head on the embedding, cross-entropy, AdamW with one learning
+  rate for the encoder and a larger one for the head, linear warm-up then linear decay, and
+  early stopping on validation accuracy (the weights of the best epoch are kept). The head can
+  start from a logistic probe fitted on the frozen embeddings (``init_head: probe``, "LP-FT",
+  Kumar et al. 2022): the encoder is then not pulled around by a random head in the first steps.
+* **Contrastive** (Tunstall et al. 2022, SetFit): pairs of training texts, positive when they
+  share a label, negative otherwise; the encoder is trained so that the cosine of a pair's
+  embeddings approaches 1 or 0 (the cosine-similarity loss), then a logistic head is fitted on
+  the new embeddings. Strong with few examples per label.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class TrainSettings:
+    lr: float = 5e-5
+    head_lr: float = 1e-3
+    epochs: int = 3
+    batch_size: int = 32
+    warmup_ratio: float = 0.1
+    weight_decay: float = 0.01
+    patience: int = 2
+    max_length: int = 64
+    seed: int = 0
+
+
+def load_trainable(path: str) -> tuple[Any, Any]:
+    """(model, tokenizer) of an encoder folder, in float32 on the CPU, in training mode."""
+    from transformers import AutoModel, AutoTokenizer
+
+    from autoglm_hf.api import from_pretrained, resolve_model
+
+    resolved = resolve_model(path)
+    tokenizer = from_pretrained(AutoTokenizer.from_pretrained, resolved, "tokenizer")
+    model = from_pretrained(AutoModel.from_pretrained, resolved, "encoder")
+    return model.float().train(), tokenizer
+
+
+def embed_batch(model: Any, tokenizer: Any, texts: list[str], max_length: int) -> Any:
+    """Mean-pooled, L2-normalised embeddings with gradients (HFEncoder's pooling)."""
+    import torch
+
+    batch = tokenizer(
+        texts, padding=True, truncation=True, max_length=max_length, return_tensors="pt"
+    )
+    hidden = model(**batch).last_hidden_state
+    mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+    pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+    return torch.nn.functional.normalize(pooled, dim=-1)
+
+
+def embed_all(model: Any, tokenizer: Any, texts: list[str], max_length: int, batch: int = 64):
+    import torch
+
+    was_training = model.training
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for start in range(0, len(texts), batch):
+            out.append(embed_batch(model, tokenizer, texts[start : start + batch], max_length))
+    model.train(was_training)
+    return torch.cat(out).numpy() if out else np.zeros((0, model.config.hidden_size), "float32")
+
+
+def _schedule(optimizer: Any, total: int, warmup_ratio: float) -> Any:
+    """Linear warm-up over ``warmup_ratio`` of the steps, then linear decay to zero."""
+    import torch
+
+    warmup = max(1, int(total * warmup_ratio)) if warmup_ratio > 0 else 0
+
+    def factor(step: int) -> float:
+        if warmup and step < warmup:
+            return (step + 1) / warmup
+        return max(0.0, (total - step) / max(1, total - warmup))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def finetune_classifier(
+    model: Any,
+    tokenizer: Any,
+    train: tuple[list[str], list[int]],
+    validation: tuple[list[str], list[int]],
+    classes: int,
+    settings: TrainSettings,
+    *,
+    init_head: tuple[np.ndarray, np.ndarray] | None = None,
+    progress: Progress | None = None,
+    check_cancelled: Callable[[], None] = lambda: None,
+) -> tuple[tuple[np.ndarray, np.ndarray], list[dict[str, float]]]:
+    """Full fine-tuning in place; returns the head (weight (d, classes), bias) of the best
+    validation epoch (the model holds that epoch's weights too) and the per-epoch history."""
+    import torch
+
+    torch.manual_seed(settings.seed)
+    texts, targets = train
+    head = torch.nn.Linear(model.config.hidden_size, classes)
+    if init_head is not None:
+        with torch.no_grad():
+            head.weight.copy_(torch.from_numpy(init_head[0].T))
+            head.bias.copy_(torch.from_numpy(init_head[1]))
+    optimizer = torch.optim.AdamW(
+        [
+            {"params": model.parameters(), "lr": settings.lr},
+            {"params": head.parameters(), "lr": settings.head_lr},
+        ],
+        weight_decay=settings.weight_decay,
+    )
+    steps_per_epoch = (len(texts) + settings.batch_size - 1) // settings.batch_size
+    total = steps_per_epoch * settings.epochs
+    scheduler = _schedule(optimizer, total, settings.warmup_ratio)
+    rng = random.Random(settings.seed)
+    y = torch.tensor(targets)
+    best: tuple[float, dict, dict] | None = None
+    history: list[dict[str, float]] = []
+    stale, step = 0, 0
+    for epoch in range(settings.epochs):
+        order = list(range(len(texts)))
+        rng.shuffle(order)
+        model.train()
+        losses = []
+        for start in range(0, len(order), settings.batch_size):
+            check_cancelled()
+            idx = order[start : start + settings.batch_size]
+            logits = head(
+                embed_batch(model, tokenizer, [texts[i] for i in idx], settings.max_length)
+            )
+            loss = torch.nn.functional.cross_entropy(logits, y[idx])
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_([*model.parameters(), *head.parameters()], 1.0)
+            optimizer.step()
+            scheduler.step()
+            losses.append(float(loss))
+            step += 1
+            if progress and (step % 20 == 0 or step == total):
+                progress(step, total, f"epoch {epoch + 1} loss {np.mean(losses[-20:]):.4f}")
+        accuracy = _accuracy(model, tokenizer, head, validation, settings.max_length)
+        history.append({"epoch": epoch + 1, "loss": float(np.mean(losses)), "val": accuracy})
+        if best is None or accuracy > best[0]:
+            stale = 0
+            best = (
+                accuracy,
+                {k: v.detach().clone() for k, v in model.state_dict().items()},
+                {k: v.detach().clone() for k, v in head.state_dict().items()},
+            )
+        else:
+            stale += 1
+            if stale >= settings.patience:
+                break
+    assert best is not None
+    if progress:
+        epochs_run = len(history)
+        progress(total, total, f"best validation accuracy {best[0]:.4f} ({epochs_run} epochs)")
+    model.load_state_dict(best[1])
+    head.load_state_dict(best[2])
+    model.eval()
+    weight = head.weight.detach().numpy().T.copy()
+    return (weight, head.bias.detach().numpy().copy()), history
+
+
+def _accuracy(model, tokenizer, head, validation, max_length: int) -> float:
+    import torch
+
+    texts, targets = validation
+    if not texts:
+        return 0.0
+    vectors = torch.from_numpy(embed_all(model, tokenizer, texts, max_length))
+    with torch.no_grad():
+        predicted = head(vectors).argmax(1).numpy()
+    return float((predicted == np.asarray(targets)).mean())
+
+
+def contrastive_pairs(
+    targets: list[int], pairs_per_example: int, seed: int
+) -> list[tuple[int, int, float]]:
+    """For every example, ``pairs_per_example`` positive and as many negative partners
+    (indices), drawn with a seeded generator: SetFit's pair sampling."""
+    rng = random.Random(seed)
+    by_label: dict[int, list[int]] = {}
+    for i, t in enumerate(targets):
+        by_label.setdefault(t, []).append(i)
+    pairs = []
+    for i, t in enumerate(targets):
+        same, others = by_label[t], [j for j in range(len(targets)) if targets[j] != t]
+        for _ in range(pairs_per_example):
+            if len(same) > 1:
+                j = rng.choice(same)
+                while j == i:
+                    j = rng.choice(same)
+                pairs.append((i, j, 1.0))
+            if others:
+                pairs.append((i, rng.choice(others), 0.0))
+    rng.shuffle(pairs)
+    return pairs
+
+
+def train_contrastive(
+    model: Any,
+    tokenizer: Any,
+    texts: list[str],
+    targets: list[int],
+    settings: TrainSettings,
+    *,
+    pairs_per_example: int,
+    progress: Progress | None = None,
+    check_cancelled: Callable[[], None] = lambda: None,
+) -> list[float]:
+    """Cosine-similarity loss on sampled pairs, one pass per epoch; returns the mean losses."""
+    import torch
+
+    torch.manual_seed(settings.seed)
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay
+    )
+    history = []
+    pairs_by_epoch = [
+        contrastive_pairs(targets, pairs_per_example, settings.seed + e)
+        for e in range(settings.epochs)
+    ]
+    total = sum((len(p) + settings.batch_size - 1) // settings.batch_size for p in pairs_by_epoch)
+    scheduler = _schedule(optimizer, total, settings.warmup_ratio)
+    step = 0
+    model.train()
+    for epoch, pairs in enumerate(pairs_by_epoch):
+        losses = []
+        for start in range(0, len(pairs), settings.batch_size):
+            check_cancelled()
+            chunk = pairs[start : start + settings.batch_size]
+            a = embed_batch(model, tokenizer, [texts[i] for i, _, _ in chunk], settings.max_length)
+            b = embed_batch(model, tokenizer, [texts[j] for _, j, _ in chunk], settings.max_length)
+            target = torch.tensor([t for _, _, t in chunk])
+            loss = torch.nn.functional.mse_loss((a * b).sum(-1), target)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+            losses.append(float(loss))
+            step += 1
+            if progress and (step % 20 == 0 or step == total):
+                progress(step, total, f"pairs epoch {epoch + 1} loss {np.mean(losses[-20:]):.4f}")
+        history.append(float(np.mean(losses)) if losses else 0.0)
+    model.eval()
+    return history

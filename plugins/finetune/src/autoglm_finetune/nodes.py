@@ -1,0 +1,280 @@
+"""The ``finetune.*`` node types. Only pydantic models are imported here; torch, transformers,
+scikit-learn and numpy load inside ``execute``."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from autoglm import NodeContext, NodeType
+from autoglm_finetune.config import (
+    ClassifierConfig,
+    DataInputs,
+    PredictConfig,
+    PredictInputs,
+    PredictOutputs,
+    ProbeConfig,
+    TrainOutputs,
+)
+
+
+class _Clock:
+    """CPU (all threads of the process) and wall time since creation: the cost reported."""
+
+    def __init__(self) -> None:
+        self.cpu, self.wall = time.process_time(), time.perf_counter()
+
+    def spent(self) -> tuple[float, float]:
+        return time.process_time() - self.cpu, time.perf_counter() - self.wall
+
+
+def _splits(cfg: ProbeConfig | ClassifierConfig, inputs: DataInputs):
+    from autoglm_finetune.data import load_splits
+
+    return load_splits(
+        inputs.train,
+        inputs.validation,
+        inputs.test,
+        validation_fraction=cfg.validation_fraction,
+        seed=cfg.seed,
+        limit=cfg.limit,
+    )
+
+
+def _frozen_encoder(cfg: ProbeConfig | ClassifierConfig, context: NodeContext) -> Any:
+    """The shared adapter with the on-disk embedding cache (tuner trials embed once)."""
+    from autoglm_hf.api import from_spec
+
+    spec = {"kind": "hf-encoder", "model": cfg.encoder, "device": cfg.device}
+    spec["cache_dir"] = str(context.cache_dir("hf-embeddings"))
+    return from_spec(spec)
+
+
+def _finish(
+    checkpoint: str, splits: Any, classifier: Any, clock: _Clock, history: list, val: float
+) -> TrainOutputs:
+    """Score test once with the reloaded checkpoint (so what is reported is what reloads)."""
+    from autoglm_eval.api import classification_report
+
+    test_pred: list[str] = []
+    accuracy = macro = None
+    if splits.test:
+        test_pred = classifier.predict(splits.texts("test"))
+        gold = [e["label"] for e in splits.test]
+        report = classification_report(gold, test_pred, splits.labels)
+        accuracy, macro = report["accuracy"], report["macro"]["f1"]
+    cpu, wall = clock.spent()
+    return TrainOutputs(
+        checkpoint=checkpoint,
+        labels=splits.labels,
+        val_accuracy=val,
+        test_accuracy=accuracy,
+        test_macro_f1=macro,
+        test_predictions=test_pred,
+        test_gold=[e["label"] for e in splits.test],
+        n_train=len(splits.train),
+        n_validation=len(splits.validation),
+        cpu_seconds=round(cpu, 2),
+        wall_seconds=round(wall, 2),
+        history=history,
+    )
+
+
+def _val_accuracy(head: Any, x: Any, targets: list[int]) -> float:
+    import numpy as np
+
+    if not len(targets):
+        return 0.0
+    return float((head.logits(x).argmax(axis=1) == np.asarray(targets)).mean())
+
+
+class ProbeNode(NodeType):
+    """A logistic or MLP head on frozen sentence embeddings (the strong simple baseline)."""
+
+    name = "finetune.probe"
+    description = "Logistic/MLP head on frozen encoder embeddings; checkpoint, val/test scores"
+    Config = ProbeConfig
+    Inputs = DataInputs
+    Outputs = TrainOutputs
+
+    def execute(self, inputs: DataInputs, context: NodeContext) -> TrainOutputs:
+        import numpy as np
+
+        from autoglm_finetune.checkpoint import load_classifier, save_classifier
+        from autoglm_finetune.probe import fit_centroid, fit_logistic, fit_mlp
+
+        cfg = self.config
+        assert isinstance(cfg, ProbeConfig)
+        clock = _Clock()
+        splits = _splits(cfg, inputs)
+        encoder = _frozen_encoder(cfg, context)
+        context.progress(0, 3, "embedding")
+        x = encoder.embed(splits.texts("train"), batch_size=cfg.batch_size)
+        xv = encoder.embed(splits.texts("validation"), batch_size=cfg.batch_size)
+        y, yv = np.asarray(splits.targets("train")), splits.targets("validation")
+        context.check_cancelled()
+        history: list[dict[str, Any]] = []
+        if cfg.head == "logistic":
+            context.progress(1, 3, "fitting logistic regression")
+            head = fit_logistic(x, y, C=cfg.C, seed=cfg.seed)
+        elif cfg.head == "centroid":
+            head = fit_centroid(x, y, len(splits.labels))
+        else:
+            head, accs = fit_mlp(
+                x,
+                y,
+                xv,
+                np.asarray(yv),
+                classes=len(splits.labels),
+                hidden=cfg.hidden,
+                lr=cfg.lr,
+                weight_decay=cfg.weight_decay,
+                dropout=cfg.dropout,
+                epochs=cfg.epochs,
+                patience=cfg.patience,
+                batch_size=cfg.batch_size,
+                seed=cfg.seed,
+                progress=lambda done, total, msg: context.progress(done, total, msg),
+            )
+            history = [{"epoch": i + 1, "val": a} for i, a in enumerate(accs)]
+        val = _val_accuracy(head, xv, yv)
+        folder = save_classifier(
+            context.artifacts_dir / "classifier",
+            kind=f"probe-{cfg.head}",
+            labels=splits.labels,
+            head=head,
+            encoder=cfg.encoder,
+            extra={"val_accuracy": val},
+        )
+        classifier = load_classifier(
+            folder, device=cfg.device, cache_dir=str(context.cache_dir("hf-embeddings"))
+        )
+        context.progress(3, 3, f"validation accuracy {val:.4f}")
+        return _finish(folder, splits, classifier, clock, history, val)
+
+
+class ClassifierNode(NodeType):
+    """Fine-tune the encoder itself: end to end with a linear head, or contrastively on pairs
+    (SetFit-like) then a logistic head; early stopping on validation; a reloadable checkpoint."""
+
+    name = "finetune.classifier"
+    description = "Full or contrastive (SetFit-like) encoder fine-tuning with a classification head"
+    Config = ClassifierConfig
+    Inputs = DataInputs
+    Outputs = TrainOutputs
+
+    def execute(self, inputs: DataInputs, context: NodeContext) -> TrainOutputs:
+        import numpy as np
+        import torch
+
+        from autoglm_finetune import encoder_train as et
+        from autoglm_finetune.checkpoint import (
+            ENCODER_DIR,
+            load_classifier,
+            save_classifier,
+            save_encoder,
+        )
+        from autoglm_finetune.heads import Head
+        from autoglm_finetune.probe import fit_logistic
+        from autoglm_hf.api import default_encoder_path
+
+        cfg = self.config
+        assert isinstance(cfg, ClassifierConfig)
+        clock = _Clock()
+        splits = _splits(cfg, inputs)
+        path = default_encoder_path() if cfg.encoder == "default" else cfg.encoder
+        model, tokenizer = et.load_trainable(path)
+        settings = et.TrainSettings(
+            lr=cfg.lr,
+            head_lr=cfg.head_lr,
+            epochs=cfg.epochs,
+            batch_size=cfg.batch_size,
+            warmup_ratio=cfg.warmup_ratio,
+            weight_decay=cfg.weight_decay,
+            patience=cfg.patience,
+            max_length=cfg.max_length,
+            seed=cfg.seed,
+        )
+        texts, y = splits.texts("train"), splits.targets("train")
+        val_texts, yv = splits.texts("validation"), splits.targets("validation")
+
+        def report(done: int, total: int, message: str) -> None:
+            context.progress(done, total, message)
+
+        history: list[dict[str, Any]] = []
+        if cfg.mode == "full":
+            init = None
+            if cfg.init_head == "probe":
+                frozen = et.embed_all(model, tokenizer, texts, cfg.max_length)
+                probe = fit_logistic(frozen, np.asarray(y), C=cfg.C, seed=cfg.seed)
+                init = probe.layers[0]
+            weights, history = et.finetune_classifier(
+                model,
+                tokenizer,
+                (texts, y),
+                (val_texts, yv),
+                len(splits.labels),
+                settings,
+                init_head=init,
+                progress=report,
+                check_cancelled=context.check_cancelled,
+            )
+            head = Head([weights])
+        else:
+            losses = et.train_contrastive(
+                model,
+                tokenizer,
+                texts,
+                y,
+                settings,
+                pairs_per_example=cfg.pairs_per_example,
+                progress=report,
+                check_cancelled=context.check_cancelled,
+            )
+            history = [{"epoch": i + 1, "pair_loss": v} for i, v in enumerate(losses)]
+            tuned = et.embed_all(model, tokenizer, texts, cfg.max_length)
+            head = fit_logistic(tuned, np.asarray(y), C=cfg.C, seed=cfg.seed)
+        with torch.no_grad():
+            val = _val_accuracy(head, et.embed_all(model, tokenizer, val_texts, cfg.max_length), yv)
+        root = context.artifacts_dir / "classifier"
+        save_encoder(model, tokenizer, Path(root) / ENCODER_DIR, cfg.max_length)
+        folder = save_classifier(
+            root,
+            kind=f"finetune-{cfg.mode}",
+            labels=splits.labels,
+            head=head,
+            encoder=ENCODER_DIR,
+            extra={"val_accuracy": val, "base_encoder": cfg.encoder},
+        )
+        classifier = load_classifier(folder, device=cfg.device)
+        return _finish(folder, splits, classifier, clock, history, val)
+
+
+class PredictNode(NodeType):
+    """Reload a finetune checkpoint and predict a labelled file (accuracy included)."""
+
+    name = "finetune.predict"
+    description = "Reload a finetune checkpoint; predictions and accuracy on a file"
+    Config = PredictConfig
+    Inputs = PredictInputs
+    Outputs = PredictOutputs
+
+    def execute(self, inputs: PredictInputs, context: NodeContext) -> PredictOutputs:
+        from autoglm_finetune.checkpoint import load_classifier
+        from autoglm_prompt.api import load_examples
+
+        cfg = self.config
+        assert isinstance(cfg, PredictConfig)
+        classifier = load_classifier(inputs.checkpoint, device=cfg.device)
+        rows = load_examples(inputs.data)
+        predictions = classifier.predict([r["text"] for r in rows], cfg.batch_size)
+        right = sum(p == r["label"] for p, r in zip(predictions, rows, strict=True))
+        return PredictOutputs(
+            predictions=predictions,
+            accuracy=right / len(rows) if rows else None,
+            labels=classifier.labels,
+        )
+
+
+NODE_TYPES: tuple[type[NodeType], ...] = (ProbeNode, ClassifierNode, PredictNode)

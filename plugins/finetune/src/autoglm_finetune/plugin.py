@@ -1,0 +1,13 @@
+"""Entry point of the plugin: light on purpose (no torch, transformers or numpy at import)."""
+
+from __future__ import annotations
+
+from autoglm import hookimpl
+from autoglm_finetune.nodes import NODE_TYPES
+
+
+@hookimpl
+def register_nodes(register):
+    """The fine-tuning node types."""
+    for node_type in NODE_TYPES:
+        register(node_type)

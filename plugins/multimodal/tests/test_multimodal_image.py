@@ -96,3 +96,17 @@ def test_fit_normalisation_centres_training_pixels_and_crop_sizes(tmp_path, imag
     batch = np.load(Path(out.folder) / "features.npy")
     assert batch.shape == (5, 1, 24, 24)
     assert abs(float(batch.mean())) < 1e-4 and abs(float(batch.std()) - 1) < 1e-3
+
+
+def test_keep_aspect_needs_a_crop_to_batch_images_of_other_shapes(tmp_path, images):
+    wide = tmp_path / "wide.png"
+    Image.fromarray(np.zeros((10, 80, 3), np.uint8)).save(wide)
+    files = {"a": images["png"], "b": images["jpeg"], "wide": wide}
+    config = {"size": 20, "keep_aspect": True, "normalize": "none"}
+    out = run_node(ImageNode, config, {"items": _manifest(tmp_path, files)}, home=tmp_path)
+    assert out.ok == 2 and out.shape == [3, 3, 20, 30]
+    assert "resized to [3, 20, 160], the others to [3, 20, 30]" in out.problems[0]
+    cropped = run_node(
+        ImageNode, config | {"crop": 16}, {"items": _manifest(tmp_path, files)}, home=tmp_path
+    )
+    assert cropped.ok == 3 and cropped.shape == [3, 3, 16, 16]

@@ -111,6 +111,7 @@ class ImageNode(ManifestFingerprint, NodeType):
         for item_id, array in raw.items():
             shapes.setdefault(array.shape, []).append(item_id)
         if len(shapes) > 1:
+            files = dict(tasks)
             common = max(shapes, key=lambda s: len(shapes[s]))
             for shape, ids in shapes.items():
                 if shape != common:
@@ -118,7 +119,7 @@ class ImageNode(ManifestFingerprint, NodeType):
                         problems.append(
                             ItemProblem(
                                 item_id,
-                                dict(tasks)[item_id],
+                                files[item_id],
                                 f"resized to {list(shape)}, the others to {list(common)} "
                                 "(add crop to give every image one size)",
                             )

@@ -117,4 +117,5 @@ def check_yaml(text: str, host: Host, path: str = INLINE) -> dict[str, Any]:
         "problems": problems,
         "graph": graph_of(data, host),
         "mermaid": mermaid,
+        "data": data if isinstance(data, dict) else None,
     }

@@ -48,6 +48,9 @@ class Checked(BaseModel):
     problems: list[dict[str, Any]] = []
     graph: dict[str, Any] = {}
     mermaid: str | None = None
+    data: dict[str, Any] | None = Field(
+        default=None, description="The YAML as data (what the builder edits)."
+    )
     yaml: str | None = None
     name: str | None = None
 
@@ -63,7 +66,20 @@ def _checked(result: dict[str, Any], **extra: Any) -> Checked:
     return Checked(**{**result, "problems": problems, **extra})
 
 
+class Me(BaseModel):
+    """The signed-in key, without its secret: the page shows only what its scopes allow."""
+
+    id: str
+    name: str
+    scopes: list[str]
+
+
 def studio_routes(app: FastAPI, state: ServiceState) -> None:
+    @app.get("/v1/me", response_model=Me, responses=error_responses(401, 403), tags=["keys"])
+    def me(key: ApiKey = require("read")) -> Me:
+        """The calling key's id, name and scopes (``admin`` implies the others)."""
+        return Me(id=key.id, name=key.name, scopes=key.scopes)
+
     @app.get(
         "/v1/workflows/{name}",
         response_model=Checked,

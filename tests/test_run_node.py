@@ -173,3 +173,17 @@ def test_sandbox_policy_applies_to_run_node(tmp_path: Path):
     )  # fmt: skip
     assert proc.returncode != 0
     assert "refused by the trust policy" in proc.stderr
+
+
+def test_a_run_node_run_is_not_resumed_as_a_whole_workflow(tmp_path: Path):
+    """The run store keeps the whole workflow's source; resuming a one-node run would run
+    every other node, so it is refused."""
+    proc = autoglm(
+        "run-node", str(ALL_NODES), "--node", "route", "--plugins", "textkit", "--json",
+        home=tmp_path / "home", cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    run_id = json.loads(proc.stdout)["run_id"]
+    proc = autoglm("resume", run_id, home=tmp_path / "home", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert f"run {run_id} ran node 'route' alone (autoglm run-node)" in proc.stderr

@@ -612,6 +612,11 @@ def resume(
     record = store.get_run(run_id)
     if record is None:
         raise click.ClickException(f"no run {run_id!r} in {store.path}")
+    if record.labels.get("run_node"):  # its stored workflow is whole: resume would run it all
+        raise click.ClickException(
+            f"run {run_id} ran node {record.labels['run_node']!r} alone (autoglm run-node); "
+            "run that step again instead of resuming it"
+        )
     if record.status == "succeeded":
         click.echo(f"run {run_id} already succeeded", err=True)
     host = _load_host(PluginSelection.from_dict(record.selection), home)

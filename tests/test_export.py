@@ -119,7 +119,7 @@ def test_kfp_maps_retries_resources_conditions_and_caching(host: Host):
     # KFP decides it
     assert tasks["count"]["triggerPolicy"]["condition"] == (
         '((inputs.parameter_values[\'pipelinechannel--route-task\'] in ["summary", "story"])'
-        " && (int(inputs.parameter_values['pipelinechannel--words']) > 3))"
+        " && (double(inputs.parameter_values['pipelinechannel--words']) > 3.0))"
     )
     # a node that others read: the task runs and run-node decides, as in a full run
     assert "triggerPolicy" not in split and "triggerPolicy" not in tasks["question"]

@@ -129,6 +129,10 @@ def check(spec: dict[str, Any]) -> None:
         ) from None
     try:
         json_format.ParseDict(spec, pipeline_spec_pb2.PipelineSpec())
+        # the spec holds its executors as a free-form Struct: parse them as what they are
+        json_format.ParseDict(
+            spec.get("deploymentSpec", {}), pipeline_spec_pb2.PipelineDeploymentConfig()
+        )
     except json_format.ParseError as exc:
         raise ExportError(f"the pipeline does not match the KFP pipeline spec: {exc}") from None
     problems = wiring_problems(spec)
@@ -406,10 +410,10 @@ class _Cel:
 
 
 def _typed(access: str, kind: str, *, text: bool) -> str:
-    """A parameter read as its kind: output fields travel as text, run inputs typed."""
-    if kind == "int":
-        return f"int({access})"
-    if kind == "float":
+    """A parameter read as its kind: output fields travel as text, run inputs typed. Every
+    number is a CEL double (literals too): CEL does not compare an int with a double, where
+    Python's ``3 < 3.5`` does."""
+    if kind in {"int", "float"}:
         return f"double({access})"
     if kind == "bool" and text:
         return f"({access} == 'true')"
@@ -422,7 +426,7 @@ def _cel_literal(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
-        return repr(float(value)) if isinstance(value, float) else str(value)
+        return repr(float(value))
     if isinstance(value, str):
         return json.dumps(value)  # CEL string literals take JSON's escapes
     raise Unmappable(f"literal {value!r} has no CEL form")

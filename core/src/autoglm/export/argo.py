@@ -24,6 +24,7 @@ from autoglm.export.model import (
     Placeholders,
     RunParam,
     Step,
+    dns_name,
 )
 
 #: seconds added to a node's timeout for the pod's own start (plugins load, inputs download)
@@ -49,7 +50,7 @@ def to_argo(model: ExportModel, image: str) -> dict[str, Any]:
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "Workflow",
         "metadata": {
-            "generateName": f"{_name(model)}-",
+            "generateName": f"{dns_name(model.name)}-",
             "annotations": {"workflows.argoproj.io/description": model.description},
         },
         "spec": spec,
@@ -58,12 +59,6 @@ def to_argo(model: ExportModel, image: str) -> dict[str, Any]:
 
 def dump(manifest: dict[str, Any]) -> str:
     return yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True, width=100)
-
-
-def _name(model: ExportModel) -> str:
-    from autoglm.export.model import dns_name
-
-    return dns_name(model.name)
 
 
 def _ph(expression: str) -> str:

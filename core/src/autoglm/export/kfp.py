@@ -30,7 +30,9 @@ from autoglm.export.model import (
     ExportModel,
     Placeholders,
     Step,
+    dns_name,
 )
+from autoglm.expressions import _reference
 from autoglm.workflow import RUN_INPUTS
 
 SCHEMA_VERSION = "2.1.0"
@@ -90,7 +92,7 @@ def to_kfp(model: ExportModel, image: str, *, strict_conditions: bool = False) -
     root: dict[str, Any] = {"dag": {"tasks": tasks}}
     if model.inputs:
         root["inputDefinitions"] = {"parameters": _run_input_definitions(model, defaults=True)}
-    info: dict[str, Any] = {"name": _pipeline_name(model.name)}
+    info: dict[str, Any] = {"name": dns_name(model.name)}
     if model.description:
         info["description"] = model.description
     return {
@@ -179,12 +181,6 @@ def wiring_problems(spec: dict[str, Any]) -> list[str]:
                 if ref.get(key) not in produced.get(kind, {}):
                     problems.append(f"task {name}: {input_name} names no output {ref.get(key)}")
     return problems
-
-
-def _pipeline_name(name: str) -> str:
-    from autoglm.export.model import dns_name
-
-    return dns_name(name)
 
 
 def _run_input_definitions(model: ExportModel, *, defaults: bool) -> dict[str, Any]:
@@ -370,8 +366,6 @@ class _Cel:
             return "[" + ", ".join(self.value(v) for v in node.elts) + "]"
         if isinstance(node, ast.Name) and node.id.lower() in {"true", "false", "null", "none"}:
             return {"true": "true", "false": "false"}.get(node.id.lower(), "null")
-        from autoglm.expressions import _reference
-
         ref = _reference(node)
         if ref is None:
             raise Unmappable(f"{ast.unparse(node)!r} is not a value CEL can read")

@@ -6,9 +6,10 @@ Actor's 0.6%, so this first product is several times cheaper than a dense one, a
 modules multiply dense input only. Everything after the projection is DGL's modules
 (``GATConv``, ``SAGEConv``, ``GINConv``, ``APPNPConv``, ``GCN2Conv``, ``GraphConv``) or, for
 the parameter-free symmetric propagation D^-1/2 A D^-1/2 h, a torch CSR product with a stored
-transpose (:class:`Propagate` with ``kernels: csr``), which measured 2-5 times faster than
-``GraphConv(weight=False)`` per step on 2 CPU cores at identical results
-(bench/results/gnn_models.md). ``kernels: dgl`` runs DGL's modules instead.
+transpose (:class:`Propagate` with ``kernels: csr``): forward plus backward of one step
+measured 1.2-5.5 times faster than ``GraphConv(weight=False)`` on 2 CPU cores (Cora and Actor,
+widths 7 and 64) at identical results; per trial see bench/results/gnn_kernels.md.
+``kernels: dgl`` runs DGL's modules instead.
 """
 
 from __future__ import annotations

@@ -774,3 +774,14 @@ class _Run:
     ) -> None:
         if self.engine.reporter:
             self.engine.reporter.node_progress(node_id, completed, total, message)
+        else:
+            # No live display (stderr not a terminal, the service): log it, so a long search
+            # shows each trial in its log instead of nothing for half an hour.
+            log.info(
+                "progress",
+                run_id=self.run_id,
+                node=node_id,
+                completed=completed,
+                total=total,
+                message=message,
+            )

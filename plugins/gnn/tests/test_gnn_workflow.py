@@ -83,3 +83,34 @@ def test_search_select_evaluate_wire_through_the_engine(autoglm_home, autoglm_ho
     assert len(out["ranking"]) >= 2 and out["best_config"] == out["ranking"][0]["config"]
     assert out["seeds"] == [100, 101, 100, 101] and out["graph_indices"] == [0, 0, 1, 1]
     assert store.get_run(result.run_id).workflow_name == "my-graph-search"
+
+
+def test_progress_is_logged_when_there_is_no_live_display(autoglm_home, autoglm_host, tmp_path):
+    """Without a terminal the engine logs each progress report at info level (a search's
+    trials, a training's epochs), so a long run is never silent."""
+    import logging
+
+    import structlog
+    from structlog.testing import capture_logs
+
+    path = tmp_path / "quiet.yaml"
+    path.write_text(
+        "description: progress\nnodes:\n"
+        "  - {id: graph, type: gnn.synthetic, config: {nodes: 200, features: 8}}\n"
+        "  - id: train\n    type: gnn.train\n"
+        "    config: {max_epochs: 20, patience: 20, hidden: 8}\n"
+        "    inputs: {graph: $graph.path}\n"
+    )
+    host = autoglm_host(["gnn"])
+    engine = Engine(host, RunStore(autoglm_home / "runs.sqlite"), workers=1)
+    saved = structlog.get_config()
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.INFO))
+    try:
+        with capture_logs() as logs:
+            result = engine.run(load_workflow(path, host))
+    finally:
+        structlog.configure(**saved)
+    assert result.status == "succeeded", result.error
+    progress = [e for e in logs if e["event"] == "progress" and e["node"] == "train"]
+    assert [e["completed"] for e in progress] == [10, 20] and progress[0]["total"] == 20
+    assert all(e["log_level"] == "info" for e in progress)

@@ -82,3 +82,23 @@ def test_root_input_overrides_config_and_cache_key_follows_the_split(geomgcn_roo
     assert GeomGCNNode.state_fingerprint(cfg, inputs, None) != GeomGCNNode.state_fingerprint(
         other, inputs, None
     )
+
+
+def test_dense_feature_graphs_in_the_same_layout(tmp_path):
+    """WebKB/Wikipedia files list feature values, not indices; nodes may come in any order."""
+    folder = tmp_path / "texas"
+    folder.mkdir()
+    (folder / "out1_node_feature_label.txt").write_text(
+        "node_id\tfeature\tlabel\n2\t0,1,1\t1\n0\t1,0,0\t0\n1\t0,2,0\t1\n"
+    )
+    (folder / "out1_graph_edges.txt").write_text("node_id\tnode_id\n0\t1\n1\t2\n2\t2\n")
+    masks = {"train_mask": [1, 0, 0], "val_mask": [0, 1, 0], "test_mask": [0, 0, 1]}
+    np.savez(tmp_path / "texas_split_0.6_0.2_0.npz", **{k: np.uint8(v) for k, v in masks.items()})
+    (tmp_path / "splits").mkdir()
+    (tmp_path / "texas_split_0.6_0.2_0.npz").rename(
+        tmp_path / "splits" / "texas_split_0.6_0.2_0.npz"
+    )
+    g = read_geomgcn(tmp_path, "texas", 0, normalise=False)
+    assert g.ndata["feat"].tolist() == [[1, 0, 0], [0, 2, 0], [0, 1, 1]]
+    assert g.ndata["label"].tolist() == [0, 1, 1]
+    assert g.num_edges() == 4  # 0-1 and 1-2 both ways; the self-loop 2-2 dropped

@@ -86,21 +86,30 @@ def test_the_stored_policy_wins_on_resume(host, autoglm_home, secret_file):
     assert "input_outside_roots" in result.nodes["reader"].error
 
 
-def test_writes_outside_artifacts_are_refused(host, autoglm_home, tmp_path):
+def test_writes_outside_the_runs_artifacts_are_refused(host, autoglm_home, tmp_path):
     store = RunStore(autoglm_home / "runs.sqlite")
-    target = autoglm_home / "keys.sqlite"
-    wf = workflow(
-        host,
+    artifacts = autoglm_home / "artifacts"
+    targets = {
+        "keys": autoglm_home / "keys.sqlite",
+        "other_run": artifacts / "someone-else" / "report.html",
+        "own": artifacts / "mine" / "report.html",
+    }
+    (artifacts / "mine").mkdir(parents=True)
+    nodes = "".join(
         f"""
-        nodes:
-          - id: writer
+          - id: {name}
             type: trustnodes.write
-            config: {{out: "{target}"}}
-        """,
+            config: {{out: "{target}"}}"""
+        for name, target in targets.items()
     )
-    result = Engine(host, store, policy=TrustPolicy()).run(wf)
-    assert "'output_outside_roots'" in result.nodes["writer"].error
-    assert not target.exists()
+    result = Engine(host, store, policy=TrustPolicy()).run(
+        workflow(host, "nodes:" + nodes), run_id="mine"
+    )
+    for name in ("keys", "other_run"):
+        assert "'output_outside_roots'" in result.nodes[name].error
+        assert not targets[name].exists()
+    assert result.nodes["own"].status == "succeeded"
+    assert targets["own"].read_text() == "written"
 
 
 def test_check_workflow_sees_literals_and_run_inputs_not_upstream_values(

@@ -137,7 +137,8 @@ class NodeContext:
             return
         from autoglm.policy import Places, enforce
 
-        enforce(self.node_id, config, inputs, self.policy, Places.of(self.policy, self.home))
+        places = Places.of(self.policy, self.home, run_id=self.run_id)
+        enforce(self.node_id, config, inputs, self.policy, places)
 
     def child(self, node_id: str, node_type: str) -> NodeContext:
         """A context for work a node runs on behalf of itself (a trial), sharing run and store."""

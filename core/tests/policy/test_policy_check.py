@@ -95,6 +95,16 @@ def test_writes_only_in_artifacts_and_output_roots(tree: dict[str, Path]) -> Non
     ]
     wider = TrustPolicy(output_roots=[str(tree["data"])])
     assert rules(tree, wider, out="data/new") == []
+    # with the run's id (the engine's check), only its own artefact folder
+    places = Places.of(policy, tree["home"], base=tree["base"], run_id="r1")
+    own = Config.model_validate({"out": str(tree["home"] / "artifacts" / "r1" / "x")})
+    other = Config.model_validate({"out": str(tree["home"] / "artifacts" / "r2" / "x")})
+    assert check_node("n", own, None, policy, places) == []
+    assert [v.rule for v in check_node("n", other, None, policy, places)] == [
+        "output_outside_roots"
+    ]
+    assert places.readable(tree["home"] / "artifacts" / "r2" / "report.html")
+    assert not places.readable(tree["home"] / "keys.sqlite")
 
 
 def test_urls_by_origin_and_by_prefix(tree: dict[str, Path]) -> None:

@@ -84,16 +84,38 @@ class Places:
     """The resolved folders a policy allows for one run. Each is resolved on first use (a
     workflow with no path fields costs no ``realpath``), then kept for the run."""
 
-    def __init__(self, policy: TrustPolicy, home: Path | None, base: Path | None = None) -> None:
+    def __init__(
+        self,
+        policy: TrustPolicy,
+        home: Path | None,
+        base: Path | None = None,
+        run_id: str | None = None,
+    ) -> None:
         self._policy = policy
         self._home = home
         self._base = base
+        self._run_id = run_id
 
     @classmethod
-    def of(cls, policy: TrustPolicy, home: Path | None, base: Path | None = None) -> Places:
+    def of(
+        cls,
+        policy: TrustPolicy,
+        home: Path | None,
+        base: Path | None = None,
+        *,
+        run_id: str | None = None,
+    ) -> Places:
         """The places of ``policy`` for a run whose home is ``home``; relative values are
-        resolved against ``base`` (default: the current directory, where nodes open them)."""
-        return cls(policy, home, base)
+        resolved against ``base`` (default: the current directory, where nodes open them).
+        With ``run_id`` a run writes only into its own ``<home>/artifacts/<run_id>`` (not into
+        another run's reports); without it (at submission, before the run has an id) into
+        ``<home>/artifacts``, and the engine's check narrows it when the node runs."""
+        return cls(policy, home, base, run_id)
+
+    def readable(self, path: str | Path) -> bool:
+        """Whether the policy lets a node read ``path`` (for files named inside data, such as
+        a manifest's list, which no field declares)."""
+        return _path_rule(str(path), self.reads, self, "input_outside_roots") is None
 
     @cached_property
     def _home_real(self) -> Path | None:
@@ -103,7 +125,11 @@ class Places:
     def writes(self) -> tuple[Path, ...] | None:
         if self._policy.output_roots is None:
             return None
-        own = () if self._home_real is None else (self._home_real / "artifacts",)
+        own: tuple[Path, ...] = ()
+        if self._home_real is not None:
+            artifacts = self._home_real / "artifacts"
+            mine = self._run_id and self._run_id not in (".", "..") and "/" not in self._run_id
+            own = (artifacts / self._run_id if mine else artifacts,)
         return (*own, *_reals(self._policy.output_roots))
 
     @cached_property

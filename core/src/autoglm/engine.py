@@ -760,7 +760,7 @@ class _Run:
         if self.policy is None or self.policy.is_unrestricted:
             return
         if self._places is None:
-            self._places = Places.of(self.policy, self.store.home)
+            self._places = Places.of(self.policy, self.store.home, run_id=self.run_id)
         enforce(node_id, config, inputs, self.policy, self._places)
 
     def _fail(self, node: WorkflowNode, error: str) -> str:

@@ -35,7 +35,7 @@ from autoglm.policy.walk import MarkedValue, has_marks, marked_values
 #: Rule names, as they appear in violations (and in docs/security.md).
 RULES = {
     "input_outside_roots": "reads only inside the input roots, the run's artefacts and caches",
-    "output_outside_roots": "writes only inside <home>/artifacts and the output roots",
+    "output_outside_roots": "writes only inside its own artefact folder and the output roots",
     "url_not_allowed": "connects only to the allowed URLs",
     "secret_not_allowed": "reads only the allowed secret environment variables",
     "code_loading_refused": "loads no code",

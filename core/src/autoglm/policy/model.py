@@ -5,10 +5,11 @@ whatever process executes the run (the service's worker, a supervised child, ``a
 resume``) applies the same rules. Every rule is a list of what is allowed; ``None`` means
 "anything" (the unrestricted policy of trusted use: the CLI by default, admin keys).
 
-The restricted defaults (``TrustPolicy()``) allow a run to read and write its home's
-``artifacts`` folder (where nodes put what they make) and read its ``cache`` folder, and
-nothing else: no other folders, no URLs, no secrets, no code loading, no unpickling, no hub
-downloads, no private plugins. The run store and key databases beside them stay out of reach.
+The restricted defaults (``TrustPolicy()``) allow a run to write into its own artefact folder
+(``<home>/artifacts/<run id>``, where nodes put what they make) and to read the home's
+``artifacts`` and ``cache`` folders, and nothing else: no other folders, no URLs, no secrets,
+no code loading, no unpickling, no hub downloads, no private plugins. The run store and key
+databases beside them stay out of reach.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ class TrustPolicy(BaseModel):
     )
     output_roots: list[str] | None = Field(
         default_factory=list,
-        description="Folders nodes may write into, besides <home>/artifacts. None: any path.",
+        description="Folders nodes may write into, besides the run's own "
+        "<home>/artifacts/<run id>. None: any path.",
     )
     allowed_urls: list[str] | None = Field(
         default_factory=list,

@@ -13,6 +13,7 @@ import subprocess
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from core_helpers import AUTOGLM, PRIVATE_PLUGINS, run_cli
 from test_resume import wait_for
 
@@ -88,6 +89,7 @@ def test_resume_while_another_process_executes_the_run_is_refused(tmp_path: Path
     assert executions(log) == {"first": 1, "gate": 1, "last": 1}  # nothing ran twice
 
 
+@pytest.mark.slow
 def test_killed_run_shows_interrupted_and_racing_resumes_run_it_once(tmp_path: Path) -> None:
     victim, store, run_id, log, gate = start_gated_run(tmp_path)
     victim.send_signal(signal.SIGKILL)

@@ -34,6 +34,7 @@ nodes:
 """
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_trial_workers_end_within_seconds_of_the_engines_sigkill(tmp_path: Path) -> None:
     log, workflow = tmp_path / "trials.log", tmp_path / "wf.yaml"

@@ -159,6 +159,11 @@ class _LazyGroup(click.Group):
             "run_node_command",
             "Run one node of a workflow, upstream outputs given as files.",
         ),
+        "env": (
+            "autoglm.env_cli",
+            "env_group",
+            "Build and register Python environments that nodes run in.",
+        ),
         "export": (
             "autoglm.export.cli",
             "export",
@@ -562,6 +567,8 @@ def runs(
             click.echo(_owner_line(record))
         if record.error:
             click.echo(f"error: {record.error}")
+        for plugin, version in (record.options.get("plugin_versions") or {}).items():
+            click.echo(f"plugin {plugin}: {version}")
         _print_nodes(nodes, journal)
         if record.outputs:
             click.echo(json.dumps(record.outputs, indent=2, default=str))
@@ -596,15 +603,27 @@ def _owner_line(record: Any) -> str:
 @click.option("--workers", type=int, default=None)
 @click.option("--progress/--no-progress", default=None)
 @click.option("--json", "as_json", is_flag=True)
+@click.option(
+    "--allow-changed-plugins",
+    is_flag=True,
+    help="Resume even if the versions of the plugins the run used have changed since.",
+)
 @_home_option
 @_logging_options
 @_workflow_errors
 def resume(
-    run_id: str, workers: int | None, progress: bool | None, as_json: bool, home: str | None
+    run_id: str,
+    workers: int | None,
+    progress: bool | None,
+    as_json: bool,
+    allow_changed_plugins: bool,
+    home: str | None,
 ) -> None:
     """Continue RUN_ID (killed, failed or interrupted) without re-running finished nodes.
 
-    Refused while another live process executes the run; the message says which."""
+    Refused while another live process executes the run; the message says which. Refused
+    too if a plugin it used changed version since (finished nodes were made by the old one),
+    unless --allow-changed-plugins."""
     from autoglm.engine import Engine
     from autoglm.plugins import PluginSelection
 
@@ -620,6 +639,9 @@ def resume(
     if record.status == "succeeded":
         click.echo(f"run {run_id} already succeeded", err=True)
     host = _load_host(PluginSelection.from_dict(record.selection), home)
+    from autoglm.plugin_versions import check_resume
+
+    workflow = check_resume(store, record, host, allow_changed=allow_changed_plugins)
     engine = Engine(
         host,
         store,
@@ -627,7 +649,7 @@ def resume(
         use_cache=bool(record.options.get("use_cache", True)),
         reporter=_reporter(progress),
     )
-    _print_result(engine.execute(run_id), as_json)
+    _print_result(engine.execute(run_id, workflow), as_json)
 
 
 @main.command()

@@ -267,6 +267,11 @@ class Engine:
         )
         if not claim.ok:
             raise RunOwnedError(_owned_message(run_id, claim.run, claimed=claimed))
+        if "plugin_versions" not in record.options:  # the code this run is made with
+            from autoglm.plugin_versions import used_versions
+
+            versions = used_versions(workflow, self.host)
+            self.store.set_run_options(run_id, {"plugin_versions": versions})
         cancel = threading.Event()
         with self._lock:
             self._cancel[run_id] = cancel
@@ -710,6 +715,18 @@ class _Run:
         isolation = settings.isolation
         if isolation == "auto":
             isolation = "process" if settings.timeout is not None else "thread"
+        if settings.environment is not None:
+            # version isolation: another interpreter, the same JSON protocol (environments.py)
+            from autoglm.environments import run_node_in_environment
+
+            return run_node_in_environment(
+                settings.environment,
+                context=context,
+                config=config.model_dump(mode="json"),
+                inputs=inputs.model_dump(mode="json"),
+                timeout=settings.timeout,
+                on_progress=lambda done, total, msg: self._progress(node.id, done, total, msg),
+            )
         if isolation == "process":
             try:
                 return run_in_process(

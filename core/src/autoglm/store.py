@@ -547,6 +547,16 @@ class RunStore:
             )
             return cursor.rowcount == 1
 
+    def set_run_options(self, run_id: str, values: dict[str, Any]) -> None:
+        """Merge ``values`` into the run's options in one transaction (what a run learnt when
+        it started executing: the plugin versions it used)."""
+        with self._tx() as conn:
+            row = conn.execute("SELECT options_json FROM runs WHERE id=?", (run_id,)).fetchone()
+            if row is None:
+                return
+            options = {**(_loads(row["options_json"]) or {}), **values}
+            conn.execute("UPDATE runs SET options_json=? WHERE id=?", (_dumps(options), run_id))
+
     def requeue_run(self, run_id: str, owner: Owner | None = None) -> bool:
         """Put a run back in the queue (its finished nodes stay finished): a service stopping
         hands it on. With ``owner``, only while that owner still holds it."""

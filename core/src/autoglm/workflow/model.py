@@ -38,9 +38,10 @@ NODE_KEYS = {
     "timeout",
     "cache",
     "isolation",
+    "environment",
     "resources",
 }
-SETTING_KEYS = {"retry", "timeout", "cache", "isolation"}
+SETTING_KEYS = {"retry", "timeout", "cache", "isolation", "environment"}
 INPUT_TYPES: dict[str, Any] = {
     "any": Any,
     "str": str,
@@ -88,6 +89,8 @@ class NodeSettings(BaseModel):
     timeout: float | None = Field(None, gt=0, le=MAX_TIMEOUT_S, allow_inf_nan=False)
     cache: bool = True
     isolation: str = "auto"  # auto: a process when a timeout is set, else a thread
+    #: a registered Python environment to run in (``autoglm.environments``); None: this one
+    environment: str | None = Field(None, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
 
 
 #: A Kubernetes quantity: ``500m`` CPU, ``4Gi`` memory, or a plain number.

@@ -302,7 +302,24 @@ class _Validator:
         )
         node._raw = raw  # type: ignore[attr-defined]  # kept for line numbers during validation
         self._check_node_type(node, raw)
+        if settings.environment is not None:
+            self._check_environment(node, raw)
         return node
+
+    def _check_environment(self, node: WorkflowNode, raw: LocatedDict) -> None:
+        """The node's environment is registered, runs autoglm with a core API version this
+        host supports, and has the node's plugin (asked once, then cached)."""
+        from autoglm.environments import EnvironmentUnavailable, check, plugin_of
+
+        try:
+            check(str(node.settings.environment), plugin_of(node.type))
+        except EnvironmentUnavailable as exc:
+            self.problem(
+                str(exc),
+                line=line_of(raw, "environment") or node.line,
+                node=node.id,
+                field="environment",
+            )
 
     def _resources(self, raw: LocatedDict, node_id: str) -> NodeResources | None:
         """The node's ``resources:`` block (cpu, memory, gpu, gpu_type), each problem located."""

@@ -13,6 +13,7 @@ from autoglm_eval.gate import GatePolicy, champion_challenger, decide
 from autoglm_eval.labeling import LabelModel, items_from_store, rule_from_dict, weak_labels
 from autoglm_eval.metrics import classification_report, correctness
 from autoglm_eval.nodes import store_path
+from autoglm_eval.qa_metrics import exact_match, normalise_answer, qa_report, token_f1
 from autoglm_eval.significance import mcnemar, paired_bootstrap
 
 __all__ = [
@@ -24,11 +25,15 @@ __all__ = [
     "classification_report",
     "correctness",
     "decide",
+    "exact_match",
     "items_from_store",
     "mcnemar",
+    "normalise_answer",
     "paired_bootstrap",
+    "qa_report",
     "rule_from_dict",
     "store_fingerprint",
     "store_path",
+    "token_f1",
     "weak_labels",
 ]

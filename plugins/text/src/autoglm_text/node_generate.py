@@ -31,7 +31,26 @@ class TextGenerateConfig(ModelFields, GenerationFields, EncoderFields):
     )
     chat: bool = Field(True, description="Send the prompt through the chat template.")
     system: str | None = Field(None, description="System message for chat models.")
-    sentences: int = Field(2, ge=1, le=100, description="Extractive mode: sentences in the answer.")
+    sentences: int = Field(
+        2,
+        ge=1,
+        le=100,
+        description="Extractive mode: most sentences in an answer (a further sentence joins only "
+        "when it covers another part of the question); sentences of a summary.",
+    )
+    abstain_below: float | None = Field(
+        None,
+        ge=-1,
+        le=2,
+        description="Answer 'not in the knowledge base' when the best passage sentence scores "
+        "below this (cosine + lexical overlap, see autoglm_text.extractive); calibrate it on "
+        "questions with known answers. None: always answer.",
+    )
+    abstain_answer: str = Field(
+        "Not in the knowledge base: none of its passages answers this question.",
+        max_length=1000,
+        description="The answer given when abstaining.",
+    )
 
 
 class TextGenerateInputs(NodeModel):
@@ -47,6 +66,10 @@ class TextGenerateOutputs(NodeModel):
     mode: Literal["extractive", "generative"]
     model: str
     evidence: list[str] = Field(default_factory=list, description="Extractive: chosen sentences.")
+    abstained: bool = Field(False, description="True when the answer is abstain_answer.")
+    score: float | None = Field(
+        None, description="Best sentence's score against the question (questions only)."
+    )
 
 
 class TextGenerateNode(NodeType):
@@ -63,18 +86,27 @@ class TextGenerateNode(NodeType):
         config = self.config
         assert isinstance(config, TextGenerateConfig)
         model = inputs.model or config.model
-        if model == EXTRACTIVE:
+        question = None if inputs.task == "summary" else inputs.question
+        evidence: tuple[str, list[str], float | None] = ("", [], None)
+        if model == EXTRACTIVE or (config.abstain_below is not None and question):
             if not inputs.passages:
                 raise ValueError("inputs.passages: extractive mode needs passages, got none")
             encoder = from_spec(config.encoder_spec(context))
-            question = None if inputs.task == "summary" else inputs.question
-            text, chosen = extract(encoder, inputs.passages, question, config.sentences)
+            evidence = extract(encoder, inputs.passages, question, config.sentences)
+        text, chosen, score = evidence
+        mode = "extractive" if model == EXTRACTIVE else "generative"
+        if score is not None and config.abstain_below is not None and score < config.abstain_below:
+            # Too weak a match to answer from: a generative model would make something up.
             return TextGenerateOutputs(
-                text=text, mode="extractive", model=encoder.model_id, evidence=chosen
+                text=config.abstain_answer, mode=mode, model=model, abstained=True, score=score
+            )
+        if model == EXTRACTIVE:
+            return TextGenerateOutputs(
+                text=text, mode=mode, model=encoder.model_id, evidence=chosen, score=score
             )
         if not inputs.prompt:
             raise ValueError(f"inputs.prompt: model {model!r} needs a prompt, got none")
         lm = from_spec(causal_spec(config.model_copy(update={"model": model})))
         prompt = as_chat(inputs.prompt, config.system) if config.chat else inputs.prompt
         [text] = lm.generate([prompt], **config.generation_kwargs())
-        return TextGenerateOutputs(text=text, mode="generative", model=model)
+        return TextGenerateOutputs(text=text, mode=mode, model=model, score=score)

@@ -39,7 +39,7 @@ class RetrieveConfig(NodeModel):
 
 
 class RetrieveInputs(NodeModel):
-    query: str
+    query: str = Field(min_length=1, pattern=r"\S", description="The question (not blank).")
     index: InputDir = Field(description="Index folder from text.index.")
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from autoglm import NodeContext, NodeModel, NodeType
 from autoglm.regexsafe import SafeRegex, search
@@ -32,17 +33,47 @@ class TaskTypeConfig(EncoderFields):
         0.25, ge=-1, le=1, description="Below this cosine to the nearest example: default."
     )
     default: str = Field("qa", description="Task type when nothing decides.")
+    summary_min_words: int = Field(
+        60,
+        ge=0,
+        le=1_000_000,
+        description="A text of at least this many words in several sentences is a summary "
+        "request even without an instruction word (an article pasted alone); 0: off.",
+    )
+    shape_task: str = Field("summary", description="Task type of such a long, multi-sentence text.")
 
 
 class TaskTypeInputs(NodeModel):
     text: str
 
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        """An empty request would be routed to QA and answered with unrelated passages."""
+        if not value.strip():
+            raise ValueError("empty request: expected a question or a text to summarise")
+        return value
+
 
 class TaskTypeOutputs(NodeModel):
     task: str
-    method: Literal["rule", "examples", "default"]
-    confidence: float = Field(description="1 for a rule; similarity-weighted vote share else.")
+    method: Literal["shape", "rule", "examples", "default"]
+    confidence: float = Field(
+        description="1 for a rule or the shape; similarity-weighted vote share else."
+    )
     evidence: str | None = Field(None, description="The matching rule or nearest example.")
+
+
+#: Sentence ends: a full stop, question or exclamation mark followed by space or the end.
+_SENTENCE_END = re.compile(r"[.!?](\s|$)")
+
+
+def looks_like_a_document(text: str, min_words: int) -> bool:
+    """A text of ``min_words`` words or more in at least three sentences: an article, not a
+    question (questions are one or two sentences), whatever words it starts with."""
+    if min_words <= 0 or len(text.split()) < min_words:
+        return False
+    return len(_SENTENCE_END.findall(text.strip())) >= 3
 
 
 def match_rules(text: str, rules: dict[str, list[str]]) -> tuple[str, str] | None:
@@ -83,6 +114,11 @@ class TaskTypeNode(NodeType):
     def execute(self, inputs: TaskTypeInputs, context: NodeContext) -> TaskTypeOutputs:
         config = self.config
         assert isinstance(config, TaskTypeConfig)
+        if looks_like_a_document(inputs.text, config.summary_min_words):
+            words = len(inputs.text.split())
+            return TaskTypeOutputs(
+                task=config.shape_task, method="shape", confidence=1.0, evidence=f"{words} words"
+            )
         if config.strategy != "examples":
             hit = match_rules(inputs.text, config.rules)
             if hit:

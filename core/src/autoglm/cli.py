@@ -455,9 +455,43 @@ def validate(
     is_flag=True,
     help="Import each plugin in a child process first and name any that kills its interpreter.",
 )
+@click.option(
+    "--reload",
+    "reload_",
+    is_flag=True,
+    help="With --url: make a running service rediscover its installed plugins (admin key).",
+)
+@click.option("--url", help="The service for --reload (key from $AUTOGLM_API_KEY).")
 @_plugin_options
-def plugins(as_json: bool, schemas: bool, check: bool, **plugin_args: Any) -> None:
+def plugins(
+    as_json: bool,
+    schemas: bool,
+    check: bool,
+    reload_: bool,
+    url: str | None,
+    **plugin_args: Any,
+) -> None:
     """List plugins, their versions, node types, config schemas and load errors."""
+    if reload_ or url:
+        if not (reload_ and url):
+            raise click.UsageError("--reload and --url go together")
+        from autoglm.client import Client
+        from autoglm.client.errors import ServiceError
+
+        try:
+            with Client(url) as client:
+                changed = client.reload_plugins()
+        except ServiceError as exc:
+            raise click.ClickException(str(exc)) from None
+        if as_json:
+            click.echo(changed.model_dump_json(indent=2))
+            return
+        for kind in ("added", "removed", "upgraded"):
+            for item in getattr(changed, kind):
+                click.echo(f"{kind}: {item}")
+        if not (changed.added or changed.removed or changed.upgraded):
+            click.echo("no plugin changed")
+        return
     host = _load_host(_selection(**plugin_args), check=check)
     if as_json:
         data = []

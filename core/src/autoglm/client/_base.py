@@ -24,6 +24,7 @@ from autoglm.service.schemas import (
     FeedbackResponse,
     Health,
     PluginEntry,
+    PluginReload,
     RunDetail,
     RunPage,
     ServiceConfig,
@@ -182,6 +183,10 @@ class BaseClient:
 
     def list_plugins(self) -> list[PluginEntry]:
         return self._drive(_ops.list_plugins())
+
+    def reload_plugins(self) -> PluginReload:
+        """Make the service rediscover installed plugins (admin); what changed."""
+        return self._drive(_ops.reload_plugins())
 
     def list_workflows(self) -> list[WorkflowEntry]:
         return self._drive(_ops.list_workflows())

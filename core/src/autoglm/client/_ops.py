@@ -24,6 +24,7 @@ from autoglm.service.schemas import (
     FeedbackResponse,
     Health,
     PluginEntry,
+    PluginReload,
     RunDetail,
     RunPage,
     ServiceConfig,
@@ -137,6 +138,10 @@ def run(submission: Op[SubmitResponse], timeout: float | None, poll: float) -> O
 
 def list_plugins() -> Op[list[PluginEntry]]:
     return (yield from _call(Request("GET", "/v1/plugins", idempotent=True), list[PluginEntry]))
+
+
+def reload_plugins() -> Op[PluginReload]:
+    return (yield from _call(Request("POST", "/v1/plugins/reload"), PluginReload))
 
 
 def list_workflows() -> Op[list[WorkflowEntry]]:

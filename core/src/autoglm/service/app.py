@@ -39,6 +39,7 @@ from autoglm.service.errors import ApiError, error_responses, install_error_hand
 from autoglm.service.hosts import PluginNotAllowed
 from autoglm.service.keys import ApiKey
 from autoglm.service.middleware import RequestMiddleware
+from autoglm.service.plugin_admin import admin_routes
 from autoglm.service.plugin_routes import include_plugin_routes
 from autoglm.service.schemas import (
     CancelResponse,
@@ -97,6 +98,7 @@ def create_app(state: ServiceState) -> FastAPI:
     _catalogue_routes(app, state)
     _config_routes(app, state)
     _ui_routes(app, state)
+    admin_routes(app, state)  # plugin reload, environments (hot loading, version isolation)
     # Chat (autoglm-hf), feedback (autoglm-eval): contributed by the plugins that own them.
     include_plugin_routes(app, state.hosts.base_host)
     return app

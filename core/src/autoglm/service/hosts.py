@@ -35,6 +35,36 @@ class HostCache:
         )
         self.allowed: list[str] | None = None  # None: everything available
 
+    def reload(self) -> dict[str, list[str]]:
+        """Discover and load the plugins again (``POST /v1/plugins/reload``): their modules
+        are dropped and imported anew, every cached host goes, and plugins no longer
+        installed leave the allowed set. Requests already holding a host keep it. Returns
+        what changed: ``added``, ``removed`` and ``upgraded`` (``name: old -> new``)."""
+        from autoglm.service.reload import forget_plugin_modules, plugin_modules
+
+        before = {n: i.version for n, i in self.base_host.plugins.items() if i.status == "loaded"}
+        targets = [i.target for i in self.base_host.plugins.values() if i.source != "builtin"]
+        forget_plugin_modules(plugin_modules(targets))
+        with self._lock:
+            self._hosts.clear()
+        host = Host.load(self.base)
+        after = {n: i.version for n, i in host.plugins.items() if i.status == "loaded"}
+        with self._lock:
+            self._hosts[json.dumps(self.base.to_dict(), sort_keys=True)] = host
+        self.base_host = host
+        self.available = sorted(n for n in after if n != BUILTIN_PLUGIN)
+        if self.allowed is not None:
+            self.allowed = [n for n in self.allowed if n in after]
+        return {
+            "added": sorted(set(after) - set(before)),
+            "removed": sorted(set(before) - set(after)),
+            "upgraded": sorted(
+                f"{n}: {before[n]} -> {after[n]}"
+                for n in set(before) & set(after)
+                if before[n] != after[n]
+            ),
+        }
+
     def get(self, selection: PluginSelection) -> Host:
         key = json.dumps(selection.to_dict(), sort_keys=True)
         with self._lock:

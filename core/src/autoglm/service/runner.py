@@ -40,6 +40,7 @@ from autoglm.service.hosts import HostCache
 from autoglm.service.limits import MB, RunLimits, apply_rlimits, lower_priority
 from autoglm.service.outcome import end_run
 from autoglm.service.procgroup import own_rss
+from autoglm.service.reload import PluginWatch
 from autoglm.store import RunStore
 
 log = structlog.get_logger("autoglm.service.runner")
@@ -57,8 +58,12 @@ class Runner:
         self.limits = RunLimits.model_validate(spec.get("limits") or {})
         lower_priority(self.limits)
         self.node_workers: int | None = spec.get("node_workers")
+        selection = PluginSelection.from_dict(spec["selection"])
+        #: the installed plugin set this process loads (hot loading: service/reload.py), taken
+        #: *before* loading, so an install that lands during the load is seen as a change
+        self.watch = PluginWatch(selection)
         # the service's host loaded now, while the process waits; others on first use
-        self.hosts = HostCache(PluginSelection.from_dict(spec["selection"]))
+        self.hosts = HostCache(selection)
         #: node progress and log lines for watchers (GET /v1/runs/{id}/events)
         self.feed = FeedWriter(self.store.home)
         self._events = events
@@ -93,6 +98,11 @@ class Runner:
 
     def execute(self, run_id: str) -> dict[str, Any]:
         """Execute one claimed run; the ``done`` event to send."""
+        if self.watch.changed():
+            # plugins changed since this process loaded them: a fresh process takes the run
+            log.info("plugins changed; handing the run to a fresh run process", run_id=run_id)
+            self.store.requeue_run(run_id)
+            return {"ev": "done", "run_id": run_id, "status": "queued", "recycle": True}
         self.runs += 1
         structlog.contextvars.clear_contextvars()
         apply_rlimits(self.limits)
@@ -178,6 +188,23 @@ def _read_commands(stream: Any, runner: Runner, jobs: queue.Queue[str | None]) -
     jobs.put(None)
 
 
+#: seconds between checks of the installed plugins while the process waits for a run
+WATCH_S = 1.0
+
+
+def _next_run(jobs: queue.Queue[str | None], runner: Runner) -> str | None:
+    """The next run; while waiting, tell the supervisor once if the plugins changed, so it
+    stops handing runs here and starts a fresh process (``stale``)."""
+    stale = False
+    while True:
+        try:
+            return jobs.get(timeout=WATCH_S)
+        except queue.Empty:
+            if not stale and runner.watch.changed():
+                stale = True
+                runner.send({"ev": "stale"})
+
+
 def main(argv: list[str]) -> int:
     spec = json.loads(argv[0])
     die_with_parent(spec["parent"])
@@ -196,7 +223,7 @@ def main(argv: list[str]) -> int:
         daemon=True,
     ).start()
     runner.send({"ev": "ready", "pid": os.getpid()})
-    while (run_id := jobs.get()) is not None:
+    while (run_id := _next_run(jobs, runner)) is not None:
         done = runner.execute(run_id)
         runner.send(done)
         if done["recycle"]:

@@ -102,6 +102,15 @@ class CancelResponse(BaseModel):
     cancel_requested: bool
 
 
+class PluginReload(BaseModel):
+    """What ``POST /v1/plugins/reload`` found changed in the API process's catalogue. Run
+    processes pick changes up by themselves before their next run."""
+
+    added: list[str] = []
+    removed: list[str] = []
+    upgraded: list[str] = []
+
+
 class NodeTypeInfo(BaseModel):
     name: str
     version: str | int | None = None

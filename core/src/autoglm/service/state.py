@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -39,6 +40,19 @@ class LazyResource:
             return self._value
 
 
+def _environments_in(home: Path) -> None:
+    """The service's environments file is in its home unless the operator named another
+    (``$AUTOGLM_ENVIRONMENTS``); set in the environment so run processes read the same."""
+    from autoglm.environments import ENV_REGISTRY
+
+    if not os.environ.get(ENV_REGISTRY) or os.environ.get(_FROM_HOME) == "1":
+        os.environ[ENV_REGISTRY] = str(home / "environments.json")
+        os.environ[_FROM_HOME] = "1"
+
+
+_FROM_HOME = "AUTOGLM_ENVIRONMENTS_FROM_HOME"
+
+
 @dataclass
 class ServiceState:
     settings: ServiceSettings
@@ -55,6 +69,7 @@ class ServiceState:
     @classmethod
     def build(cls, settings: ServiceSettings) -> ServiceState:
         home = settings.home_path()
+        _environments_in(home)
         store = RunStore(home / "runs.sqlite")
         store.max_running_per_key = settings.max_running_runs_per_key
         store.purge_idempotency(time.time() - settings.idempotency_ttl_s)

@@ -186,6 +186,10 @@ class WorkerPool:
         if kind == "ready" and process.state == "starting":
             process.state = "idle"
             self._early_deaths = 0
+        elif kind == "stale" and process.state == "idle":
+            # its plugins changed on disk (service/reload.py): replace it before the next run
+            process.send({"op": "exit"})
+            process.state = "exiting"
         elif kind == "done" and process.run_id == event.get("run_id"):
             run_id = process.run_id
             if event.get("status") == "queued" and self._stopping.is_set():

@@ -9,12 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from autoglm_finetune.config import ClassifierConfig, ProbeConfig
-from autoglm_finetune.nodes import ClassifierNode, PredictNode, ProbeNode
 
 from autoglm import Choice, FloatRange
 from autoglm.space import search_space
 from autoglm.testing import make_context, run_node
+from autoglm_finetune.config import ClassifierConfig, ProbeConfig
+from autoglm_finetune.nodes import ClassifierNode, PredictNode, ProbeNode
 
 
 def test_plugin_import_is_light():
@@ -28,7 +28,7 @@ def test_plugin_import_is_light():
 
 def test_plugin_registers_its_nodes(autoglm_host):
     host = autoglm_host(["finetune"])
-    for name in ("finetune.probe", "finetune.classifier", "finetune.predict"):
+    for name in ("finetune.probe", "finetune.classifier", "finetune.predict", "finetune.lora"):
         assert host.get_node_type(name).name == name
 
 

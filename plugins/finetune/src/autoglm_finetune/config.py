@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from autoglm import Choice, FloatRange, IntRange, NodeModel
-from autoglm.policy import InputPath, ModelSource
+from autoglm.policy import InputPath, LoadsCode, ModelSource
 
 Device = Literal["cpu", "cuda", "auto"]
 
@@ -128,3 +128,43 @@ class PredictOutputs(NodeModel):
     predictions: list[str]
     accuracy: float | None
     labels: list[str]
+
+
+class LoraConfig(NodeModel):
+    model: ModelSource = Field(description="Causal LM folder or hub id (the base model)")
+    trust_remote_code: LoadsCode = Field(False, description="Allow the model's own code")
+    template: str = Field(
+        "{text}",
+        max_length=10_000,
+        description="Prompt of each pair; {text} is the input text, the completion follows",
+    )
+    separator: str = Field(" ", max_length=100, description="Between prompt and completion")
+    r: Annotated[int, Choice([4, 8, 16, 32], ordered=True)] = Field(8, ge=1, le=1024)
+    alpha: Annotated[int, Choice([8, 16, 32, 64], ordered=True)] = Field(16, ge=1, le=4096)
+    dropout: Annotated[float, FloatRange(0.0, 0.2)] = Field(0.05, ge=0, lt=1)
+    target_modules: list[str] | None = Field(
+        None, description="Module names to adapt; none: peft's default for the architecture"
+    )
+    lr: Annotated[float, FloatRange(1e-5, 1e-2, log=True)] = Field(2e-4, gt=0, le=1.0)
+    epochs: Annotated[int, IntRange(1, 20)] = Field(3, ge=1, le=1000)
+    batch_size: Annotated[int, Choice([4, 8, 16], ordered=True)] = Field(8, ge=1, le=1024)
+    warmup_ratio: Annotated[float, FloatRange(0.0, 0.3)] = Field(0.1, ge=0, lt=1)
+    max_length: int = Field(128, ge=8, le=8192, description="Tokens per pair")
+    validation_fraction: float = Field(
+        0.1, gt=0, lt=1, description="Share of the training rows held out for validation"
+    )
+    limit: int | None = Field(None, ge=1, le=10_000_000)
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+
+
+class LoraOutputs(NodeModel):
+    checkpoint: str = Field(description="Folder: adapter/ (LoRA only) and model/ (merged)")
+    model: str = Field(description="The merged model folder: load it as any causal LM")
+    labels: list[str] = Field(description="Distinct completions of the training rows")
+    val_accuracy: float = Field(description="Completions ranked by log-likelihood, validation")
+    val_accuracy_before: float = Field(description="The same with the base model")
+    test_accuracy: float | None = None
+    test_predictions: list[str] = Field(default_factory=list)
+    n_train: int
+    cpu_seconds: float
+    history: list[float] = Field(default_factory=list, description="Mean loss per epoch")

@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from autoglm_finetune.schedule import warmup_linear_decay
+
 Progress = Callable[[int, int, str], None]
 
 
@@ -80,20 +82,6 @@ def embed_all(model: Any, tokenizer: Any, texts: list[str], max_length: int, bat
     return torch.cat(out).numpy() if out else np.zeros((0, model.config.hidden_size), "float32")
 
 
-def _schedule(optimizer: Any, total: int, warmup_ratio: float) -> Any:
-    """Linear warm-up over ``warmup_ratio`` of the steps, then linear decay to zero."""
-    import torch
-
-    warmup = max(1, int(total * warmup_ratio)) if warmup_ratio > 0 else 0
-
-    def factor(step: int) -> float:
-        if warmup and step < warmup:
-            return (step + 1) / warmup
-        return max(0.0, (total - step) / max(1, total - warmup))
-
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
-
-
 def finetune_classifier(
     model: Any,
     tokenizer: Any,
@@ -126,7 +114,7 @@ def finetune_classifier(
     )
     steps_per_epoch = (len(texts) + settings.batch_size - 1) // settings.batch_size
     total = steps_per_epoch * settings.epochs
-    scheduler = _schedule(optimizer, total, settings.warmup_ratio)
+    scheduler = warmup_linear_decay(optimizer, total, settings.warmup_ratio)
     rng = random.Random(settings.seed)
     y = torch.tensor(targets)
     best: tuple[float, dict, dict] | None = None
@@ -237,7 +225,7 @@ def train_contrastive(
         for e in range(settings.epochs)
     ]
     total = sum((len(p) + settings.batch_size - 1) // settings.batch_size for p in pairs_by_epoch)
-    scheduler = _schedule(optimizer, total, settings.warmup_ratio)
+    scheduler = warmup_linear_decay(optimizer, total, settings.warmup_ratio)
     step = 0
     model.train()
     for epoch, pairs in enumerate(pairs_by_epoch):

@@ -11,6 +11,8 @@ from autoglm import NodeContext, NodeType
 from autoglm_finetune.config import (
     ClassifierConfig,
     DataInputs,
+    LoraConfig,
+    LoraOutputs,
     PredictConfig,
     PredictInputs,
     PredictOutputs,
@@ -277,4 +279,111 @@ class PredictNode(NodeType):
         )
 
 
-NODE_TYPES: tuple[type[NodeType], ...] = (ProbeNode, ClassifierNode, PredictNode)
+def _rank_completions(lm: Any, prompts: list[str], completions: list[str]) -> list[str]:
+    """The completion with the highest log-likelihood after each prompt (hf.score's rule)."""
+    out = []
+    for prompt in prompts:
+        scores = lm.score(prompt, completions)
+        out.append(completions[max(range(len(scores)), key=scores.__getitem__)])
+    return out
+
+
+class LoraNode(NodeType):
+    """Parameter-efficient fine-tuning of a causal LM with LoRA (``peft``): text -> completion
+    pairs; the merged model is saved as an ordinary model folder."""
+
+    name = "finetune.lora"
+    description = "LoRA fine-tuning of a causal LM (peft); adapter and merged model folders"
+    Config = LoraConfig
+    Inputs = DataInputs
+    Outputs = LoraOutputs
+
+    def execute(self, inputs: DataInputs, context: NodeContext) -> LoraOutputs:
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        from autoglm_finetune.data import load_splits
+        from autoglm_finetune.lora import LoraSettings, train_lora
+        from autoglm_hf.api import from_pretrained, load_causal_lm, resolve_model
+
+        cfg = self.config
+        assert isinstance(cfg, LoraConfig)
+        clock = _Clock()
+        splits = load_splits(
+            inputs.train,
+            inputs.validation,
+            inputs.test,
+            validation_fraction=cfg.validation_fraction,
+            seed=cfg.seed,
+            limit=cfg.limit,
+        )
+        prompt = lambda text: cfg.template.replace("{text}", text)  # noqa: E731
+        completions = [cfg.separator + label for label in splits.labels]
+        val_prompts = [prompt(t) for t in splits.texts("validation")]
+        val_gold = [e["label"] for e in splits.validation]
+
+        def accuracy(lm: Any, prompts: list[str], gold: list[str]) -> tuple[float, list[str]]:
+            ranked = _rank_completions(lm, prompts, completions)
+            predicted = [splits.labels[completions.index(c)] for c in ranked]
+            right = sum(p == g for p, g in zip(predicted, gold, strict=True))
+            return (right / len(gold) if gold else 0.0), predicted
+
+        base = load_causal_lm(cfg.model, device="cpu", trust_remote_code=cfg.trust_remote_code)
+        before, _ = accuracy(base, val_prompts, val_gold)
+        path, code = resolve_model(cfg.model), cfg.trust_remote_code
+        tokenizer = from_pretrained(
+            AutoTokenizer.from_pretrained, path, "tokenizer", trust_remote_code=code
+        )
+        model = from_pretrained(
+            AutoModelForCausalLM.from_pretrained,
+            path,
+            "causal language model",
+            trust_remote_code=code,
+        ).float()
+        settings = LoraSettings(
+            r=cfg.r,
+            alpha=cfg.alpha,
+            dropout=cfg.dropout,
+            target_modules=cfg.target_modules,
+            lr=cfg.lr,
+            epochs=cfg.epochs,
+            batch_size=cfg.batch_size,
+            warmup_ratio=cfg.warmup_ratio,
+            max_length=cfg.max_length,
+            seed=cfg.seed,
+        )
+        pairs = [(prompt(e["text"]), cfg.separator + e["label"]) for e in splits.train]
+        tuned, history = train_lora(
+            model,
+            tokenizer,
+            pairs,
+            settings,
+            progress=lambda done, total, msg: context.progress(done, total, msg),
+            check_cancelled=context.check_cancelled,
+        )
+        root = context.artifacts_dir / "lora"
+        tuned.save_pretrained(root / "adapter")
+        merged = tuned.merge_and_unload()
+        merged.save_pretrained(root / "model")
+        tokenizer.save_pretrained(root / "model")
+        lm = load_causal_lm(str(root / "model"), device="cpu")
+        val, _ = accuracy(lm, val_prompts, val_gold)
+        test_accuracy, test_pred = None, []
+        if splits.test:
+            test_prompts = [prompt(t) for t in splits.texts("test")]
+            test_accuracy, test_pred = accuracy(lm, test_prompts, [e["label"] for e in splits.test])
+        cpu, _ = clock.spent()
+        return LoraOutputs(
+            checkpoint=str(root),
+            model=str(root / "model"),
+            labels=splits.labels,
+            val_accuracy=val,
+            val_accuracy_before=before,
+            test_accuracy=test_accuracy,
+            test_predictions=test_pred,
+            n_train=len(splits.train),
+            cpu_seconds=round(cpu, 2),
+            history=history,
+        )
+
+
+NODE_TYPES: tuple[type[NodeType], ...] = (ProbeNode, ClassifierNode, PredictNode, LoraNode)

@@ -1,0 +1,42 @@
+"""Selection by validation only, with every candidate's test score and paired test."""
+
+from __future__ import annotations
+
+import pytest
+
+from autoglm_finetune.select import select
+
+GOLD = ["a", "b"] * 50
+
+
+def _predictions(right: int) -> list[str]:
+    """The first ``right`` answers correct, the rest wrong."""
+    return [g if i < right else ("b" if g == "a" else "a") for i, g in enumerate(GOLD)]
+
+
+def test_selects_on_validation_not_test_and_tests_against_the_best_baseline():
+    candidates = [
+        {"name": "centroid", "val_accuracy": 0.70, "test_predictions": _predictions(70)},
+        {"name": "probe", "val_accuracy": 0.80, "test_predictions": _predictions(80)},
+        # Best on test, worse on validation: must not be chosen.
+        {"name": "lucky", "val_accuracy": 0.75, "test_predictions": _predictions(99)},
+        {"name": "fine-tune", "val_accuracy": 0.90, "test_predictions": _predictions(95)},
+    ]
+    report = select(candidates, GOLD, baselines=("centroid", "probe"))
+    assert (report["chosen"], report["baseline"]) == ("fine-tune", "probe")
+    rows = {r["name"]: r for r in report["rows"]}
+    assert rows["fine-tune"]["chosen"] and not rows["lucky"]["chosen"]
+    assert rows["fine-tune"]["test_accuracy"] == pytest.approx(0.95)
+    assert rows["fine-tune"]["delta"] == pytest.approx(0.15)
+    assert rows["fine-tune"]["mcnemar_p"] < 0.01
+    assert "mcnemar_p" not in rows["probe"]
+
+
+def test_ties_go_to_the_cheaper_candidate():
+    candidates = [
+        {"name": "slow", "val_accuracy": 0.9, "cpu_seconds": 500.0, "test_predictions": GOLD},
+        {"name": "fast", "val_accuracy": 0.9, "cpu_seconds": 5.0, "test_predictions": GOLD},
+    ]
+    assert select(candidates, GOLD, baselines=())["chosen"] == "fast"
+    with pytest.raises(ValueError, match="at least one"):
+        select([], GOLD, baselines=())

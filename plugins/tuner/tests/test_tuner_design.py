@@ -147,7 +147,14 @@ def test_per_choice_finds_the_option_that_is_poor_at_its_defaults(run_search, au
     design finds that "slow" goes beyond (its designed ends score 0.75), climbs there, and the
     halving drops "broken" (no result) and then "quick"."""
     out = run_search(
-        {**MODELS, "budget": 40, "per_choice": "model", "initial_design": "star", "seed": 3}
+        {
+            **MODELS,
+            "optimizer": "NGOpt",
+            "budget": 40,
+            "per_choice": "model",
+            "initial_design": "star",
+            "seed": 3,
+        }
     )
     assert out.strategy.startswith("NGOpt -> ") and "per model" in out.strategy
     assert out.best_params["model"] == "slow" and out.best_score > 0.8

@@ -25,9 +25,9 @@ def scores(outputs) -> list[tuple[int, dict, float | None]]:
     return [(row["trial"], row["params"], row["score"]) for row in outputs.leaderboard]
 
 
-def test_ngopt_searches_a_non_gnn_space(run_search, autoglm_home: Path):
+def test_the_default_strategy_searches_a_non_gnn_space(run_search, autoglm_home: Path):
     out = run_search({"budget": 24, "seed": 1})
-    assert out.optimizer_used.startswith("NGOpt -> ")
+    assert out.strategy == "TPE (Optuna, multivariate), with initial design"
     assert out.trials == 24 and out.evaluations == 24 and out.failed_trials == 0
     ranked = [row["score"] for row in out.leaderboard]
     assert ranked == sorted(ranked, reverse=True)
@@ -37,7 +37,7 @@ def test_ngopt_searches_a_non_gnn_space(run_search, autoglm_home: Path):
     assert out.best_config == {**out.best_params}
     assert Path(out.plot_path).stat().st_size > 10_000
     html = Path(out.report_path).read_text()
-    assert '<img src="search.png"' in html and out.optimizer_used.split()[-1] in html
+    assert '<img src="search.png"' in html and "TPE (Optuna, multivariate)" in html
     lines = out.leaderboard_text.splitlines()
     assert lines[0].split()[:5] == ["rank", "trial", "score", "fidelity", "status"]
     assert lines[12] == "(24 trials, 0 failed; showing the best 10)"
@@ -255,7 +255,7 @@ def test_a_small_space_is_exhausted_and_the_outputs_say_so(run_search):
 def test_optimizer_used_names_what_proposed_the_selected_point(run_search):
     only_design = run_search({"budget": 1, "warm_start": False})
     assert only_design.optimizer_used == "initial design"
-    assert only_design.strategy.startswith("NGOpt -> ")
+    assert only_design.strategy.startswith("TPE")
     assert only_design.stop_reason == "budget spent: 1 distinct trial"
     searched = run_search({"budget": 16, "warm_start": False, "seed": 2}, run_id="run-2")
     sources = {row["source"] for row in searched.leaderboard}

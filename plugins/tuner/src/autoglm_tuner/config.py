@@ -56,7 +56,7 @@ class SearchConfig(NodeModel):
     metric: str = Field("val_acc", description="objective output field to optimise")
     mode: Literal["max", "min"] = "max"
     optimizer: str = Field(
-        "NGOpt",
+        "TPE",
         description="'random', 'grid', 'TPE' (Optuna multivariate), 'GP' (Optuna GP + EI) or a "
         "Nevergrad registry name; the default is measured (docs/tuner.md)",
     )

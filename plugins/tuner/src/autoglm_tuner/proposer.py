@@ -217,9 +217,10 @@ class Proposer:
         return unseen[self.rng.randrange(len(unseen))]
 
     def describe(self) -> str:
-        """``NGOpt -> DiscreteLenglerOnePlusOne`` with what else proposed points."""
+        """``NGOpt -> DiscreteLenglerOnePlusOne, with initial design, random fill``: what
+        ran and what else proposed points."""
         others = [s for s in (WARM, DESIGN, FILL) if self.sources.get(s)]
-        return self.strategy.used + (f" (with {', '.join(others)})" if others else "")
+        return self.strategy.used + (f", with {', '.join(others)}" if others else "")
 
 
 def _rounded(value: Any) -> Any:

@@ -55,7 +55,9 @@ def test_observer_sees_every_lifecycle_hook(tmp_path, monkeypatch, store):
     errors = [c for c in calls if c["hook"] == "on_node_error"]
     assert [(e["attempt"], e["final"]) for e in errors] == [(1, False), (2, True)]
     assert {c["node"] for c in calls if c["hook"] == "before_node_run"} == {"ok", "bad"}
-    assert set(HOOKS) - {"register_nodes", "register_routes"} <= set(hooks)  # lifecycle
+    assert set(HOOKS) - {"register_nodes", "register_routes", "register_executors"} <= set(
+        hooks
+    )  # lifecycle
     # a second run hits the cache and says so
     log.write_text("")
     engine.run(wf)

@@ -76,3 +76,10 @@ class SleepNode(NodeType):
 def register_nodes(register):
     for node_type in (NoopNode, ConstNode, SleepNode):
         register(node_type)
+
+
+@hookimpl
+def register_executors(register):
+    from autoglm.executors import LocalExecutor
+
+    register(LocalExecutor)

@@ -43,6 +43,9 @@ class NodeContext:
     progress_callback: ProgressCallback | None = None
     #: the run's trust policy (None: trusted use), for work a node runs on its own behalf
     policy: TrustPolicy | None = None
+    #: the run's executor as ``{"name", "options"}``, reachable from any process (a tuner
+    #: submits its trials through it: ``autoglm.executors``); None: run work here
+    executor: dict[str, Any] | None = None
     _store: RunStore | None = field(default=None, repr=False)
     _host: Host | None = field(default=None, repr=False)
 
@@ -152,6 +155,7 @@ class NodeContext:
             cancel_event=self.cancel_event,
             progress_callback=None,
             policy=self.policy,
+            executor=self.executor,
             _store=self._store,
             _host=self._host,
         )

@@ -11,6 +11,9 @@
   ``isolation: process`` (the default when a timeout is set) the attempt runs in a worker
   process that is killed at the deadline; with ``isolation: thread`` the node is asked to stop
   through ``context.check_cancelled()`` and must honour it.
+* Where an attempt runs is the run's executor's business (``autoglm.executors``): ``local``
+  (threads and processes of this machine) unless the command or the workflow names another
+  (``dask``); the DAG, cache, store, retries and hooks stay here.
 * Lifecycle hooks are called per observer plugin; an observer that raises is logged and recorded
   in the run's journal, never fatal to the run.
 """
@@ -27,6 +30,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -34,9 +38,16 @@ import structlog
 from pydantic import BaseModel, ValidationError
 
 from autoglm.context import NodeContext
-from autoglm.errors import AutoGLMError, NodeCancelled, NodeTimeout, RunOwnedError
+from autoglm.errors import AutoGLMError, NodeCancelled, RunOwnedError
+from autoglm.executors import (
+    DEFAULT_EXECUTOR,
+    Attempt,
+    Executor,
+    ExecutorChoice,
+    create_executor,
+)
 from autoglm.expressions import ConditionError, Reference
-from autoglm.isolation import RemoteError, run_in_process
+from autoglm.isolation import RemoteError
 from autoglm.logsetup import ensure_logging
 from autoglm.nodes import NodeType
 from autoglm.ownership import HEARTBEAT_S, Heartbeat, Owner
@@ -163,11 +174,16 @@ class Engine:
         use_cache: bool = True,
         reporter: ProgressReporter | None = None,
         policy: TrustPolicy | None = None,
+        executor: ExecutorChoice | None = None,
     ) -> None:
         ensure_logging()
         self.host = host
         self.store = store
         self.workers = workers or min(4, os.cpu_count() or 1)
+        #: a number of workers given by the caller wins over what the executor could run
+        self.workers_given = workers is not None
+        #: the executor of runs this engine executes (None: the workflow's, else ``local``)
+        self.executor = executor
         self.use_cache = use_cache
         self.reporter = reporter
         #: the trust policy of runs this engine submits, and of stored runs that carry none
@@ -353,6 +369,13 @@ class _Run:
         record = self.store.get_run(run_id)
         self.policy = run_policy(record.options if record else None, engine.policy)
         self._places: Places | None = None
+        self.choice = (
+            engine.executor
+            or ExecutorChoice.from_dict(workflow.executor)
+            or ExecutorChoice.from_dict((record.options if record else {}).get("executor"))
+            or ExecutorChoice(DEFAULT_EXECUTOR)
+        )
+        self.executor: Executor | None = None
 
     # ---------------------------------------------------------- main loop
 
@@ -383,7 +406,42 @@ class _Run:
         children = wf.children
         ready = deque(n for n in wf.order if n in waiting and not waiting[n])
         running: dict[Future[str], str] = {}
-        with ThreadPoolExecutor(self.engine.workers, thread_name_prefix="autoglm-node") as pool:
+        try:
+            self.executor = self._start_executor()
+        except Exception as exc:
+            error = f"executor {self.choice.name!r} failed to start: {type(exc).__name__}: {exc}"
+            log.error("executor failed to start", run_id=self.run_id, error=error)
+            self.store.finish_run(self.run_id, "failed", error=error, owner=self.engine.owner)
+            if reporter:
+                reporter.run_finished("failed")
+            return RunResult(self.run_id, "failed", {}, error, self.store.node_states(self.run_id))
+        workers = self.engine.workers
+        if not self.engine.workers_given:
+            workers = max(workers, self.executor.slots() or 0)
+        try:
+            self._loop(ready, running, waiting, children, workers)
+        finally:
+            self.executor.shutdown()
+        return self._finish()
+
+    def _start_executor(self) -> Executor:
+        """Create and start the run's executor, and record which one ran it (a resume without
+        ``--executor`` uses it again)."""
+        executor = create_executor(self.choice, self.engine.host.executors)
+        executor.start()
+        self.store.set_run_options(self.run_id, {"executor": self.choice.to_dict()})
+        return executor
+
+    def _loop(
+        self,
+        ready: deque[str],
+        running: dict[Future[str], str],
+        waiting: dict[str, set[str]],
+        children: dict[str, list[str]],
+        workers: int,
+    ) -> None:
+        """Start each ready node on a thread of its own, release its children as it ends."""
+        with ThreadPoolExecutor(workers, thread_name_prefix="autoglm-node") as pool:
             while ready or running:
                 while ready and not self._cancelled():
                     node_id = ready.popleft()
@@ -404,7 +462,6 @@ class _Run:
                 for future in finished:
                     node_id = running.pop(future)
                     self._release(node_id, future.result(), waiting, children, ready)
-        return self._finish()
 
     def _release(
         self,
@@ -576,43 +633,20 @@ class _Run:
     # ------------------------------------------------------------ running
 
     def _run_node(self, node_id: str, values: dict[str, Any]) -> str:
-        """Run one node with cache, retries and timeout; returns its final status."""
+        """Run one node: validate, look up the cache, announce, attempt with retries, persist.
+        Returns its final status."""
         node = self.workflow.nodes[node_id]
         node_type = self.engine.host.get_node_type(node.type)
-        try:
-            config = node_type.Config.model_validate(node.config)
-            inputs = node_type.Inputs.model_validate(values)
-        except ValidationError as exc:
-            self._error(node, exc, 1, True)
-            return self._fail(node, f"invalid inputs: {exc}")
-        try:
-            self._enforce_policy(node_id, config, inputs)
-        except PolicyViolation as exc:
-            self._error(node, exc, 1, True)
-            return self._fail(node, str(exc))
+        checked = self._validate(node, node_type, values)
+        if isinstance(checked, str):
+            return checked
+        config, inputs = checked
         inputs_json = inputs.model_dump(mode="json")
-        event = threading.Event()
-        self.node_events[node_id] = event
-        if self.cancel.is_set():
-            event.set()
-        context = NodeContext(
-            run_id=self.run_id,
-            node_id=node_id,
-            node_type=node.type,
-            home=self.store.home,
-            selection=self.engine.host.selection,
-            store_path=self.store.path,
-            cancel_event=event,
-            progress_callback=self._progress,
-            policy=self.policy,
-            _store=self.store,
-            _host=self.engine.host,
-        )
+        context = self._context(node)
         # The key is taken before the node runs: outside state it declares is fingerprinted
         # as the node is about to read it, not after it changed it.
         key = node_cache_key(node_type, config, inputs, context)
-        use_cache = node.settings.cache and self.engine.use_cache and key is not None
-        if use_cache and key is not None:
+        if node.settings.cache and self.engine.use_cache and key is not None:
             cached = self.store.cache_get(key)
             if cached is not None:
                 self.store.node_finished(
@@ -620,42 +654,11 @@ class _Run:
                 )
                 self._done(node, inputs_json, cached, 0.0, cached=True)
                 return "cached"
-        self.store.node_started(self.run_id, node_id, node.type, inputs_json)
-        if self.engine.reporter:
-            self.engine.reporter.node_started(node_id)
-        self.engine.notify(
-            "before_node_run",
-            run_id=self.run_id,
-            node_id=node_id,
-            node_type=node.type,
-            inputs=inputs_json,
-            context=context,
-        )
-        policy = node.settings.retry
+        self._announce(node, inputs_json, context)
         start = time.perf_counter()
-        for attempt in range(1, policy.attempts + 1):
-            try:
-                outputs = self._attempt(node, node_type, config, inputs, context)
-                break
-            except Exception as exc:
-                final = attempt == policy.attempts or self.cancel.is_set()
-                self._error(node, exc, attempt, final)
-                log.warning(
-                    "node attempt failed",
-                    run_id=self.run_id,
-                    node=node_id,
-                    attempt=attempt,
-                    error=f"{type(exc).__name__}: {exc}",
-                )
-                # the node author's way to their own traceback: --log-level debug
-                log.debug("node traceback", run_id=self.run_id, node=node_id, exc_info=exc)
-                if final:
-                    return self._fail(node, f"{type(exc).__name__}: {exc}")
-                event.wait(policy.delay(attempt, self.engine._random.random()))
-                if self.cancel.is_set():
-                    return self._fail(node, "cancelled during retry back-off")
-                event.clear()
-                self.store.node_retrying(self.run_id, node_id)
+        outputs = self._retry(node, node_type, config, inputs, context)
+        if isinstance(outputs, str):
+            return outputs
         duration = time.perf_counter() - start
         self.store.node_finished(
             self.run_id,
@@ -670,6 +673,95 @@ class _Run:
         log.debug("node finished", run_id=self.run_id, node=node_id, seconds=round(duration, 4))
         self._done(node, inputs_json, outputs, duration, cached=False)
         return "succeeded"
+
+    def _validate(
+        self, node: WorkflowNode, node_type: type[NodeType], values: dict[str, Any]
+    ) -> tuple[BaseModel, BaseModel] | str:
+        """The node's typed config and inputs, checked against the trust policy; or the
+        ``failed`` status, recorded, when either is refused."""
+        try:
+            config = node_type.Config.model_validate(node.config)
+            inputs = node_type.Inputs.model_validate(values)
+        except ValidationError as exc:
+            self._error(node, exc, 1, True)
+            return self._fail(node, f"invalid inputs: {exc}")
+        try:
+            self._enforce_policy(node.id, config, inputs)
+        except PolicyViolation as exc:
+            self._error(node, exc, 1, True)
+            return self._fail(node, str(exc))
+        return config, inputs
+
+    def _context(self, node: WorkflowNode) -> NodeContext:
+        """The node's context, with a cancel event of its own (set when the run is cancelled)."""
+        event = threading.Event()
+        self.node_events[node.id] = event
+        if self.cancel.is_set():
+            event.set()
+        return NodeContext(
+            run_id=self.run_id,
+            node_id=node.id,
+            node_type=node.type,
+            home=self.store.home,
+            selection=self.engine.host.selection,
+            store_path=self.store.path,
+            cancel_event=event,
+            progress_callback=self._progress,
+            policy=self.policy,
+            executor=self.executor.spec().to_dict() if self.executor else None,
+            _store=self.store,
+            _host=self.engine.host,
+        )
+
+    def _announce(self, node: WorkflowNode, inputs_json: dict[str, Any], context: NodeContext):
+        """Record the node as running and tell the display and the observers."""
+        self.store.node_started(self.run_id, node.id, node.type, inputs_json)
+        if self.engine.reporter:
+            self.engine.reporter.node_started(node.id)
+        self.engine.notify(
+            "before_node_run",
+            run_id=self.run_id,
+            node_id=node.id,
+            node_type=node.type,
+            inputs=inputs_json,
+            context=context,
+        )
+
+    def _retry(
+        self,
+        node: WorkflowNode,
+        node_type: type[NodeType],
+        config: BaseModel,
+        inputs: BaseModel,
+        context: NodeContext,
+    ) -> dict[str, Any] | str:
+        """Attempts until one succeeds (its outputs) or the retry policy gives up (``failed``,
+        recorded), with back-off between them."""
+        policy = node.settings.retry
+        event = context.cancel_event
+        for attempt in range(1, policy.attempts + 1):
+            try:
+                return self._attempt(node, node_type, config, inputs, context)
+            except Exception as exc:
+                final = attempt == policy.attempts or self.cancel.is_set()
+                self._error(node, exc, attempt, final)
+                log.warning(
+                    "node attempt failed",
+                    run_id=self.run_id,
+                    node=node.id,
+                    attempt=attempt,
+                    error=f"{type(exc).__name__}: {exc}",
+                )
+                # the node author's way to their own traceback: --log-level debug
+                log.debug("node traceback", run_id=self.run_id, node=node.id, exc_info=exc)
+                if final:
+                    return self._fail(node, f"{type(exc).__name__}: {exc}")
+                event.wait(policy.delay(attempt, self.engine._random.random()))
+                if self.cancel.is_set():
+                    return self._fail(node, "cancelled during retry back-off")
+                event.clear()
+                self.store.node_retrying(self.run_id, node.id)
+        raise AssertionError("unreachable: the last attempt returns or fails")
 
     def _done(
         self,
@@ -711,64 +803,35 @@ class _Run:
         inputs: BaseModel,
         context: NodeContext,
     ) -> dict[str, Any]:
+        """One attempt on the run's executor; a cancelled node's attempt is killed there."""
         settings = node.settings
         isolation = settings.isolation
         if isolation == "auto":
             isolation = "process" if settings.timeout is not None else "thread"
-        if settings.environment is not None:
-            # version isolation: another interpreter, the same JSON protocol (environments.py)
-            from autoglm.environments import run_node_in_environment
-
-            return run_node_in_environment(
-                settings.environment,
-                context=context,
-                config=config.model_dump(mode="json"),
-                inputs=inputs.model_dump(mode="json"),
-                timeout=settings.timeout,
-                on_progress=lambda done, total, msg: self._progress(node.id, done, total, msg),
-            )
-        if isolation == "process":
-            try:
-                return run_in_process(
-                    context=context,
-                    node_type=node.type,
-                    config=config.model_dump(mode="json"),
-                    inputs=inputs.model_dump(mode="json"),
-                    timeout=settings.timeout,
-                    on_progress=lambda done, total, msg: self._progress(node.id, done, total, msg),
-                )
-            except RemoteError as exc:
-                log.debug("remote traceback", node=node.id, trace=exc.trace)
-                raise
-        timer = None
-        timed_out = threading.Event()
-        if settings.timeout is not None:
-
-            def expire() -> None:
-                timed_out.set()
-                context.cancel_event.set()
-
-            timer = threading.Timer(settings.timeout, expire)
-            timer.daemon = True
-            timer.start()
+        attempt = Attempt(
+            context=context,
+            node_type=node.type,
+            config=config.model_dump(mode="json"),
+            inputs=inputs.model_dump(mode="json"),
+            timeout=settings.timeout,
+            isolation=isolation,
+            environment=settings.environment,
+        )
+        assert self.executor is not None
+        future = self.executor.submit(
+            attempt, lambda done, total, msg: self._progress(node.id, done, total, msg)
+        )
         try:
-            instance = node_type()
-            instance.init(config, context)
-            result = instance.execute(inputs, context)
-            if not isinstance(result, node_type.Outputs):
-                result = node_type.Outputs.model_validate(result)
-            if timed_out.is_set():
-                raise NodeTimeout(f"node {node.id!r} ran past its timeout of {settings.timeout} s")
-            return result.model_dump(mode="json")
-        except NodeCancelled:
-            if timed_out.is_set():
-                raise NodeTimeout(
-                    f"node {node.id!r} ran past its timeout of {settings.timeout} s"
-                ) from None
+            while True:
+                try:
+                    return future.result(timeout=0.1)
+                except FutureTimeout:
+                    if context.cancel_event.is_set():
+                        self.executor.cancel(future, attempt)
+                        raise NodeCancelled(f"node {node.id!r} was cancelled") from None
+        except RemoteError as exc:
+            log.debug("remote traceback", node=node.id, trace=exc.trace)
             raise
-        finally:
-            if timer is not None:
-                timer.cancel()
 
     def _enforce_policy(self, node_id: str, config: BaseModel, inputs: BaseModel) -> None:
         """Check the node against the run's trust policy right before it runs (and before the

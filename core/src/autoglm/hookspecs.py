@@ -2,8 +2,9 @@
 
 Two kinds of hooks, on purpose:
 
-* **Registration** (``register_nodes``, ``register_routes``): a plugin hands node types (or
-  HTTP routes for ``autoglm serve``) to the host through a ``register`` callback, in the manner
+* **Registration** (``register_nodes``, ``register_routes``, ``register_executors``): a plugin
+  hands node types (or HTTP routes for ``autoglm serve``, or executors) to the host through a
+  ``register`` callback, in the manner
   of simonw/llm's ``register_models`` and ``register_commands``. The host then routes each
   workflow node to exactly one implementation, and the service mounts each router once.
 * **Lifecycle** (``before_run``, ``after_run``, ``before_node_run``, ``after_node_run``,
@@ -24,6 +25,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from autoglm.context import NodeContext
+    from autoglm.executors import Executor
     from autoglm.nodes import NodeType
 
 PROJECT_NAME = "autoglm"
@@ -53,6 +55,16 @@ def register_routes(register: Callable[[Any], None]) -> None:
     through ``request.app.state.service``. A router that fails to build, or whose paths clash
     with routes already mounted, is recorded as that plugin's error and left out; the service
     starts without it.
+    """
+
+
+@hookspec
+def register_executors(register: Callable[[type[Executor]], None]) -> None:
+    """Register executors (where node attempts run) by calling ``register(ExecutorSubclass)``.
+
+    An executor is named by its class attribute ``name``: the plugin's own name, or
+    ``<plugin>.<name>`` (``local`` is the core's). Keep the module light: import the cluster
+    library inside ``Executor.start``, not at import time. See ``autoglm.executors``.
     """
 
 

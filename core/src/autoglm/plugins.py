@@ -178,6 +178,9 @@ class Host:
         self.plugins: dict[str, PluginInfo] = {}
         self.node_types: dict[str, type[NodeType]] = {}
         self.node_owner: dict[str, str] = {}
+        #: executors by name (``local`` from the core), each remembered with its plugin
+        self.executors: dict[str, type[Any]] = {}
+        self.executor_owner: dict[str, str] = {}
 
     # ------------------------------------------------------------ loading
 
@@ -396,11 +399,57 @@ class Host:
             info.status = "failed"
             info.error = "; ".join(problems + collisions)
             return
+        executors = self._plugin_executors(name, plugin, info)
+        if executors is None:
+            return
         for node_type in registered:
             self.node_types[node_type.name] = node_type
             self.node_owner[node_type.name] = name
+        for executor in executors:
+            self.executors[executor.name] = executor
+            self.executor_owner[executor.name] = name
         info.node_types = [nt.name for nt in registered]
         info.status = "loaded"
+
+    def _plugin_executors(self, name: str, plugin: Any, info: PluginInfo) -> list[Any] | None:
+        """The executors plugin ``name`` registers, or None (the plugin is unregistered and
+        failed) when one is misnamed or taken. Names follow the node rule: the plugin's own
+        name or ``<plugin>.<x>`` (``local`` for the core), so a plugin cannot replace another's
+        executor."""
+        found: list[Any] = []
+        try:
+            for impl in self.pm.hook.register_executors.get_hookimpls():
+                if impl.plugin_name == name:
+                    impl.function(register=found.append)
+        except BaseException as exc:  # even SystemExit: one plugin must not end the host
+            problem = f"register_executors raised: {_describe(exc)}"
+        else:
+            problem = None
+            for executor in found:
+                ename = getattr(executor, "name", None)
+                allowed = (
+                    ename == "local"
+                    if name == BUILTIN_PLUGIN
+                    else (
+                        ename == name or (isinstance(ename, str) and ename.startswith(f"{name}."))
+                    )
+                )
+                if not isinstance(ename, str) or not allowed:
+                    problem = (
+                        f"executor {ename!r} is not named {name!r} or '{name}.<executor>': a "
+                        "plugin registers executors under its own name only"
+                    )
+                elif ename in self.executor_owner:
+                    problem = (
+                        f"executor {ename!r} is already provided by plugin "
+                        f"{self.executor_owner[ename]!r}"
+                    )
+        if problem is None:
+            return found
+        self.pm.unregister(plugin)
+        info.status = "failed"
+        info.error = problem
+        return None
 
     def _check_hooks(self, name: str, plugin: Any) -> None:
         """Fail loudly on a misspelt hook implementation (pluggy's ``check_pending``, scoped to

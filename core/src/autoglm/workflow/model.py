@@ -26,7 +26,16 @@ from autoglm.shortrepr import short
 
 NODE_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 REF = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_-]*)(?:\.([A-Za-z0-9_.-]+))?$")
-TOP_KEYS = {"name", "description", "version", "inputs", "defaults", "nodes", "outputs"}
+TOP_KEYS = {
+    "name",
+    "description",
+    "version",
+    "inputs",
+    "defaults",
+    "nodes",
+    "outputs",
+    "executor",
+}
 NODE_KEYS = {
     "id",
     "type",
@@ -222,6 +231,9 @@ class Workflow:
     nodes: dict[str, WorkflowNode]
     outputs: dict[str, InputRef | Any]
     order: list[str] = field(default_factory=list)
+    #: where its node attempts run (``{"name": "dask", "options": {...}}``); None: the
+    #: command's choice, else ``local`` (``autoglm.executors``)
+    executor: dict[str, Any] | None = None
 
     @property
     def children(self) -> dict[str, list[str]]:

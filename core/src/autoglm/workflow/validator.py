@@ -110,6 +110,7 @@ class _Validator:
                 value, nodes, run_inputs, line=line_of(raw_outputs, name), field=f"outputs.{name}"
             )
         order = self._order(nodes)
+        executor = self._executor(data)
         if self.problems:
             raise WorkflowError(self.problems)
         name = data.get("name") or (Path(self.path).stem if self.path else "workflow")
@@ -122,9 +123,48 @@ class _Validator:
             nodes=nodes,
             outputs=outputs,
             order=order,
+            executor=executor,
         )
 
     # ------------------------------------------------------------ sections
+
+    def _executor(self, data: dict[str, Any]) -> dict[str, Any] | None:
+        """``executor: NAME`` or ``executor: {name: NAME, options: {key: scalar}}``: where the
+        workflow's attempts run, checked against the executors the plugins registered."""
+        if "executor" not in data:
+            return None
+        raw = data["executor"]
+        line = line_of(data, "executor")
+        if isinstance(raw, str):
+            raw = {"name": raw}
+        if not isinstance(raw, dict) or set(raw) - {"name", "options"}:
+            self.problem(
+                "executor must be a name or a mapping with 'name' and 'options', found "
+                + _kind(raw),
+                line=line,
+                field="executor",
+            )
+            return None
+        name, options = raw.get("name"), raw.get("options") or {}
+        known = getattr(self.host, "executors", {})
+        if not isinstance(name, str) or name not in known:
+            self.problem(
+                f"unknown executor {name!r}; registered executors: "
+                f"{', '.join(sorted(known)) or '(none)'} (autoglm-dask adds 'dask')",
+                line=line_of(raw, "name") or line,
+                field="executor.name",
+            )
+            return None
+        if not isinstance(options, dict) or not all(
+            isinstance(v, (str, int, float, bool)) for v in options.values()
+        ):
+            self.problem(
+                "executor.options must map names to numbers, strings or booleans",
+                line=line_of(raw, "options") or line,
+                field="executor.options",
+            )
+            return None
+        return {"name": name, "options": {str(k): v for k, v in options.items()}}
 
     def _run_inputs(self, raw: Any, parent: Any) -> dict[str, RunInput]:
         if not isinstance(raw, dict):

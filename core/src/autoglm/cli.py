@@ -237,6 +237,39 @@ def _parse_inputs(
     return values
 
 
+def _executor_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--executor NAME`` and ``--executor-option KEY=VALUE``: where node attempts run."""
+    func = click.option(
+        "--executor-option",
+        "executor_options",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="An option of the executor (dask: n_workers=2, address=tcp://host:8786).",
+    )(func)
+    return click.option(
+        "--executor",
+        default=None,
+        metavar="NAME",
+        help="Where node attempts run: local (default), or a plugin's (dask); "
+        "overrides the workflow's executor:.",
+    )(func)
+
+
+def _executor_choice(name: str | None, options: tuple[str, ...]) -> Any:
+    """The executor chosen on the command line, or None (the workflow's, else local)."""
+    if name is None:
+        if options:
+            raise click.UsageError("--executor-option needs --executor")
+        return None
+    from autoglm.errors import AutoGLMError
+    from autoglm.executors import ExecutorChoice, parse_options
+
+    try:
+        return ExecutorChoice(name, parse_options(list(options)))
+    except AutoGLMError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
 @main.command()
 @click.argument("workflow", type=click.Path(exists=True, dir_okay=False))
 @click.option(
@@ -263,6 +296,7 @@ def _parse_inputs(
     type=click.Path(exists=True, dir_okay=False),
     help="Apply the trust policy in this YAML file (TrustPolicy fields; implies --sandbox).",
 )
+@_executor_options
 @_home_option
 @_plugin_options
 @_logging_options
@@ -277,6 +311,8 @@ def run(
     as_json: bool,
     sandbox: bool,
     policy_file: str | None,
+    executor: str | None,
+    executor_options: tuple[str, ...],
     home: str | None,
     **plugin_args: Any,
 ) -> None:
@@ -299,6 +335,7 @@ def run(
         use_cache=not no_cache,
         reporter=_reporter(progress),
         policy=policy,
+        executor=_executor_choice(executor, executor_options),
     )
     run_id = engine.submit(wf, inputs)
     click.echo(f"run {run_id} ({wf.name}) started; store {store.path}", err=True)
@@ -642,6 +679,7 @@ def _owner_line(record: Any) -> str:
     is_flag=True,
     help="Resume even if the versions of the plugins the run used have changed since.",
 )
+@_executor_options
 @_home_option
 @_logging_options
 @_workflow_errors
@@ -651,6 +689,8 @@ def resume(
     progress: bool | None,
     as_json: bool,
     allow_changed_plugins: bool,
+    executor: str | None,
+    executor_options: tuple[str, ...],
     home: str | None,
 ) -> None:
     """Continue RUN_ID (killed, failed or interrupted) without re-running finished nodes.
@@ -682,6 +722,7 @@ def resume(
         workers=workers,
         use_cache=bool(record.options.get("use_cache", True)),
         reporter=_reporter(progress),
+        executor=_executor_choice(executor, executor_options),
     )
     _print_result(engine.execute(run_id, workflow), as_json)
 

@@ -1,0 +1,1 @@
+"""autoglm-dask: node attempts on a Dask cluster (``--executor dask``)."""

@@ -47,10 +47,13 @@ class CommonConfig(NodeModel):
 
 
 class ProbeConfig(CommonConfig):
-    head: Annotated[Literal["logistic", "mlp", "centroid"], Choice(["logistic", "mlp"])] = Field(
+    head: Annotated[
+        Literal["logistic", "mlp", "centroid", "label_names"], Choice(["logistic", "mlp"])
+    ] = Field(
         "logistic",
-        description="Logistic regression, an MLP with one hidden layer, or the nearest class "
-        "centroid (a baseline: not searched)",
+        description="Logistic regression, an MLP with one hidden layer; baselines (not "
+        "searched): the nearest class centroid, or zero-shot label names (each text goes to "
+        "the label whose name, underscores as spaces, it is most similar to; no training)",
     )
     C: Annotated[float, FloatRange(0.01, 100.0, log=True)] = Field(
         1.0, gt=0, le=1e6, description="Inverse L2 strength of the logistic head"
@@ -112,6 +115,31 @@ class TrainOutputs(NodeModel):
     cpu_seconds: float = Field(description="Process CPU time of the node (all threads)")
     wall_seconds: float
     history: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class SelectInputs(NodeModel):
+    candidates: dict[str, dict[str, Any]] = Field(
+        description="Name -> outputs of a finetune training node (val_accuracy, "
+        "test_predictions, test_gold, cpu_seconds)"
+    )
+
+
+class SelectConfig(NodeModel):
+    baselines: list[str] = Field(
+        default_factory=lambda: ["centroid", "probe"],
+        description="Names of the simple baselines; the best on validation is the reference",
+    )
+
+
+class SelectOutputs(NodeModel):
+    chosen: str = Field(description="The candidate with the best validation accuracy")
+    chosen_checkpoint: str | None
+    baseline: str | None
+    test_accuracy: float
+    rows: list[dict[str, Any]] = Field(
+        description="Every candidate: validation and test accuracy, CPU seconds, model calls, "
+        "difference, CI and McNemar p against the baseline"
+    )
 
 
 class PredictInputs(NodeModel):

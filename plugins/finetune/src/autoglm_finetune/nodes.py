@@ -17,6 +17,9 @@ from autoglm_finetune.config import (
     PredictInputs,
     PredictOutputs,
     ProbeConfig,
+    SelectConfig,
+    SelectInputs,
+    SelectOutputs,
     TrainOutputs,
 )
 
@@ -104,7 +107,7 @@ class ProbeNode(NodeType):
         import numpy as np
 
         from autoglm_finetune.checkpoint import load_classifier, save_classifier
-        from autoglm_finetune.probe import fit_centroid, fit_logistic, fit_mlp
+        from autoglm_finetune.probe import fit_centroid, fit_logistic, fit_mlp, label_name_head
 
         cfg = self.config
         assert isinstance(cfg, ProbeConfig)
@@ -122,6 +125,8 @@ class ProbeNode(NodeType):
             head = fit_logistic(x, y, C=cfg.C, seed=cfg.seed)
         elif cfg.head == "centroid":
             head = fit_centroid(x, y, len(splits.labels))
+        elif cfg.head == "label_names":
+            head = label_name_head(encoder, splits.labels)
         else:
             head, accs = fit_mlp(
                 x,
@@ -386,4 +391,44 @@ class LoraNode(NodeType):
         )
 
 
-NODE_TYPES: tuple[type[NodeType], ...] = (ProbeNode, ClassifierNode, PredictNode, LoraNode)
+class SelectNode(NodeType):
+    """Choose among trained candidates by validation accuracy only; report every candidate's
+    test accuracy and cost, with a paired test against the best simple baseline."""
+
+    name = "finetune.select"
+    description = "Select by validation; held-out score, cost and significance of every candidate"
+    Config = SelectConfig
+    Inputs = SelectInputs
+    Outputs = SelectOutputs
+
+    def execute(self, inputs: SelectInputs, context: NodeContext) -> SelectOutputs:
+        from autoglm_finetune.select import select
+
+        cfg = self.config
+        assert isinstance(cfg, SelectConfig)
+        golds = {tuple(c.get("test_gold", [])) for c in inputs.candidates.values()}
+        if len(golds) != 1 or not next(iter(golds)):
+            raise ValueError(
+                "candidates: expected every candidate scored on the same non-empty test set "
+                "(test_gold), so their predictions can be paired"
+            )
+        candidates = [{"name": name, **c} for name, c in inputs.candidates.items()]
+        report = select(candidates, list(next(iter(golds))), baselines=tuple(cfg.baselines))
+        chosen = inputs.candidates[report["chosen"]]
+        row = next(r for r in report["rows"] if r["chosen"])
+        return SelectOutputs(
+            chosen=report["chosen"],
+            chosen_checkpoint=chosen.get("checkpoint"),
+            baseline=report["baseline"],
+            test_accuracy=row["test_accuracy"],
+            rows=report["rows"],
+        )
+
+
+NODE_TYPES: tuple[type[NodeType], ...] = (
+    ProbeNode,
+    ClassifierNode,
+    PredictNode,
+    LoraNode,
+    SelectNode,
+)

@@ -9,6 +9,7 @@ stopping on validation accuracy.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -21,6 +22,14 @@ def fit_centroid(x: np.ndarray, y: np.ndarray, classes: int) -> Head:
     means = np.stack([x[y == c].mean(axis=0) for c in range(classes)])
     means /= np.linalg.norm(means, axis=1, keepdims=True).clip(min=1e-12)
     return Head([(means.T.astype(np.float32), np.zeros(classes, dtype=np.float32))])
+
+
+def label_name_head(encoder: Any, labels: list[str]) -> Head:
+    """Zero-shot: each label's name (underscores and dashes as spaces) embedded as its class
+    vector, the hand-written label-name prompt of issue 19 as a head (no training)."""
+    names = [label.replace("_", " ").replace("-", " ") for label in labels]
+    vectors = np.asarray(encoder.embed(names), dtype=np.float32)
+    return Head([(vectors.T.copy(), np.zeros(len(labels), dtype=np.float32))])
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, *, C: float, seed: int = 0) -> Head:

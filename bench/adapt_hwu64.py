@@ -1,0 +1,166 @@
+"""Adapting all-MiniLM-L6-v2 to labelled intents: probes vs fine-tuning, selected on validation.
+
+Run from the repository root:  .venv/bin/python bench/adapt_hwu64.py [hwu64|sst2 ...]
+Writes bench/results/adapt_hwu64.md, or bench/results/adapt_sst2.md when run for sst2 alone
+(so the two can run side by side), rewritten after every candidate: an interrupted run still
+leaves its figures, marked partial.
+
+* **HWU64** (64 intents, ../shared/data/hwu64): train on train.tsv minus a seeded, stratified
+  10% validation split; every candidate is chosen and tuned on that split only; test.tsv
+  (1,076 rows) is scored once per candidate.
+* **SST-2**: train on a seeded, stratified sample of train.tsv (5,000 phrases), select on the
+  first half of dev.tsv (seeded split), report the held-out half (issue 19's protocol).
+
+Candidates (the finetune nodes, run as the engine runs them): nearest class centroid and
+logistic probe on frozen embeddings (the simple baselines), and full fine-tuning with the head
+initialised from the probe (LP-FT), AdamW, warm-up then linear decay, early stopping on
+validation. The selection is the best validation accuracy; test accuracy, CPU seconds, McNemar
+and a paired bootstrap against the best simple baseline are reported for every candidate.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+torch.set_num_threads(2)
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "bench" / "results"
+BASELINES = ("centroid", "probe")
+
+TASKS = {
+    "hwu64": {
+        "title": "HWU64 (64 intents): test.tsv, 1,076 rows",
+        "train": "hwu64/train.tsv",
+        "test": "hwu64/test.tsv",
+        "target": 0.925,
+        "finetune": {"epochs": 3, "lr": 8e-5, "head_lr": 2e-3, "max_length": 32},
+    },
+    "sst2": {
+        "title": "SST-2: held-out half of dev.tsv, 436 sentences",
+        "target": 0.85,
+        "finetune": {"epochs": 2, "lr": 5e-5, "head_lr": 1e-3, "max_length": 64},
+    },
+}
+
+
+def sst2_files(folder: Path) -> dict[str, str]:
+    """5,000 training phrases; dev split in halves (select on one, report the other)."""
+    from autoglm_prompt.api import load_examples, sample_examples, split_examples, write_jsonl
+
+    train = sample_examples(load_examples("sst2/train.tsv"), 5000, seed=0)
+    halves = split_examples(load_examples("sst2/dev.tsv"), {"opt": 0.5, "held": 0.5}, seed=0)
+    return {
+        "train": write_jsonl(folder / "sst2-train.jsonl", train),
+        "validation": write_jsonl(folder / "sst2-val.jsonl", halves["opt"]),
+        "test": write_jsonl(folder / "sst2-heldout.jsonl", halves["held"]),
+    }
+
+
+def candidates(task: dict) -> list[tuple[str, str, dict]]:
+    from autoglm_finetune.nodes import ClassifierNode, ProbeNode
+
+    return [
+        ("centroid", ProbeNode, {"head": "centroid"}),
+        ("probe", ProbeNode, {"head": "logistic", "C": 1.0}),
+        ("probe C=10", ProbeNode, {"head": "logistic", "C": 10.0}),
+        (
+            "fine-tune (LP-FT)",
+            ClassifierNode,
+            {"mode": "full", "init_head": "probe", **task["finetune"]},
+        ),
+    ]
+
+
+def table(name: str, task: dict, results: list[dict], report: dict | None, done: bool) -> list[str]:
+    lines = [f"### {task['title']}{'' if done else ' (partial: run still in progress)'}", ""]
+    lines += [
+        "| candidate | validation acc. | test acc. | test macro-F1 | CPU s | vs best baseline: "
+        "diff. [95% CI], McNemar p | selected |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    rows = {r["name"]: r for r in (report or {}).get("rows", [])}
+    for res in results:
+        row = rows.get(res["name"], {})
+        versus = (
+            f"{row['delta']:+.3f} [{row['ci'][0]:+.3f}, {row['ci'][1]:+.3f}], p = "
+            f"{row['mcnemar_p']:.2g}"
+            if "delta" in row
+            else "(baseline)"
+            if report and res["name"] == report["baseline"]
+            else ""
+        )
+        lines.append(
+            f"| {res['name']} | {res['val_accuracy']:.4f} | {res['test_accuracy']:.4f} | "
+            f"{res['test_macro_f1']:.4f} | {res['cpu_seconds']:.0f} | {versus} | "
+            f"{'**yes**' if row.get('chosen') else ''} |"
+        )
+    if report and done:
+        chosen = next(r for r in report["rows"] if r["chosen"])
+        total_cpu = sum(r["cpu_seconds"] for r in results)
+        met = chosen["test_accuracy"] >= task["target"]
+        lines += [
+            "",
+            f"Selected on validation: **{chosen['name']}**, test accuracy "
+            f"{chosen['test_accuracy']:.4f} (target {task['target']}: "
+            f"**{'met' if met else 'missed'}**); all candidates together {total_cpu / 60:.1f} "
+            f"CPU-minutes.",
+        ]
+    return [*lines, ""]
+
+
+def main(names: list[str]) -> None:
+    from autoglm.testing import run_node
+    from autoglm_finetune.select import select
+
+    sections: dict[str, list[str]] = {}
+    header = [
+        "## Adapting the encoder to labelled data: probes vs fine-tuning (issue 19)",
+        "",
+        f"Machine: {os.cpu_count()} CPU cores shared with other jobs, torch {torch.__version__}, "
+        "2 torch threads; all-MiniLM-L6-v2. Script: `bench/adapt_hwu64.py`. CPU seconds are "
+        "process CPU time (both threads), so they do not depend on what else ran.",
+        "",
+    ]
+
+    out = RESULTS / ("adapt_sst2.md" if names == ["sst2"] else "adapt_hwu64.md")
+
+    def write() -> None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text("\n".join(header + [line for n in names for line in sections.get(n, [])]))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp) / "home"
+        for name in names:
+            task = TASKS[name]
+            if name == "sst2":
+                inputs = sst2_files(Path(tmp))
+            else:
+                inputs = {"train": task["train"], "test": task["test"]}
+            results: list[dict] = []
+            for label, node, config in candidates(task):
+                started = time.perf_counter()
+                out = run_node(node, {"seed": 0, **config}, inputs, home=home)
+                print(
+                    f"{name} {label}: val {out.val_accuracy:.4f} test {out.test_accuracy:.4f} "
+                    f"cpu {out.cpu_seconds:.0f}s wall {time.perf_counter() - started:.0f}s",
+                    file=sys.stderr,
+                )
+                results.append({"name": label, **out.model_dump()})
+                gold = out.test_gold
+                report = select(results, gold, baselines=BASELINES)
+                sections[name] = table(name, task, results, report, done=False)
+                write()
+            sections[name] = table(name, task, results, report, done=True)
+            write()
+    print(out.read_text())
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:] or list(TASKS))

@@ -54,6 +54,7 @@ async function signIn(key) {
   await Promise.all([loadWorkflows(), loadPlugins()]);
   showView("workflows");
   ui.ready = true;
+  ui.readyAt = performance.now();  // first load to interactive (bench/ui.py)
   document.body.dataset.ready = "1";
   return true;
 }
@@ -102,10 +103,13 @@ async function loadPlugins() {
 }
 
 async function openWorkflow(name) {
+  const t0 = performance.now();
   const result = await api("GET", `/v1/workflows/${encodeURIComponent(name)}`);
   ui.current = { kind: "workflow", name, result };
   for (const li of document.querySelectorAll(".wf-item")) li.classList.toggle("active", li.dataset.name === name);
+  const t1 = performance.now();
   draw(ui.cy, result.graph, { problems: problemsByNode(result.problems) });
+  ui.timings = { fetch_ms: t1 - t0, draw_ms: performance.now() - t1 };
   const entry = ui.workflows.find((w) => w.name === name) || { inputs: {} };
   $("#wf-title").textContent = name;
   $("#wf-description").textContent = entry.description || (result.valid ? "" : result.problems.map((p) => p.message).join("\n"));

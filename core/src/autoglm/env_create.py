@@ -26,13 +26,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from autoglm.environments import EnvironmentUnavailable, python_of, register
+from autoglm.environments import EnvironmentUnavailable, child_env, python_of, register
 
 PTH = "_autoglm_host.pth"
 
 
 def _run(cmd: list[str]) -> None:
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    # this process's PYTHONPATH would make pip see (and skip) what is only on that path
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=child_env())
     if proc.returncode != 0:
         tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-8:])
         raise EnvironmentUnavailable(f"{' '.join(cmd[:4])} ... failed:\n{tail}")

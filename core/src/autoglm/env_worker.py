@@ -81,7 +81,7 @@ def run(payload: dict[str, Any], answer: Any) -> None:
         plugin = payload["node_type"].split(".", 1)[0]
         # only the node's own plugin: the others may not even import here
         selection = PluginSelection(
-            allow=(plugin,) if plugin != "builtin" else (),
+            allow=(plugin,) if plugin != "core" else (),
             plugin_dirs=base.plugin_dirs,
             modules=base.modules,
         )

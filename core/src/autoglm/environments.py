@@ -143,7 +143,7 @@ def describe(python: str) -> dict[str, Any]:
             capture_output=True,
             text=True,
             timeout=DESCRIBE_TIMEOUT_S,
-            env=_child_env(),
+            env=child_env(),
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise EnvironmentUnavailable(f"{python} could not describe itself: {exc}") from None
@@ -158,7 +158,7 @@ def describe(python: str) -> dict[str, Any]:
     return info
 
 
-def _child_env() -> dict[str, str]:
+def child_env() -> dict[str, str]:
     """The other environment must not see this one's import path."""
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)
@@ -188,7 +188,7 @@ def check(name: str, plugin: str) -> dict[str, Any]:
             f"{info.get('api_versions')}; this host supports {sorted(SUPPORTED_API_VERSIONS)}"
         )
     plugins = info.get("plugins", {})
-    if plugin != "builtin" and plugin not in plugins:
+    if plugin != "core" and plugin not in plugins:  # core: autoglm itself
         raise EnvironmentUnavailable(
             f"environment {name!r} has no plugin {plugin!r}; it has: "
             f"{', '.join(sorted(plugins)) or '(none)'}"
@@ -233,7 +233,7 @@ def run_in_environment(
         [python, "-m", "autoglm.env_worker"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
-        env=_child_env(),
+        env=child_env(),
         text=True,
     )
     assert proc.stdin is not None and proc.stdout is not None

@@ -147,3 +147,42 @@ def test_plugin_installed_and_upgraded_while_serving(new_server, tmp_path: Path)
     assert first_run["options"]["plugin_versions"]["hotver"] == "autoglm-hotver 1.0"
     shown = run_cli("runs", first, env={"AUTOGLM_HOME": str(srv.home)})
     assert "plugin hotver: autoglm-hotver 1.0" in shown.stdout
+
+
+def test_only_admins_register_environments_and_submissions_only_name_them(
+    new_server, tmp_path: Path
+) -> None:
+    srv = new_server().start()
+    as_key = {scope: {"Authorization": f"Bearer {srv.keys[scope]}"} for scope in srv.keys}
+    client = httpx.Client(base_url=srv.url, timeout=60)
+    body = {"python": sys.executable}
+    assert (
+        client.put("/v1/environments/here", json=body, headers=as_key["submit"]).status_code == 403
+    )
+    bad = client.put(
+        "/v1/environments/bad", json={"python": "/nonexistent/python"}, headers=as_key["admin"]
+    )
+    assert bad.status_code == 422 and "no interpreter" in bad.json()["detail"]
+    made = client.put("/v1/environments/here", json=body, headers=as_key["admin"])
+    assert made.status_code == 200, made.text
+    assert "gnn" in made.json()["plugins"]
+    listed = client.get("/v1/environments", headers=as_key["read"]).json()
+    assert [e["name"] for e in listed] == ["here"]
+
+    flow = "name: e\nnodes:\n  - id: a\n    type: core.noop\n    environment: {env}\n"
+    submit = as_key["submit"]
+    refused = client.post(
+        "/v1/runs", json={"workflow_yaml": flow.format(env="nope")}, headers=submit
+    )
+    assert refused.status_code == 422
+    problem = refused.json()["problems"][0]
+    assert problem["node"] == "a" and problem["field"] == "environment" and problem["line"] == 5
+    ok = client.post("/v1/runs", json={"workflow_yaml": flow.format(env="here")}, headers=submit)
+    assert ok.status_code == 202, ok.text
+    run = _wait(
+        httpx.Client(base_url=srv.url, headers=as_key["admin"]),
+        ok.json()["id"],
+        {"succeeded", "failed"},
+    )
+    assert run["status"] == "succeeded", run
+    assert client.delete("/v1/environments/here", headers=as_key["admin"]).status_code == 200

@@ -34,6 +34,7 @@ import structlog
 from autoglm.engine import Engine
 from autoglm.lifeline import die_with_parent
 from autoglm.logsetup import configure_logging
+from autoglm.plugin_versions import check_resume
 from autoglm.plugins import PluginSelection
 from autoglm.run_feed import FeedWriter
 from autoglm.service.hosts import HostCache
@@ -156,7 +157,10 @@ class Runner:
         if asked == "cancel":
             self.store.finish_run(run_id, "cancelled", error="run was cancelled")
             return "cancelled"
-        result = engine.execute(run_id, claimed=True)
+        # a requeued run (a service restart) resumes on the plugins installed now; the
+        # versions it started with are kept beside the new ones (plugin_versions_before)
+        workflow = check_resume(self.store, record, engine.host, allow_changed=True)
+        result = engine.execute(run_id, workflow, claimed=True)
         if result.status == "failed" and "MemoryError" in (result.error or ""):
             self._name_address_space_limit(run_id, result.error or "")
         return result.status

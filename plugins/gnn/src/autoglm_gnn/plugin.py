@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from autoglm import hookimpl
+from autoglm_gnn.nodes.distributed import TrainDistributedNode
 from autoglm_gnn.nodes.loaders import FilesNode, GeomGCNNode, PlanetoidNode, SyntheticNode
 from autoglm_gnn.nodes.profile import ProfileNode
 from autoglm_gnn.nodes.training import EvaluateNode, PredictNode, SelectNode, TrainNode
@@ -17,6 +18,7 @@ NODE_TYPES = (
     SelectNode,
     EvaluateNode,
     PredictNode,
+    TrainDistributedNode,
 )
 
 

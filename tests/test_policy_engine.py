@@ -152,3 +152,40 @@ def test_check_workflow_sees_literals_and_run_inputs_not_upstream_values(
         ("by_input", "inputs.path", "input_outside_roots"),
         ("sender", "config.key_env", "secret_not_allowed"),
     }
+
+
+def test_a_workflow_may_not_choose_where_its_work_goes(autoglm_home, tmp_path):
+    """``executor: {name: dask, options: {address: ...}}`` would ship the run's attempts to a
+    scheduler the request chose (and read pickled results back): refused under a policy, at
+    submission and when the run starts, before any connection is made."""
+    from autoglm.policy import Places, executor_violation
+    from autoglm.policy.submission import check_workflow
+
+    host = Host.load(
+        PluginSelection(allow=("trustnodes", "dask"), plugin_dirs=(str(POLICY_PLUGINS),))
+    )
+    wf = workflow(
+        host,
+        """
+        executor: {name: dask, options: {address: "tcp://127.0.0.1:9"}}
+        nodes:
+          - id: emit
+            type: trustnodes.emit
+            config: {value: x}
+        """,
+    )
+    policy = TrustPolicy(allowed_executors=["dask"])
+    found = check_workflow(wf, host, {}, policy, Places.of(policy, autoglm_home))
+    assert [(v.node, v.field, v.rule) for v in found] == [
+        ("(workflow)", "executor", "executor_not_allowed")
+    ]
+    assert executor_violation({"name": "dask"}, policy) is None  # allowed, no options
+    assert executor_violation({"name": "dask"}, TrustPolicy()) is not None
+    assert executor_violation({"name": "local", "options": {"workers": 2}}, TrustPolicy()) is None
+
+    store = RunStore(autoglm_home / "runs.sqlite")
+    result = Engine(host, store, policy=TrustPolicy()).run(wf)
+    assert result.status == "failed"
+    assert "'executor_not_allowed'" in (result.error or "")
+    trusted = Engine(host, store).submit(wf)  # an unrestricted run keeps the workflow's choice
+    assert "policy" not in store.get_run(trusted).options

@@ -153,6 +153,12 @@ def test_request_chosen_code_and_pickles_are_refused(server: Any, places: dict[s
     )
     planetoid = node("cora", "gnn.planetoid", {"root": str(places["outside"])})
     refused(submit(server, inline(planetoid)), ("cora", "config.root", "unpickling_refused"))
+    elsewhere = inline(node("c", "core.const", {"value": 1}))
+    elsewhere["workflow_yaml"] = (
+        "executor: {name: dask, options: {address: 'tcp://127.0.0.1:9'}}\n"
+        + elsewhere["workflow_yaml"]
+    )
+    refused(submit(server, elsewhere), ("(workflow)", "executor", "executor_not_allowed"))
     private = {**inline(node("c", "core.const", {"value": 1})), "plugins": ["./evil_plugins"]}
     response = submit(server, private)
     assert response.status_code == 422

@@ -65,6 +65,7 @@ from autoglm.policy.check import (
     Violation,
     check_node,
     enforce,
+    executor_violation,
     url_rule,
     violation_of,
 )
@@ -122,6 +123,7 @@ __all__ = [
     "check_node",
     "declared_trust",
     "enforce",
+    "executor_violation",
     "has_marks",
     "load_policy_file",
     "marked_in_data",

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import os
 import posixpath
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel
@@ -44,8 +45,12 @@ RULES = {
     "glob_escapes_folder": "file patterns stay inside their folder",
     "invalid_value": "trust-marked values have the expected form",
     "private_plugins_refused": "requests name no plugin folders or plugin modules",
+    "executor_not_allowed": "runs where the operator chose: the local executor, or an allowed "
+    "one without options",
 }
 
+#: What each kind of refused value is, in messages (the field kinds and the executor choice).
+_WHAT = {**KIND_DESCRIPTIONS, "executor": "the executor that runs the workflow's nodes"}
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _SHOWN = 200
 
@@ -63,7 +68,7 @@ class Violation:
     @property
     def message(self) -> str:
         shown = self.value if len(self.value) <= _SHOWN else self.value[:_SHOWN] + "..."
-        what = KIND_DESCRIPTIONS.get(self.kind, self.kind)
+        what = _WHAT.get(self.kind, self.kind)
         return (
             f"node {self.node!r} field {self.field!r} ({what} {shown!r}): refused by trust "
             f"policy rule {self.rule!r}: a run {RULES[self.rule]}"
@@ -173,6 +178,21 @@ def check_node(
             if violation is not None:
                 found.append(violation)
     return found
+
+
+def executor_violation(choice: Mapping[str, Any] | None, policy: TrustPolicy) -> Violation | None:
+    """The violation of a workflow's ``executor:`` choice (``{"name", "options"}``), or None.
+    An executor decides where attempts run and whose results are read back (a Dask scheduler
+    address a request chose would receive the run's work and send back pickles), so a request
+    may name only ``local`` or an allowed executor, and give options only to ``local``."""
+    if not choice or policy.allowed_executors is None:
+        return None
+    name = str(choice.get("name") or "")
+    options = dict(choice.get("options") or {})
+    if not name or name == "local" or (name in policy.allowed_executors and not options):
+        return None
+    shown = name + (f" with options {', '.join(sorted(map(str, options)))}" if options else "")
+    return Violation("(workflow)", "executor", "executor_not_allowed", "executor", shown)
 
 
 def violation_of(

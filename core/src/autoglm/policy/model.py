@@ -60,6 +60,12 @@ class TrustPolicy(BaseModel):
     allow_private_plugins: bool = Field(
         default=False, description="Allow plugin folders and plugin modules in a request."
     )
+    allowed_executors: list[str] | None = Field(
+        default_factory=list,
+        description="Executors a workflow's 'executor:' may name, without options, besides "
+        "'local' (an option such as a scheduler address chooses where a run's work and its "
+        "results go). None: any executor with any options.",
+    )
 
     @classmethod
     def unrestricted(cls) -> TrustPolicy:
@@ -73,6 +79,7 @@ class TrustPolicy(BaseModel):
             unpickle_roots=None,
             allow_hub_models=True,
             allow_private_plugins=True,
+            allowed_executors=None,
         )
 
     @property

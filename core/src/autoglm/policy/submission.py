@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from autoglm.engine import _dig
-from autoglm.policy.check import Places, Violation, violation_of
+from autoglm.policy.check import Places, Violation, executor_violation, violation_of
 from autoglm.policy.model import TrustPolicy
 from autoglm.policy.walk import has_marks, marked_in_data
 from autoglm.workflow import RUN_INPUTS, WORKFLOW_REF, InputRef, InputStruct, Workflow
@@ -35,6 +35,9 @@ def check_workflow(
         return []
     facts: dict[str, Any] = {}
     found: list[Violation] = []
+    executor = executor_violation(workflow.executor, policy)
+    if executor is not None:
+        found.append(executor)
     for node_id in workflow.order:
         node = workflow.nodes[node_id]
         node_type = host.get_node_type(node.type)

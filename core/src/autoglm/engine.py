@@ -57,6 +57,7 @@ from autoglm.policy import (
     PolicyViolation,
     TrustPolicy,
     enforce,
+    executor_violation,
     policy_options,
     run_policy,
 )
@@ -426,7 +427,12 @@ class _Run:
 
     def _start_executor(self) -> Executor:
         """Create and start the run's executor, and record which one ran it (a resume without
-        ``--executor`` uses it again)."""
+        ``--executor`` uses it again). A choice that came with the workflow, not from the
+        command, must pass the run's trust policy (a request must not pick where its work goes)."""
+        if self.engine.executor is None and self.policy is not None:
+            refused = executor_violation(self.choice.to_dict(), self.policy)
+            if refused is not None:
+                raise PolicyViolation([refused])
         executor = create_executor(self.choice, self.engine.host.executors)
         executor.start()
         self.store.set_run_options(self.run_id, {"executor": self.choice.to_dict()})

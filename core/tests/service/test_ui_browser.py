@@ -8,6 +8,7 @@ host but the server for anything."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -256,6 +257,8 @@ def test_build_the_quickstart_validate_run_and_watch(browser, ui_server):
     expect(page.locator("#artifact-dialog")).to_be_visible()
     frame = page.frame_locator("#artifact-frame")
     expect(frame.locator("body")).to_contain_text("hidden")
+    # its plot, a sibling file, fetched with the key and inlined (the frame holds no key)
+    expect(frame.locator("img").first).to_have_attribute("src", re.compile(r"^data:image/png"))
     page.click("#artifact-close")
     visit.close()
 

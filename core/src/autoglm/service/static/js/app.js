@@ -241,8 +241,32 @@ async function loadArtifacts(runId) {
     a.path, el("small", {}, `${a.media_type}, ${a.bytes} bytes`))));
 }
 
+const artifactUrl = (runId, path) =>
+  `/v1/runs/${encodeURIComponent(runId)}/artifacts/${path.split("/").map(encodeURIComponent).join("/")}`;
+
+// A report's images are its sibling files: fetched with the key and inlined as data: URLs,
+// since the frame's blob: document cannot send the key (and must not hold it).
+async function inlineImages(runId, artifact, blob) {
+  const doc = new DOMParser().parseFromString(await blob.text(), "text/html");
+  const folder = artifact.path.includes("/") ? artifact.path.slice(0, artifact.path.lastIndexOf("/") + 1) : "";
+  for (const img of doc.querySelectorAll("img[src]")) {
+    const src = img.getAttribute("src");
+    if (/^[a-z]+:|^\/|\.\./i.test(src)) continue;
+    try {
+      const data = await blobOf(artifactUrl(runId, folder + src));
+      img.setAttribute("src", await new Promise((resolve) => {
+        const reader = new FileReader();
+        reader.onload = () => resolve(reader.result);
+        reader.readAsDataURL(data);
+      }));
+    } catch { /* left as it is: shown broken */ }
+  }
+  return new Blob(["<!doctype html>" + doc.documentElement.outerHTML], { type: "text/html" });
+}
+
 async function openArtifact(runId, artifact) {
-  const blob = await blobOf(`/v1/runs/${encodeURIComponent(runId)}/artifacts/${artifact.path.split("/").map(encodeURIComponent).join("/")}`);
+  let blob = await blobOf(artifactUrl(runId, artifact.path));
+  if (artifact.media_type === "text/html") blob = await inlineImages(runId, artifact, blob);
   const typed = new Blob([blob], { type: artifact.media_type });
   const url = URL.createObjectURL(typed);
   $("#artifact-name").textContent = artifact.path;

@@ -14,6 +14,8 @@ The contract, kept small on purpose so that a cluster engine can implement it in
   ``RemoteError`` for an exception of the node itself;
 * ``cancel(future, attempt)`` stops a running attempt *for real* (kills its process);
 * ``shutdown()`` once, when the run ends, whatever happened;
+* ``submit_call(function, *args)`` (optional) a future of any picklable call, for nodes that
+  hand out work of their own through the run's executor (the tuner's trials);
 * ``spec()`` the picklable name and options with which another process can reach the same
   executor (a tuner node submitting its trials through the run's executor).
 
@@ -104,6 +106,13 @@ class Executor:
 
     def submit(self, attempt: Attempt, on_progress: ProgressFn | None) -> Future[dict[str, Any]]:
         raise NotImplementedError
+
+    def submit_call(self, function: Callable[..., Any], *args: Any) -> Future[Any]:
+        """Run a picklable module-level ``function(*args)`` where attempts run and return a
+        future of its result: for work a node hands out on its own behalf (a tuner's trials).
+        Optional: the core's engine never calls it; ``local`` has no need (nodes keep their
+        own pools on this machine)."""
+        raise NotImplementedError(f"executor {self.name!r} does not run calls")
 
     def cancel(self, future: Future[dict[str, Any]], attempt: Attempt) -> None:
         """Stop the attempt behind ``future`` and kill what runs it."""

@@ -114,6 +114,22 @@ class DaskExecutor(Executor):
         task.add_done_callback(lambda done: self._settle(done, result, token))
         return result
 
+    def submit_call(self, function: Any, *args: Any) -> Future[Any]:
+        """``function(*args)`` as a Dask task, its result in a ``concurrent.futures`` future."""
+        if self.client is None:
+            raise AutoGLMError("the dask executor was not started")
+        task = self.client.submit(function, *args, pure=False)
+        result: Future[Any] = Future()
+
+        def settle(done: Any) -> None:
+            try:
+                result.set_result(done.result())
+            except BaseException as exc:
+                result.set_exception(exc if isinstance(exc, Exception) else RuntimeError(str(exc)))
+
+        task.add_done_callback(settle)
+        return result
+
     def cancel(self, future: Future[dict[str, Any]], attempt: Attempt) -> None:
         """Tell the task to kill its attempt (a Dask ``Event`` it watches), then drop it."""
         from distributed import Event

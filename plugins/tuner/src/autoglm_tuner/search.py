@@ -23,6 +23,7 @@ from autoglm_tuner import report
 from autoglm_tuner.arms import Arm, ChoiceArms
 from autoglm_tuner.config import SearchConfig, SearchInputs, SearchOutputs
 from autoglm_tuner.design import make_design
+from autoglm_tuner.executor_pool import make_pool
 from autoglm_tuner.fidelity import Scheduler, promotion_fraction, rungs, spearman
 from autoglm_tuner.pool import WorkerPool
 from autoglm_tuner.predictor import PastSearch, Predictor
@@ -112,7 +113,8 @@ class Search:
             keep=cfg.screen or 1.0,
         )
         self.started = time.monotonic()
-        with WorkerPool(cfg.workers, self.context, cfg.trial_timeout) as pool:
+        # the run's executor when it is not local (a Dask cluster), else local processes
+        with make_pool(cfg.workers, self.context, cfg.trial_timeout) as pool:
             while True:
                 jobs = self.asha.promotions(cfg.workers, final=self.asked_all)
                 jobs += self._new_trials(cfg.workers - len(jobs))

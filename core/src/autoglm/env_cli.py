@@ -53,6 +53,16 @@ def create_command(
     except EnvironmentUnavailable as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"environment {name}: {info['executable']} (Python {info['python']})")
+    if info.get("conflicts"):
+        click.echo(
+            f"warning: {len(info['conflicts'])} requirement(s) of packages seen through this "
+            "host no longer hold (pip check); a package built for a version the constraints "
+            "replaced may fail to import there: name it in --constraint to give the "
+            "environment its own copy",
+            err=True,
+        )
+        for line in info["conflicts"]:
+            click.echo(f"    {line}", err=True)
 
 
 @env_group.command("register")

@@ -102,4 +102,21 @@ def create(
         (_site_of(python) / PTH).write_text(lines, encoding="utf-8")
     if constraints:
         _run([*pip, *constraints])
-    return register(name, python, registry)
+    info = register(name, python, registry)
+    info["conflicts"] = [] if isolated else conflicts(python)
+    return info
+
+
+def conflicts(python: Path) -> list[str]:
+    """``pip check`` of the environment: in a layered one, a host package built for what the
+    constraints replaced (torchvision 0.17 for torch 2.2.1 beside torch 2.6) still shows
+    through and breaks imports; the fix is to name it in the constraints so the environment
+    gets its own copy."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "check"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=child_env(),
+    )
+    return [line for line in proc.stdout.splitlines() if "but you have" in line]

@@ -100,7 +100,7 @@ def studio_routes(app: FastAPI, state: ServiceState) -> None:
     @app.post(
         "/v1/workflows/validate",
         response_model=Checked,
-        responses=error_responses(401, 403, 413, 422),
+        responses=error_responses(400, 401, 403, 413, 422),
         tags=["catalogue"],
     )
     def validate_workflow(body: YamlBody, _key: ApiKey = require("read")) -> Checked:
@@ -110,7 +110,7 @@ def studio_routes(app: FastAPI, state: ServiceState) -> None:
     @app.put(
         "/v1/workflows/{name}",
         response_model=Checked,
-        responses=error_responses(401, 403, 413, 422),
+        responses=error_responses(400, 401, 403, 409, 413, 422),
         tags=["catalogue"],
     )
     def save_workflow(

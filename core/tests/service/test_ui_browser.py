@@ -43,6 +43,19 @@ outputs:
 """
 
 
+NAP = """
+name: nap
+nodes:
+  - id: ready
+    type: core.const
+    config: {value: 1}
+  - id: nap
+    type: core.sleep
+    config: {seconds: 30}
+    inputs: {value: $ready.value}
+"""
+
+
 def chromium_path() -> str | None:
     """The headless Chromium to drive: ``$AUTOGLM_CHROMIUM``, else Debian's packages."""
     for candidate in (
@@ -73,6 +86,7 @@ def browser() -> Iterator:
 def ui_server(module_server: Any) -> Any:
     srv = module_server("--max-runs", "2")
     (srv.workflows / "routed.yaml").write_text(ROUTED)
+    (srv.workflows / "nap.yaml").write_text(NAP)
     return srv.start()
 
 
@@ -284,4 +298,24 @@ def test_runs_history_filters_and_reopens_a_run_on_its_graph(browser, ui_server)
     expect(page.locator("#run-id")).to_have_text(run_id)
     assert visit.node_data("answer", "state") == "succeeded"
     assert visit.node_data("summarise", "state") == "skipped"
+    visit.close()
+
+
+def test_cancel_and_resume_from_the_run_view(browser, ui_server):
+    visit = Visit(browser, ui_server, "read,submit")
+    page = visit.page
+    page.click(".wf-item[data-name='nap']")
+    page.click("#run-btn")
+    visit.until("() => window.autoglmUI.cy.getElementById('nap').data('state')", "running", 30)
+    first = page.locator("#run-id").inner_text()
+    page.click("#cancel-btn")
+    expect(page.locator("#run-status")).to_have_text("cancelled", timeout=30_000)
+    assert visit.node_data("ready", "state") == "succeeded"
+    # resume: the same workflow and inputs again, with the cache on
+    page.click("#resume-btn")
+    expect(page.locator("#run-id")).not_to_have_text(first)
+    visit.until("() => window.autoglmUI.cy.getElementById('ready').data('state')", "cached", 30)
+    visit.until("() => window.autoglmUI.cy.getElementById('nap').data('state')", "running", 30)
+    page.click("#cancel-btn")
+    expect(page.locator("#run-status")).to_have_text("cancelled", timeout=30_000)
     visit.close()

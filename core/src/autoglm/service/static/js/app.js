@@ -163,6 +163,11 @@ async function openRun(runId) {
   draw(ui.cy, graph.graph, { states });
   renderRun();
   ui.run.watcher = watch(runId, (event) => onRunEvent(runId, event));
+  const tick = setInterval(() => {  // the running duration, once a second
+    if (!ui.run || ui.run.id !== runId) { clearInterval(tick); return; }
+    const r = ui.run.record;
+    if (r.started_at && !r.finished_at) $("#run-duration").textContent = `${(Date.now() / 1000 - r.started_at).toFixed(0)} s`;
+  }, 1000);
 }
 
 function onRunEvent(runId, event) {

@@ -136,3 +136,23 @@ def test_parse_options_reads_scalars():
     }
     with pytest.raises(AutoGLMError, match="key=value"):
         parse_options(["oops"])
+
+
+def test_service_setting_reaches_the_run_processes_spec(tmp_path):
+    """The service's ``executor`` setting travels in the spec every run process is started
+    with, where the runner hands it to its engine (``ExecutorChoice.from_dict``)."""
+    from autoglm.service.hosts import HostCache
+    from autoglm.service.settings import ServiceSettings
+    from autoglm.service.worker import WorkerPool
+    from autoglm.store import RunStore
+
+    settings = ServiceSettings(executor={"name": "dask", "options": {"n_workers": 2}})
+    pool = WorkerPool(
+        RunStore(tmp_path / "runs.sqlite"),
+        HostCache(PluginSelection()),
+        limit=1,
+        executor=settings.executor,
+    )
+    assert ExecutorChoice.from_dict(pool.spec["executor"]) == ExecutorChoice(
+        "dask", {"n_workers": 2}
+    )

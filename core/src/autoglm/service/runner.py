@@ -32,6 +32,7 @@ from typing import Any
 import structlog
 
 from autoglm.engine import Engine
+from autoglm.executors import ExecutorChoice
 from autoglm.lifeline import die_with_parent
 from autoglm.logsetup import configure_logging
 from autoglm.plugin_versions import check_resume
@@ -59,6 +60,8 @@ class Runner:
         self.limits = RunLimits.model_validate(spec.get("limits") or {})
         lower_priority(self.limits)
         self.node_workers: int | None = spec.get("node_workers")
+        #: the service's executor setting (None: each workflow's, else local)
+        self.executor: dict[str, Any] | None = spec.get("executor")
         selection = PluginSelection.from_dict(spec["selection"])
         #: the installed plugin set this process loads (hot loading: service/reload.py), taken
         #: *before* loading, so an install that lands during the load is seen as a change
@@ -147,6 +150,7 @@ class Runner:
             workers=self.node_workers,
             use_cache=bool(record.options.get("use_cache", True)),
             reporter=self.feed.reporter(run_id),
+            executor=ExecutorChoice.from_dict(self.executor),
         )
         with self._lock:
             self._engine = engine

@@ -45,6 +45,12 @@ class ServiceSettings(BaseModel):
     node_workers: int | None = Field(
         default=None, ge=1, le=64, description="Parallel nodes inside one run."
     )
+    executor: dict[str, Any] | None = Field(
+        default=None,
+        description="Where node attempts of runs run, {name, options} as the workflow's "
+        "executor: (e.g. {name: dask, options: {address: 'tcp://scheduler:8786'}}); None: "
+        "the workflow's, else local (docs/scale-out.md). Operator only: requests cannot set it.",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     json_logs: bool = False
     max_body_bytes: int = Field(default=1_048_576, ge=1024, le=256 * 1_048_576)

@@ -89,6 +89,7 @@ class ServiceState:
                 hosts,
                 limit=settings.max_concurrent_runs,
                 node_workers=settings.node_workers,
+                executor=settings.executor,
                 limits=settings.limits,
                 log_level=settings.log_level,
                 json_logs=settings.json_logs,

@@ -11,7 +11,8 @@ timestamp older than one already seen. The reader remembers what it last reporte
 node and reports whatever differs, so nothing is missed however writes interleave.
 
 Event ids (``Last-Event-ID``) are ``"<ms>.<feed seq>"``: the newest store timestamp reported
-and the last feed row reported. Resuming from an id sends the *current* state of every node
+and the last feed row reported, as of that event (each event has its own id, so a connection
+lost in the middle of a burst resumes after the last event that arrived). Resuming from an id sends the *current* state of every node
 that changed since two seconds before ``<ms>`` (a state the client may already hold comes
 again: states are idempotent, the page just sets a colour) and every feed row after
 ``<feed seq>``, exactly once.
@@ -124,21 +125,20 @@ class RunReader:
             if self._since_ms and changed and changed < self._since_ms:
                 continue  # a resume: the client had this one
             data = {k: row[k] for k in row.keys()}  # noqa: SIM118 (sqlite3.Row)
-            events.append(RunEvent("node", data, ""))
+            events.append(RunEvent("node", data, self._id()))
         home = Path(self.store_path).parent
         for seq, node_id, kind, payload, at in read_feed(home / FEED_FILE, self.run_id, self._seq):
             self._seq = seq
-            events.append(RunEvent(kind, {"node_id": node_id, "at": at, **payload}, ""))
+            events.append(RunEvent(kind, {"node_id": node_id, "at": at, **payload}, self._id()))
         status = run["status"]
         run_state = (status, run["error"], run["started_at"], run["finished_at"])
         if run_state != self._run_sent:
             self._run_sent = run_state
             self._stamp(run["created_at"], run["started_at"], run["finished_at"])
             data = {k: run[k] for k in ("status", "error", "started_at", "finished_at")}
-            events.append(RunEvent("run", {"run_id": self.run_id, **data}, ""))
+            events.append(RunEvent("run", {"run_id": self.run_id, **data}, self._id()))
         if status in ENDED:
             self.ended = True
-            events.append(RunEvent("end", {"run_id": self.run_id, "status": status}, ""))
+            events.append(RunEvent("end", {"run_id": self.run_id, "status": status}, self._id()))
         self._since_ms = 0
-        ident = self._id()
-        return [RunEvent(e.kind, e.data, ident) for e in events]
+        return events

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -158,3 +159,34 @@ def test_cli_follow_local_store_and_service(server):
         timeout=60,
     )
     assert failed.returncode == 1 and "no run 'nosuchrun'" in failed.stderr
+
+
+CHATTY = """
+name: chatty
+nodes:
+  - id: count
+    type: chatty.steps
+    config: {steps: 5, pause: 0.3}
+"""
+
+
+def test_progress_and_log_lines_arrive_live_and_resume_exactly_once(new_server):
+    plugins = Path(__file__).with_name("event_plugins")
+    srv = new_server("--plugins-dir", str(plugins)).start()
+    run_id = _submit(srv, CHATTY)
+    events = _raw_events(srv, run_id)
+    progress = [e.data for e in events if e.kind == "progress"]
+    logs = [e.data["line"] for e in events if e.kind == "log" and e.data["node_id"] == "count"]
+    assert progress and progress[-1]["completed"] == 5 and progress[-1]["total"] == 5
+    assert progress[-1]["message"] == "step 5"
+    assert [line for line in logs if line.startswith("step done")] == [
+        f"step done step={i}" for i in range(1, 6)
+    ]
+    # progress came while the node ran, before its end
+    kinds = [(e.kind, e.data.get("status")) for e in events]
+    assert kinds.index(("progress", None)) < kinds.index(("node", "succeeded"))
+    # resuming from the middle sends each later feed line once, and none before
+    middle = next(e for e in events if e.kind == "log" and e.data["line"].endswith("step=2"))
+    tail = _raw_events(srv, run_id, last_event_id=middle.id)
+    later = [e.data["line"] for e in tail if e.kind == "log" and e.data["line"].startswith("step")]
+    assert later == [f"step done step={i}" for i in range(3, 6)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -158,8 +159,30 @@ def test_two_environments_with_incompatible_numpy(tmp_path: Path) -> None:
     )
     assert allowed.returncode == 0, allowed.stderr
 
+    # a timeout kills the worker in the other environment, and the node fails at once
+    sleepy = tmp_path / "sleepy.yaml"
+    sleepy.write_text(
+        "name: sleepy\nnodes:\n  - id: nap\n    type: core.sleep\n    environment: np1\n"
+        "    timeout: 2\n    config: {seconds: 60}\n    inputs: {value: 1}\n"
+    )
+    start = time.monotonic()
+    slept = run_cli("run", str(sleepy), "--json", env=env, timeout=120)
+    assert time.monotonic() - start < 40
+    assert "ran past its timeout of 2.0 s" in json.loads(slept.stdout)["nodes"]["nap"]["error"]
+    time.sleep(1)  # the reaper's SIGKILL of the group lands
+    workers = [p.name for p in Path("/proc").iterdir() if p.name.isdigit()]
+    mine = [p for p in workers if "autoglm.env_worker" in (c := _cmdline(p)) and str(home) in c]
+    assert mine == []
+
     # an unknown environment is a validation error at the node's line
     flow.write_text(WORKFLOW.replace("environment: np2", "environment: nope"))
     bad = run_cli("validate", str(flow), env=env)
     assert bad.returncode != 0
     assert "unknown environment 'nope'" in bad.stdout + bad.stderr
+
+
+def _cmdline(pid: str) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")
+    except OSError:
+        return ""

@@ -7,6 +7,7 @@ A real service subprocess whose import path includes a folder that pip installs 
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import time
@@ -147,6 +148,15 @@ def test_plugin_installed_and_upgraded_while_serving(new_server, tmp_path: Path)
     assert first_run["options"]["plugin_versions"]["hotver"] == "autoglm-hotver 1.0"
     shown = run_cli("runs", first, env={"AUTOGLM_HOME": str(srv.home)})
     assert "plugin hotver: autoglm-hotver 1.0" in shown.stdout
+
+    # removed: gone from the catalogue after a reload, refused at submission
+    for path in site.iterdir():
+        if path.name.startswith("autoglm_hotver"):
+            shutil.rmtree(path)
+        elif path.name == "hotver.py":
+            path.unlink()
+    assert client.post("/v1/plugins/reload").json()["removed"] == ["hotver"]
+    assert client.post("/v1/runs", json={"workflow_yaml": FLOW}).status_code == 422
 
 
 def test_only_admins_register_environments_and_submissions_only_name_them(

@@ -263,6 +263,9 @@ def test_build_the_quickstart_validate_run_and_watch(browser, ui_server):
     assert ("search", "running") in seen and ("search", "succeeded") in seen
     assert seen.index(("search", "running")) < seen.index(("search", "succeeded"))
     assert visit.node_data("evaluate", "state") == "succeeded"
+    # the search's own progress (trials done of its budget) came through the stream
+    progress = page.evaluate("() => (window.autoglmUI.run.feed.search || {}).progress")
+    assert progress and progress["total"] == 2 and progress["completed"] >= 1
     visit.click_node("search")
     expect(page.locator("#node-state")).to_have_text("succeeded")
     # the search's HTML report opens in the page (a sandboxed frame)

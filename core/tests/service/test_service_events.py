@@ -33,6 +33,13 @@ outputs:
 """
 
 
+@pytest.fixture(scope="module")
+def server(module_server):
+    """One service for the module, with the private ``chatty`` node that reports progress."""
+    plugins = Path(__file__).with_name("event_plugins")
+    return module_server("--max-runs", "4", "--plugins-dir", str(plugins)).start()
+
+
 def _headers(server, scope="read,submit"):
     return {"Authorization": f"Bearer {server.keys[scope]}"}
 
@@ -136,7 +143,7 @@ def test_many_watchers_of_one_run_share_one_poller(server):
 
 
 def test_cli_follow_local_store_and_service(server):
-    run_id = _submit(server, PROGRESS.replace("seconds: 0.6", "seconds: 3"))
+    run_id = _submit(server, PROGRESS.replace("seconds: 0.6", "seconds: 2"))
     base = [sys.executable, "-m", "autoglm.cli", "runs", run_id, "--follow"]
     local = subprocess.run(
         [*base, "--home", str(server.home)], capture_output=True, text=True, timeout=60
@@ -170,9 +177,8 @@ nodes:
 """
 
 
-def test_progress_and_log_lines_arrive_live_and_resume_exactly_once(new_server):
-    plugins = Path(__file__).with_name("event_plugins")
-    srv = new_server("--plugins-dir", str(plugins)).start()
+def test_progress_and_log_lines_arrive_live_and_resume_exactly_once(server):
+    srv = server
     run_id = _submit(srv, CHATTY)
     events = _raw_events(srv, run_id)
     progress = [e.data for e in events if e.kind == "progress"]

@@ -1,9 +1,17 @@
-"""A tuner search whose trials go through the run's Dask executor finds exactly what the local
-pool finds for the same seed, with its trials run on the cluster's workers."""
+"""A tuner search whose trials go through the run's Dask executor: its driver killed with
+SIGKILL mid-search, the run resumed on Dask replays the journaled trials instead of running
+them again, and the finished search equals the local pool's for the same seed."""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
 import textwrap
+import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -15,38 +23,90 @@ from autoglm.store import RunStore
 from autoglm.workflow import parse_workflow
 
 TOY = Path(__file__).resolve().parents[2] / "tuner" / "tests" / "toy_plugins"
+BUDGET = 10
+DASK = {"name": "dask", "options": {"n_workers": 2}}
 
 pytestmark = pytest.mark.slow
 
-SEARCH = textwrap.dedent(
+
+def search(log: Path) -> str:
+    return textwrap.dedent(
+        f"""
+        nodes:
+          - id: search
+            type: tuner.search
+            config: {{objective: toy.quadratic, metric: score, budget: {BUDGET}, seed: 3,
+                     workers: 2, warm_start: false,
+                     base_config: {{sleep: 0.4, log_file: "{log}"}}}}
+        outputs: {{search: $search}}
+        """
+    )
+
+
+DRIVER = textwrap.dedent(
     """
-    nodes:
-      - id: search
-        type: tuner.search
-        config: {objective: toy.quadratic, metric: score, budget: 8, seed: 3, workers: 2,
-                 warm_start: false}
-    outputs: {search: $search}
+    import json, sys
+    from autoglm.engine import Engine
+    from autoglm.executors import ExecutorChoice
+    from autoglm.plugins import PluginSelection, Host
+    from autoglm.store import RunStore
+    from autoglm.workflow import parse_workflow
+
+    if __name__ == "__main__":
+        home, toy, text, executor = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+        host = Host.load(PluginSelection(allow=("tuner", "toy", "dask"), plugin_dirs=(toy,)))
+        engine = Engine(host, RunStore(home + "/runs.sqlite"), use_cache=False,
+                        executor=ExecutorChoice.from_dict(executor))
+        engine.run(parse_workflow(text, host), run_id="killed")
     """
 )
 
 
-def test_a_search_on_dask_gives_the_local_pools_results(tmp_path, monkeypatch):
-    monkeypatch.setenv("AUTOGLM_HOME", str(tmp_path / "home"))
+def executed(log: Path) -> Counter:
+    words = log.read_text().split() if log.exists() else []
+    return Counter(word for word in words if word.startswith("search."))
+
+
+def board(result) -> list:
+    return [(r["trial"], r["params"], r["score"]) for r in result.outputs["search"]["leaderboard"]]
+
+
+def test_a_killed_search_on_dask_resumes_and_equals_the_local_search(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("AUTOGLM_HOME", str(home))
     host = Host.load(PluginSelection(allow=("tuner", "toy", "dask"), plugin_dirs=(str(TOY),)))
-    wf = parse_workflow(SEARCH, host)
-    store = RunStore(tmp_path / "home" / "runs.sqlite")
-    local = Engine(host, store, use_cache=False).run(wf)
-    remote = Engine(
-        host, store, use_cache=False, executor=ExecutorChoice("dask", {"n_workers": 2})
-    ).run(wf)
-    assert local.status == remote.status == "succeeded", remote.error
+    store = RunStore(home / "runs.sqlite")
+    local = Engine(host, store, use_cache=False).run(
+        parse_workflow(search(tmp_path / "local.log"), host)
+    )
+    assert local.status == "succeeded", local.error
 
-    def board(result):
-        return [
-            (r["trial"], r["params"], r["score"]) for r in result.outputs["search"]["leaderboard"]
-        ]
+    log = tmp_path / "dask.log"
+    script = tmp_path / "driver.py"
+    script.write_text(DRIVER)
+    driver = subprocess.Popen(
+        [sys.executable, str(script), str(home), str(TOY), search(log), json.dumps(DASK)]
+    )
+    deadline = time.monotonic() + 150
+    while len(store.journal_read("killed", "search", "trial")) < 4:
+        assert driver.poll() is None, "the search ended before it could be killed"
+        assert time.monotonic() < deadline, "the search recorded no trials in time"
+        time.sleep(0.05)
+    os.kill(driver.pid, signal.SIGKILL)
+    driver.wait()
+    recorded = {r["trial"] for r in store.journal_read("killed", "search", "trial")}
+    assert 4 <= len(recorded) < BUDGET
+    time.sleep(2.0)  # the LocalCluster's workers, and their trial processes, die with it
+    before = executed(log)
+    time.sleep(1.0)
+    assert executed(log) == before, "orphaned workers kept running trials"
 
-    assert board(local) == board(remote) and len(board(remote)) == 8
-    assert remote.outputs["search"]["best_config"] == local.outputs["search"]["best_config"]
-    journal = store.journal_read(remote.run_id, "search", "trial")
-    assert len(journal) == 8
+    resumed = Engine(host, store, use_cache=False, executor=ExecutorChoice.from_dict(DASK))
+    result = resumed.execute("killed")
+    assert result.status == "succeeded", result.error
+    runs = executed(log)
+    for trial in recorded:
+        assert runs[f"search.trial{trial:04d}.r0"] == 1, f"journaled trial {trial} ran again"
+    assert len(store.journal_read("killed", "search", "trial")) == BUDGET
+    assert board(result) == board(local)  # the same search, whichever executor ran it

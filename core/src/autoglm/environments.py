@@ -77,6 +77,8 @@ def register(name: str, python: str | Path, path: Path | None = None) -> dict[st
     if not NAME.match(name):
         raise EnvironmentUnavailable(f"environment name {name!r}: letters, digits, '_', '.', '-'")
     interpreter = Path(python).expanduser().absolute()
+    with _describe_lock:  # asked afresh: the admin may just have fixed it
+        _describe_cache.pop(str(interpreter), None)
     info = describe(str(interpreter))
     path = path or registry_path()
     envs = load_registry(path)
@@ -108,6 +110,12 @@ def _write(path: Path, envs: dict[str, str]) -> None:
 class _Cached:
     key: tuple[Any, ...]
     info: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
+
+
+#: seconds a failed description is remembered (installing autoglm into a venv does not change
+#: its interpreter's mtime, so a failure cannot be keyed on what would fix it)
+FAILURE_TTL_S = 30.0
 
 
 _describe_cache: dict[str, _Cached] = {}
@@ -130,11 +138,28 @@ def _key(python: str, site: list[str]) -> tuple[Any, ...]:
 def describe(python: str) -> dict[str, Any]:
     """What the environment of ``python`` offers: ``autoglm`` and ``api_versions``,
     ``python``, ``plugins`` (name -> ``{"distribution", "version"}``) and ``site``. Asked once,
-    then answered from the cache while the interpreter and its site folders are unchanged."""
+    then answered from the cache while the interpreter and its site folders are unchanged.
+    A failure is cached too (until the interpreter changes), so submissions that name a broken
+    environment do not each start a process."""
     with _describe_lock:
         cached = _describe_cache.get(python)
         if cached is not None and cached.key == _key(python, cached.info.get("site", [])):
-            return cached.info
+            if "error" not in cached.info:
+                return cached.info
+            if time.monotonic() - cached.at < FAILURE_TTL_S:
+                raise EnvironmentUnavailable(cached.info["error"])
+    try:
+        info = _ask(python)
+    except EnvironmentUnavailable as exc:
+        info = {"error": str(exc), "site": []}
+    with _describe_lock:
+        _describe_cache[python] = _Cached(_key(python, info.get("site", [])), info)
+    if "error" in info:
+        raise EnvironmentUnavailable(info["error"])
+    return info
+
+
+def _ask(python: str) -> dict[str, Any]:
     if not os.path.exists(python):
         raise EnvironmentUnavailable(f"no interpreter at {python}")
     try:
@@ -152,10 +177,10 @@ def describe(python: str) -> dict[str, Any]:
         raise EnvironmentUnavailable(
             f"{python} cannot run autoglm.env_worker (is autoglm installed there?): {tail[0]}"
         )
-    info = json.loads(proc.stdout.strip().splitlines()[-1])
-    with _describe_lock:
-        _describe_cache[python] = _Cached(_key(python, info.get("site", [])), info)
-    return info
+    try:
+        return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+    except (ValueError, IndexError):
+        raise EnvironmentUnavailable(f"{python} gave no description") from None
 
 
 def child_env() -> dict[str, str]:

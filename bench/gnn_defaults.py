@@ -40,6 +40,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--data-dir", default=os.environ.get("AUTOGLM_DATA_DIR"))
     parser.add_argument("--work-dir", default=None, help="graph files and per-run records")
     parser.add_argument("--quick", action="store_true", help="write gnn_defaults_quick.md")
+    parser.add_argument(
+        "--report-only", action="store_true", help="write the table from --work-dir's records"
+    )
     return parser.parse_args()
 
 
@@ -64,6 +67,9 @@ def main() -> None:
         records_path.is_file()
     ) else []  # fmt: skip
     done = {(r["graph"], r["model"], r["split"], r["seed"]) for r in records}
+    if args.report_only:
+        write(args, records, DEFAULT_LAYERS)
+        return
     for name in graph_names(args.graphs):
         files = build(name, data_dir, work / "graphs")
         seeds = args.actor_seeds if name == "actor" else args.seeds
@@ -105,8 +111,10 @@ def write(args: argparse.Namespace, records: list[dict], defaults: tuple[str, ..
         f"`python bench/gnn_defaults.py --seeds {args.seeds} --actor-seeds {args.actor_seeds}`"
         f" ({time.strftime('%Y-%m-%d')}): every model at gnn.train's defaults, fresh seeds "
         "100+, one torch thread, 2 CPU cores shared with other work. Test accuracy % (mean ± "
-        "population std over splits x seeds; Actor: its 10 standard splits); val = mean "
-        "validation accuracy; s = mean seconds per trial (early stopping, patience 100). "
+        "population std over splits x seeds; Actor: its 10 standard splits, one seed each); "
+        "val = mean validation accuracy; n = runs measured (fewer than planned where the "
+        "benchmark was stopped: a partial figure); s = mean wall seconds per trial (early "
+        "stopping, patience 100). "
         "CSBM: gnn.synthetic defaults (1,000 nodes, 4 classes, 32 features, signal 1.0) at the "
         "given edge homophily.",
         "",
@@ -128,7 +136,7 @@ def write(args: argparse.Namespace, records: list[dict], defaults: tuple[str, ..
             seconds = statistics.fmean(r["seconds"] for r in rows)
             cells.append(
                 f"{pct([r['test'] for r in rows])} (val {100 * vals[model][0]:.1f}, "
-                f"{seconds:.1f} s)"
+                f"n {len(rows)}, {seconds:.1f} s)"
             )
 
         lines.append(

@@ -12,10 +12,10 @@ node and reports whatever differs, so nothing is missed however writes interleav
 
 Event ids (``Last-Event-ID``) are ``"<ms>.<feed seq>"``: the newest store timestamp reported
 and the last feed row reported, as of that event (each event has its own id, so a connection
-lost in the middle of a burst resumes after the last event that arrived). Resuming from an id sends the *current* state of every node
-that changed since two seconds before ``<ms>`` (a state the client may already hold comes
-again: states are idempotent, the page just sets a colour) and every feed row after
-``<feed seq>``, exactly once.
+lost in the middle of a burst resumes after the last event that arrived). Resuming from an id
+sends the *current* state of every node that changed since two seconds before ``<ms>`` (a
+state the client may already hold comes again: states are idempotent, the page just sets a
+colour) and every feed row after ``<feed seq>``, exactly once.
 """
 
 from __future__ import annotations

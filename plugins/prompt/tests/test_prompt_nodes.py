@@ -61,6 +61,8 @@ def test_load_split_optimise_evaluate_chain(tmp_path, space_spec):
     config = {"space": space_spec, "candidates": 10, "max_calls": 5000}
     out = run_node(OptimiseNode, config, {"train": split.train}, home=home, context=context)
     assert out.best_score >= out.start_score and out.calls <= out.estimated_calls <= 5000
+    # The report carries the centroid and probe baselines on the same pool and dev rows.
+    assert 0.5 <= out.baselines["centroid"] <= 1 and 0.5 <= out.baselines["probe"] <= 1
     assert progress and progress[-1][0] == out.candidates_scored
     journal = context.journal_read("prompt.candidate")
     assert len(journal) == out.candidates_scored and context.journal_read("prompt.plan")

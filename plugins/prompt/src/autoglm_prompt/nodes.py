@@ -127,6 +127,11 @@ class OptimiseOutputs(NodeModel):
     summary: dict[str, Any]
     history: str = Field(description="JSON file with the plan and every scored candidate")
     stopped: str | None = Field(None, description="Why the search stopped early (budget)")
+    baselines: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Encoder searches: dev accuracy of the nearest class centroid and of a "
+        "logistic probe trained on the same pool, and their calls; beat them or use them",
+    )
 
 
 class OptimiseNode(NodeType):
@@ -158,6 +163,7 @@ class OptimiseNode(NodeType):
             summary=result.best.summary(),
             history=write_history(folder / "history.json", result, plan),
             stopped=result.stopped,
+            baselines=result.baselines,
         )
 
 

@@ -50,6 +50,8 @@ class Result:
     cache_hits: int = 0
     stopped: str | None = None
     instructions: list[str] = field(default_factory=list)
+    #: Encoder searches: dev accuracy of the nearest centroid and a logistic probe on the pool.
+    baselines: dict[str, Any] = field(default_factory=dict)
 
 
 def metric_value(metric: Metric, y_true: list[str], y_pred: list[str | None]) -> float:

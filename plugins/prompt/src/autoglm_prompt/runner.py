@@ -125,6 +125,10 @@ def optimise(
     plan = optimizer.plan()
     context.log.info("prompt.plan", **plan)
     result = optimizer.run()
+    if scorer.kind == "embedding":
+        from autoglm_prompt.baselines import encoder_baselines
+
+        result.baselines = encoder_baselines(scorer, dev, pool_)
     context.journal_append(
         "prompt.best", {"score": result.best_score, "candidate": result.best.model_dump()}
     )
@@ -134,5 +138,6 @@ def optimise(
 
 
 def write_history(path: Path, result: Result, plan: dict[str, Any]) -> str:
-    path.write_text(json.dumps({"plan": plan, "trials": result.trials}, indent=1))
+    payload = {"plan": plan, "baselines": result.baselines, "trials": result.trials}
+    path.write_text(json.dumps(payload, indent=1))
     return str(path)

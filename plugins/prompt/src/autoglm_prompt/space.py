@@ -25,7 +25,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from autoglm_prompt.candidate import DEFAULT_TEMPLATE, Calibration, PromptCandidate, check_template
 
@@ -43,6 +43,9 @@ class PromptSpace(BaseModel):
     """What the optimiser may change. Validated when the node's config is."""
 
     model_config = ConfigDict(extra="forbid")
+    #: Set by ``for_encoder``: candidates are scored by the encoder scorer, where verbalizers
+    #: have zero weight once examples are weighted 1.0.
+    _encoder: bool = PrivateAttr(False)
 
     instructions: list[str] = Field(default_factory=lambda: [""], min_length=1)
     verbalizers: dict[str, list[str]] = Field(
@@ -93,8 +96,15 @@ class PromptSpace(BaseModel):
         return sorted(self.verbalizers)
 
     def for_encoder(self) -> PromptSpace:
-        """Encoders ignore layout: drop the template and order dimensions."""
-        return self.model_copy(update={"templates": self.templates[:1], "orders": self.orders[:1]})
+        """Encoders ignore layout: drop the template and order dimensions. When every
+        candidate has examples weighted 1.0 (no zero shots, every weight 1), the label
+        descriptions have zero weight in every score: drop the verbalizer dimensions too."""
+        update: dict[str, Any] = {"templates": self.templates[:1], "orders": self.orders[:1]}
+        if 0 not in self.shots and all(w == 1.0 for w in self.example_weights):
+            update["verbalizers"] = {label: v[:1] for label, v in self.verbalizers.items()}
+        space = self.model_copy(update=update)
+        space._encoder = True
+        return space
 
     def for_text_model(self) -> PromptSpace:
         """Text models ignore the encoder's prototype weight."""
@@ -152,13 +162,17 @@ class PromptSpace(BaseModel):
             order=get("order", self.orders[0]),
             seed=seed,
         )
+        weight = float(get("example_weight", self.example_weights[0]))
+        if self._encoder and examples and weight == 1.0:
+            # Zero weight for the descriptions: one candidate whatever they are, scored once.
+            verbalizers = {label: self.verbalizers[label][0] for label in self.labels}
         return PromptCandidate(
             instruction=self.instructions[int(get("instruction", 0))],
             verbalizers=verbalizers,
             examples=examples,
             template=self.templates[int(get("template", 0))],
             calibrate=get("calibrate", self.calibrations[0]),
-            example_weight=float(get("example_weight", self.example_weights[0])),
+            example_weight=weight,
         )
 
     def point_of(self, candidate: PromptCandidate) -> dict[str, Any] | None:

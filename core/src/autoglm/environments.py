@@ -228,18 +228,6 @@ def plugin_of(node_type: str) -> str:
 # ----------------------------------------------------------------------- run
 
 
-@dataclass
-class EnvRemoteError(Exception):
-    """A node raised in the other environment; carried back as text (like ``RemoteError``)."""
-
-    kind: str
-    message: str
-    trace: str = field(default="", repr=False)
-
-    def __str__(self) -> str:
-        return f"{self.kind}: {self.message}"
-
-
 def run_in_environment(
     *,
     python: str,
@@ -249,11 +237,15 @@ def run_in_environment(
     on_progress: Callable[[float, float | None, str | None], None] | None = None,
 ) -> dict[str, Any]:
     """Run one node attempt in ``python -m autoglm.env_worker``; its outputs as JSON data.
+    A node's exception comes back as ``RemoteError`` (kind, message, the other side's
+    traceback), exactly as from a process-isolated worker.
 
     The payload goes in on stdin as one JSON document; the worker answers JSON lines on
     stdout (``progress``, then ``ok`` or ``error``); its stderr (the node's logs) is this
     process's. On timeout or cancellation the worker's process group is killed; the worker
     also dies with this process (``lifeline``), like a process-isolated node's worker."""
+    from autoglm.isolation import RemoteError  # not at import: the validator imports this
+
     proc = subprocess.Popen(
         [python, "-m", "autoglm.env_worker"],
         stdin=subprocess.PIPE,
@@ -295,13 +287,13 @@ def run_in_environment(
                 )
         proc.wait()
         if not answers:
-            raise EnvRemoteError(
+            raise RemoteError(
                 "WorkerDied", f"environment worker exited with code {proc.returncode}"
             )
         kind, value = answers[-1]
         if kind == "ok":
             return value
-        raise EnvRemoteError(*value)
+        raise RemoteError(*value)
     finally:
         _stop(proc)
 

@@ -101,3 +101,9 @@ def test_contrastive_mode_trains_pairs_then_a_logistic_head(hwu4, tiny_encoder, 
     out = run_node(ClassifierNode, config, hwu4, home=tmp_path / "home")
     assert out.history[0]["pair_loss"] > out.history[-1]["pair_loss"]
     assert out.val_accuracy >= 0.7 and out.test_accuracy >= 0.7
+
+
+def test_label_name_zero_shot_head_needs_no_training(hwu4, tmp_path):
+    """Issue 19's hand-written label-name baseline as a head: well above chance (0.25)."""
+    out = run_node(ProbeNode, {"head": "label_names"}, hwu4, home=tmp_path / "home")
+    assert out.test_accuracy > 0.6

@@ -10,10 +10,10 @@ Where the new code is picked up, and why there:
   folders' files: a pip install, upgrade or removal adds or removes a ``*.dist-info`` folder
   there) with the one it loaded under; only when the stamp moved does it compute the
   *fingerprint* (the distributions' metadata folders on the path, by name, which carries
-  the version, and modification time; the plugin folders' files). A changed fingerprint recycles the process: while idle it
-  tells the supervisor it is stale and is replaced; a run already handed to it goes back to the
-  queue and the fresh process takes it. A run in flight is never disturbed: it finishes in the
-  process, and on the code, it started with.
+  the version, and modification time; the plugin folders' files). A changed fingerprint
+  recycles the process: while idle it tells the supervisor it is stale and is replaced; a run
+  already handed to it goes back to the queue and the fresh process takes it. A run in flight
+  is never disturbed: it finishes in the process, and on the code, it started with.
 * **The API process reloads when told** (``POST /v1/plugins/reload``, admin;
   ``autoglm plugins --reload --url ...``). Its catalogue (node types, schemas, which plugins a
   request may name) validates submissions; rebuilding it means dropping the plugins' modules

@@ -62,7 +62,8 @@ class DaskExecutor(Executor):
                     n_workers=int(self.options.get("n_workers", 2)),
                     threads_per_worker=int(self.options.get("threads_per_worker", 1)),
                     processes=True,
-                    dashboard_address=":8787" if self.options.get("dashboard") else None,
+                    # None would still start one on :8787 (and warn when it is taken)
+                    dashboard_address=":8787" if self.options.get("dashboard") else ":0",
                     silence_logs=logging.WARNING,
                 )
             self.client = Client(self.cluster)

@@ -168,11 +168,11 @@ def run_graph(name: str, args, records: Records, work: Path, data_dir: Path) -> 
                     "tests": test_accs(files, out["best_config"], retrains),
                     "trials": out["trials"],
                 }
-                candidates, searched = search_candidates(
+                candidates, defaults = search_candidates(
                     out["best_config"], out["final_ranking"], args.select_top
                 )
                 picked = choose(files, candidates, args)
-                picked["chose_default"] = picked["index"] >= searched
+                picked["chose_default"] = picked["index"] < defaults
                 picked["tests"] = test_accs(files, picked["config"], retrains)
                 return {"search": found, "select": picked}
 

@@ -52,3 +52,16 @@ def test_the_node_adds_the_defaults_and_resumes(small_graph_file, tmp_path):
 def test_unknown_default_layers_are_refused():
     with pytest.raises(ValueError, match="unknown layer types"):
         SelectNode.Config.model_validate({"defaults": ["gcn", "transformer"]})
+
+
+def test_defaults_lead_the_candidates_so_ties_go_to_them():
+    from autoglm_gnn.selection import search_candidates
+
+    best = {"layer": "appnp", "lr": 0.02}
+    ranking = [{"params": {"layer": "gcn", "lr": 0.03}}, {"params": {"layer": "gcn", "lr": 0.01}}]
+    candidates, defaults = search_candidates(best, ranking, top=5, defaults=["gcn", "mlp"])
+    assert defaults == 2
+    # the second row is gnn.train's default GCN (lr 0.01): a duplicate of the default, dropped
+    assert candidates == [
+        {"layer": "gcn"}, {"layer": "mlp"}, best, {"layer": "gcn", "lr": 0.03},
+    ]  # fmt: skip

@@ -258,7 +258,7 @@ class SelectNode(NodeType):
 
     def execute(self, inputs: SelectInputs, context: NodeContext) -> SelectOutputs:
         cfg: SelectConfig = self.config
-        candidates, searched = self._selection.search_candidates(
+        candidates, defaults = self._selection.search_candidates(
             inputs.best_config, inputs.ranking, cfg.top, cfg.defaults
         )
         graphs = [inputs.graph, *inputs.extra_graphs]
@@ -290,7 +290,7 @@ class SelectNode(NodeType):
         return SelectOutputs(
             best_config=best["config"],
             val_mean=best["val_mean"],
-            chose_default=best["index"] >= searched,
+            chose_default=best["index"] < defaults,
             ranking=ranking,
             runs=total,
         )

@@ -102,7 +102,7 @@ def admin_routes(app: FastAPI, state: Any) -> None:
 
     @app.delete(
         "/v1/environments/{name}",
-        responses=error_responses(401, 403, 404),
+        responses=error_responses(401, 403, 404, 422),
         tags=["catalogue"],
     )
     def remove_environment(name: str = EnvName, _key: ApiKey = require("admin")) -> dict:

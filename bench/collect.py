@@ -13,13 +13,27 @@ REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
 ORDER = [
     "engine",
+    "fuzz_workflows",
+    "kill_resume",
+    "regex",
     "service_load",
     "service_durability",
     "service_hostile",
+    "service_sandbox",
+    "ui",
+    "environments",
+    "scale_out",
+    "tuner_zero_cost",
     "gnn_models",
+    "gnn_kernels",
+    "gnn_defaults",
     "graph_search",
+    "graph_generalise",
     "prompt_sst2",
     "text",
+    "qa_eval",
+    "adapt_hwu64",
+    "multimodal_digits",
 ]
 HEADER = """# Benchmarks
 
@@ -41,6 +55,8 @@ def collect() -> str:
             continue
         text = path.read_text().strip()
         text = re.sub(r"\]\((?!https?://|/|\.\./)([^)]+)\)", r"](../bench/results/\1)", text)
+        if text.startswith("# "):  # a section written as its own page: one level down here
+            text = re.sub(r"^(#+) ", r"#\1 ", text, flags=re.MULTILINE)
         sections.append(text)
     return HEADER + "\n\n".join(sections) + "\n"
 

@@ -12,10 +12,8 @@ from autoglm_multimodal.nodes.common import (
     ItemsInputs,
     ManifestFingerprint,
     PerItemConfig,
-    config_digest,
+    extract_items,
     finish,
-    gather_tasks,
-    progress_reporter,
     train_ids,
 )
 
@@ -98,27 +96,12 @@ class AudioNode(ManifestFingerprint, NodeType):
             utterance_normalize,
             warm_up,
         )
-        from autoglm_multimodal.cache import FeatureCache
-        from autoglm_multimodal.items import read_items
-        from autoglm_multimodal.parallel import run_extraction
         from autoglm_multimodal.stats import Standardizer
 
         cfg: AudioConfig = self.config
-        items = read_items(inputs.items)
-        tasks, problems = gather_tasks(context, items, inputs.items, cfg.field)
-        params = cfg.extract_params()
-        cache_root = context.cache_dir("multimodal") / "features" if cfg.memoize else None
-        extraction = run_extraction(
-            extract_audio,
-            params,
-            tasks,
-            workers=cfg.workers,
-            cache=FeatureCache(cache_root, config_digest("audio", self.version, params)),
-            progress=progress_reporter(context, "recordings"),
-            check_cancelled=context.check_cancelled,
-            warm_up=warm_up,
+        items, _, problems, extraction = extract_items(
+            context, inputs, cfg, "audio", self.version, extract_audio, warm_up, "recordings"
         )
-        problems += extraction.problems
         raw = {k: utterance_normalize(v, cfg.utterance_norm) for k, v in extraction.arrays.items()}
         stats = None
         if inputs.stats is not None:

@@ -85,6 +85,43 @@ def gather_tasks(context: NodeContext, items: list[dict], manifest: str, field: 
     return tasks, problems
 
 
+def extract_items(
+    context: NodeContext,
+    inputs: Any,
+    cfg: Any,
+    modality: str,
+    version: str,
+    extract: Any,
+    warm_up: Any,
+    what: str,
+):
+    """The per-file loop of a node reading one file per item: read the manifest, gather the
+    files it names, extract each file's raw features (workers, content cache, progress).
+
+    ``(items, tasks, problems, extraction)``; ``problems`` holds the gathering's and the
+    extraction's."""
+    from autoglm_multimodal.cache import FeatureCache
+    from autoglm_multimodal.items import read_items
+    from autoglm_multimodal.parallel import run_extraction
+
+    items = read_items(inputs.items)
+    tasks, problems = gather_tasks(context, items, inputs.items, cfg.field)
+    params = cfg.extract_params()
+    cache_root = context.cache_dir("multimodal") / "features" if cfg.memoize else None
+    extraction = run_extraction(
+        extract,
+        params,
+        tasks,
+        workers=cfg.workers,
+        cache=FeatureCache(cache_root, config_digest(modality, version, params)),
+        progress=progress_reporter(context, what),
+        check_cancelled=context.check_cancelled,
+        warm_up=warm_up,
+    )
+    problems += extraction.problems
+    return items, tasks, problems, extraction
+
+
 def train_ids(items: list[dict], usable: set[str]) -> list[str]:
     """Ids of usable items whose split is ``train``: the only rows statistics are fitted on."""
     return [i["id"] for i in items if i.get("split") == "train" and i["id"] in usable]

@@ -12,10 +12,8 @@ from autoglm_multimodal.nodes.common import (
     ItemsInputs,
     ManifestFingerprint,
     PerItemConfig,
-    config_digest,
+    extract_items,
     finish,
-    gather_tasks,
-    progress_reporter,
     train_ids,
 )
 
@@ -82,29 +80,14 @@ class ImageNode(ManifestFingerprint, NodeType):
     def execute(self, inputs: ItemsInputs, context: NodeContext) -> FeatureOutputs:
         import numpy as np
 
-        from autoglm_multimodal.cache import FeatureCache
         from autoglm_multimodal.errors import ItemProblem
         from autoglm_multimodal.image import augment, channel_stats, extract_image, warm_up
-        from autoglm_multimodal.items import read_items
-        from autoglm_multimodal.parallel import run_extraction
         from autoglm_multimodal.stats import Standardizer
 
         cfg: ImageConfig = self.config
-        items = read_items(inputs.items)
-        tasks, problems = gather_tasks(context, items, inputs.items, cfg.field)
-        params = cfg.extract_params()
-        cache_root = context.cache_dir("multimodal") / "features" if cfg.memoize else None
-        extraction = run_extraction(
-            extract_image,
-            params,
-            tasks,
-            workers=cfg.workers,
-            cache=FeatureCache(cache_root, config_digest("image", self.version, params)),
-            progress=progress_reporter(context, "images"),
-            check_cancelled=context.check_cancelled,
-            warm_up=warm_up,
+        items, tasks, problems, extraction = extract_items(
+            context, inputs, cfg, "image", self.version, extract_image, warm_up, "images"
         )
-        problems += extraction.problems
         raw = extraction.arrays
         # Keep_aspect gives each image its own shape: the batch needs one, so others are bad.
         shapes = {}

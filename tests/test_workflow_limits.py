@@ -18,6 +18,7 @@ from autoglm.engine import Engine
 from autoglm.errors import WorkflowError, WorkflowProblem
 from autoglm.plugins import Host, PluginSelection
 from autoglm.service.catalogue import Catalogue, check_inline_yaml
+from autoglm.testing.workflow_fuzz import alias_bomb
 from autoglm.workflow import ParseLimits, load_workflow, parse_workflow
 
 BASE = """\
@@ -47,15 +48,6 @@ def file_problems(host: Host, tmp_path: Path, data: bytes) -> list[WorkflowProbl
     found = problems_of(load_workflow, path, host)
     assert all(p.file == str(path) for p in found)
     return found
-
-
-def alias_bomb(levels: int, indent: str = "") -> str:
-    """``levels`` nested anchors, each 9 aliases of the one before: 9**levels values."""
-    lines = [f"{indent}x0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
-    lines += [
-        f"{indent}x{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, levels + 1)
-    ]
-    return "\n".join(lines) + "\n"
 
 
 # ------------------------------------------------------------------ encodings

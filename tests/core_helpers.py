@@ -6,12 +6,26 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PRIVATE_PLUGINS = FIXTURES / "private_plugins"
 OBSERVERS = FIXTURES / "observers"
 AUTOGLM = Path(sys.executable).parent / "autoglm"
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, step: float = 0.05) -> Any:
+    """Poll ``predicate`` every ``step`` seconds until it returns a true value, and return that
+    value; ``AssertionError`` if it has not after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        time.sleep(step)
+    raise AssertionError("condition not reached in time")
 
 
 def run_cli(

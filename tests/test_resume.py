@@ -6,22 +6,11 @@ import json
 import os
 import signal
 import subprocess
-import time
 from pathlib import Path
 
-from core_helpers import AUTOGLM, PRIVATE_PLUGINS, run_cli
+from core_helpers import AUTOGLM, PRIVATE_PLUGINS, run_cli, wait_until
 
 from autoglm.store import RunStore
-
-
-def wait_for(predicate, timeout: float = 30.0, interval: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("condition not reached in time")
 
 
 def test_sigkill_mid_run_then_resume(tmp_path: Path):
@@ -59,7 +48,7 @@ outputs:
         start_new_session=True,
     )
     store_path = home / "runs.sqlite"
-    wait_for(store_path.exists)
+    wait_until(store_path.exists)
     store = RunStore(store_path)
 
     def gate_running():
@@ -69,7 +58,7 @@ outputs:
         nodes = store.node_states(runs[0].id)
         return runs[0].id if nodes.get("gate") and nodes["gate"].status == "running" else None
 
-    run_id = wait_for(gate_running)
+    run_id = wait_until(gate_running)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait(10)
     # died without a chance to record anything: its owner is gone, so it reads as interrupted

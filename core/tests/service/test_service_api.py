@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from core_helpers import wait_until
 
 from autoglm.client import (
     AsyncClient,
@@ -28,16 +29,6 @@ from autoglm.service.keys import KeyStore
 def admin(server: Any) -> Client:
     with Client(server.url, server.keys["admin"], retries=1, backoff=0.05) as client:
         yield client
-
-
-def _wait_for(predicate, timeout: float = 10.0, step: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError("condition not reached in time")
 
 
 def test_run_life_cycle(server: Any, admin: Client, inline_workflow: str) -> None:
@@ -124,7 +115,7 @@ def test_plugins_outside_the_allowed_set_are_refused(admin: Client) -> None:
 
 def test_cancel_running_and_queued_runs(server: Any, admin: Client) -> None:
     running = admin.submit("slow")
-    _wait_for(lambda: admin.get_run(running.id).nodes.get("nap", None))
+    wait_until(lambda: admin.get_run(running.id).nodes.get("nap", None), timeout=10)
     assert admin.cancel(running.id).cancel_requested
     finished = admin.wait(running.id, timeout=10)
     assert finished.status == "cancelled"

@@ -3,20 +3,12 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
+
+from core_helpers import wait_until
 
 from autoglm.client import Client
 from autoglm.store import RunStore
-
-
-def _until(predicate, timeout: float = 15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not reached in time")
 
 
 def test_sigkill_during_a_run_then_restart_completes_it(new_server: Any) -> None:
@@ -24,14 +16,14 @@ def test_sigkill_during_a_run_then_restart_completes_it(new_server: Any) -> None
     with Client(server.url, server.keys["admin"]) as client:
         interrupted = client.submit("slow").id
         waiting = client.submit("quick").id
-        _until(lambda: "nap" in client.get_run(interrupted).nodes)
+        wait_until(lambda: "nap" in client.get_run(interrupted).nodes, timeout=15)
         before = client.get_run(interrupted)
         server.kill()
     assert before.nodes["quick"].status == "succeeded"
     store = RunStore(server.home / "runs.sqlite")
     # its owner (the run process) dies with the service: the kernel's signal is asynchronous,
     # so allow it a moment under load before the read must say interrupted
-    _until(lambda: store.get_run(interrupted).status == "interrupted", timeout=10)
+    wait_until(lambda: store.get_run(interrupted).status == "interrupted", timeout=10)
     assert store.get_run(waiting).status == "queued"
 
     server.start()
@@ -50,7 +42,7 @@ def test_graceful_stop_requeues_the_active_run(new_server: Any) -> None:
     server = new_server().start()
     with Client(server.url, server.keys["admin"]) as client:
         run_id = client.submit("slow").id
-        _until(lambda: "nap" in client.get_run(run_id).nodes)
+        wait_until(lambda: "nap" in client.get_run(run_id).nodes, timeout=15)
     server.stop()  # SIGTERM: the run is interrupted and put back in the queue
     store = RunStore(server.home / "runs.sqlite")
     assert store.get_run(run_id).status == "queued"

@@ -6,13 +6,14 @@ service really stop a run's processes."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import yaml
+from core_helpers import wait_until
 
 from autoglm.client import Client
 from autoglm.ownership import pid_alive
@@ -32,15 +33,6 @@ LIMITS = {
 }
 
 
-def _until(predicate: Callable[[], Any], timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not reached in time")
-
-
 def _sandboxed(factory: Any, config: Path, limits: dict[str, Any], *args: str) -> Any:
     """A configured server with ``limits``, the sandbox test nodes and a 1 s stop grace."""
     config.write_text(yaml.safe_dump({"limits": limits, "shutdown_grace_s": 1}))
@@ -56,7 +48,7 @@ def _one_node(node_type: str, config: dict[str, Any] | None = None, **settings: 
 
 
 def _pid(path: Path) -> int:
-    return _until(lambda: path.exists() and path.read_text() and int(path.read_text()))
+    return wait_until(lambda: path.exists() and path.read_text() and int(path.read_text()))
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +123,7 @@ def test_spin_and_memory_hogs_stop_at_their_limits_while_the_api_answers(
     for pid_file in (spin_pid, hog_pid, worker_pid):
         pid = _pid(pid_file)
         assert pid != sandbox.proc.pid
-        _until(lambda pid=pid: not pid_alive(pid), timeout=5)
+        wait_until(lambda pid=pid: not pid_alive(pid), timeout=5)
     latencies.sort()
     assert len(latencies) >= 5
     assert latencies[int(len(latencies) * 0.9)] < 0.1, latencies
@@ -146,10 +138,10 @@ def test_cancel_kills_a_run_that_ignores_it(sandbox: Any, admin: Client, tmp_pat
     pid = _pid(pid_file)
     start = time.monotonic()
     admin.cancel(run_id)
-    run = _until(lambda: (r := admin.get_run(run_id)).status == "cancelled" and r, timeout=10)
+    run = wait_until(lambda: (r := admin.get_run(run_id)).status == "cancelled" and r, timeout=10)
     assert time.monotonic() - start < 5
     assert "limits.cancel_grace_s" in run.error
-    _until(lambda: not pid_alive(pid), timeout=5)
+    wait_until(lambda: not pid_alive(pid), timeout=5)
     assert pid_alive(sandbox.proc.pid)
 
 
@@ -202,7 +194,7 @@ def test_wall_clock_graceful_stop_and_sigkill(new_server: Any, tmp_path: Path) -
         ).id
         pid = _pid(pid_file)
     server.kill()  # SIGKILL: the run process dies with the service
-    _until(lambda: not pid_alive(pid), timeout=5)
+    wait_until(lambda: not pid_alive(pid), timeout=5)
     assert RunStore(server.home / "runs.sqlite").get_run(killed).status == "interrupted"
     server.start()
     with Client(server.url, server.keys["admin"]) as client:

@@ -87,6 +87,18 @@ class BaseClient:
             f"{self.retries + 1} attempt(s): {type(error).__name__}: {error}"
         )
 
+    def _watch_resume_delay(
+        self, run_id: str, failures: int, error: Exception | None = None
+    ) -> float | None:
+        """Seconds ``watch`` waits before resuming the event stream after ``failures`` in a
+        row, each a stream broken by ``error`` or closed before ``end``. Past ``retries``: None
+        (the watch ends) for a closed stream, ``ConnectionFailed`` for a broken one."""
+        if failures <= self.retries:
+            return backoff_delay(failures, self.backoff)
+        if error is not None:
+            raise self._unreachable(Request("GET", f"/v1/runs/{run_id}/events"), error) from error
+        return None
+
     @staticmethod
     def _decode(response: httpx.Response) -> Any:
         """The JSON of a success; the matching ``ServiceError`` for an error status."""

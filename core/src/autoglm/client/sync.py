@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from autoglm.client._base import BaseClient
-from autoglm.client._ops import Op, Request, Sleep, T, backoff_delay
+from autoglm.client._ops import Op, Request, Sleep, T
 from autoglm.client._sse import SseParser, stream_headers
 from autoglm.run_events import RunEvent
 
@@ -56,6 +56,7 @@ class Client(BaseClient):
         parser, failures = SseParser(), 0
         parser.last_id = last_event_id
         while True:
+            broken: httpx.TransportError | None = None
             try:
                 with self._http.stream(
                     "GET", f"/v1/runs/{run_id}/events", headers=stream_headers(parser.last_id)
@@ -70,16 +71,12 @@ class Client(BaseClient):
                             if event.kind == "end":
                                 return
             except httpx.TransportError as error:
-                failures += 1
-                if failures > self.retries:
-                    path = f"/v1/runs/{run_id}/events"
-                    raise self._unreachable(Request("GET", path), error) from error
-                time.sleep(backoff_delay(failures, self.backoff))
-            else:
-                failures += 1  # the stream closed before ``end``: resume
-                if failures > self.retries:
-                    return
-                time.sleep(backoff_delay(failures, self.backoff))
+                broken = error
+            failures += 1  # the stream broke or closed before ``end``: resume
+            delay = self._watch_resume_delay(run_id, failures, broken)
+            if delay is None:
+                return
+            time.sleep(delay)
 
     # ------------------------------------------------------------- driving
 

@@ -176,28 +176,10 @@ def inline_workflow() -> str:
     return INLINE
 
 
-@pytest.fixture
-def new_server(tmp_path: Path) -> Iterator:
-    """Factory of servers of one test (stopped at its end): ``new_server("--max-runs", "1")``
-    returns a configured, not yet started ``Server``."""
+def _server_factory(base: Path) -> Iterator:
+    """Yield a factory of configured, not yet started servers under ``base``; stop every
+    server it made when resumed."""
     made: list[Server] = []
-
-    def make(*args: str) -> Server:
-        srv = make_server(tmp_path / f"s{len(made)}", *args)
-        made.append(srv)
-        return srv
-
-    yield make
-    for srv in made:
-        srv.stop()
-
-
-@pytest.fixture(scope="module")
-def module_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
-    """Like ``new_server``, for servers shared by the tests of one module (stopped at its
-    end): a module whose servers need their own settings starts one once."""
-    made: list[Server] = []
-    base = tmp_path_factory.mktemp("module-server")
 
     def make(*args: str) -> Server:
         srv = make_server(base / f"s{len(made)}", *args)
@@ -207,3 +189,17 @@ def module_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
     yield make
     for srv in made:
         srv.stop()
+
+
+@pytest.fixture
+def new_server(tmp_path: Path) -> Iterator:
+    """Factory of servers of one test (stopped at its end): ``new_server("--max-runs", "1")``
+    returns a configured, not yet started ``Server``."""
+    yield from _server_factory(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def module_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    """Like ``new_server``, for servers shared by the tests of one module (stopped at its
+    end): a module whose servers need their own settings starts one once."""
+    yield from _server_factory(tmp_path_factory.mktemp("module-server"))

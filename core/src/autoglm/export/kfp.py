@@ -240,11 +240,7 @@ def _step(
             "artifacts": {ARTIFACTS: {"artifactType": _ARTIFACT_TYPE}},
         },
     }
-    inputs_def: dict[str, Any] = {}
-    if in_params:
-        inputs_def["parameters"] = in_params
-    if in_artifacts:
-        inputs_def["artifacts"] = in_artifacts
+    inputs_def = _io_section(in_params, in_artifacts)
     if inputs_def:
         component["inputDefinitions"] = inputs_def
     container: dict[str, Any] = {"image": image, "command": command, "args": args}
@@ -257,11 +253,7 @@ def _step(
     }
     if step.upstream:
         task["dependentTasks"] = sorted(model.step(d).name for d in step.upstream)
-    task_inputs: dict[str, Any] = {}
-    if task_params:
-        task_inputs["parameters"] = task_params
-    if task_artifacts:
-        task_inputs["artifacts"] = task_artifacts
+    task_inputs = _io_section(task_params, task_artifacts)
     if task_inputs:
         task["inputs"] = task_inputs
     retry = step.retry
@@ -275,6 +267,17 @@ def _step(
     if condition is not None:
         task["triggerPolicy"] = {"condition": condition}
     return component, {"container": container}, task
+
+
+def _io_section(parameters: dict[str, Any], artifacts: dict[str, Any]) -> dict[str, Any]:
+    """An inputs section of a component or task: its non-empty ``parameters`` and
+    ``artifacts`` (empty when both are)."""
+    section: dict[str, Any] = {}
+    if parameters:
+        section["parameters"] = parameters
+    if artifacts:
+        section["artifacts"] = artifacts
+    return section
 
 
 def _resources(step: Step) -> dict[str, Any]:

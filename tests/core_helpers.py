@@ -17,6 +17,18 @@ OBSERVERS = FIXTURES / "observers"
 AUTOGLM = Path(sys.executable).parent / "autoglm"
 
 
+def assert_light_import(modules: str, heavy: tuple[str, ...], then: str = "") -> None:
+    """Import ``modules`` (``"a, b.c"``) in a fresh interpreter, run the statements ``then``,
+    and fail if any of ``heavy`` got loaded (the failure shows the child's stderr)."""
+    code = (
+        f"import sys, {modules}\n{then}\n"
+        f"heavy = [m for m in {heavy!r} if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
 def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, step: float = 0.05) -> Any:
     """Poll ``predicate`` every ``step`` seconds until it returns a true value, and return that
     value; ``AssertionError`` if it has not after ``timeout`` seconds."""

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from core_helpers import assert_light_import
 
 from autoglm.testing import run_node
 from autoglm_eval.feedback import FeedbackStore
@@ -15,12 +14,7 @@ from autoglm_eval.nodes import CompareNode, GateNode, MetricsNode, WeakLabelsNod
 
 
 def test_plugin_import_is_light():
-    code = (
-        "import sys, autoglm_eval.plugin\n"
-        "heavy = {'torch', 'sklearn', 'scipy', 'numpy'} & set(sys.modules)\n"
-        "assert not heavy, heavy"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
+    assert_light_import("autoglm_eval.plugin", ("torch", "sklearn", "scipy", "numpy"))
 
 
 def test_plugin_registers_its_nodes(autoglm_host):

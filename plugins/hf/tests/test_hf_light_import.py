@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
+from core_helpers import assert_light_import
 
 
 @pytest.mark.parametrize("module", ["autoglm_hf.plugin", "autoglm_hf.adapters"])
 def test_module_imports_without_heavy_libraries(module):
-    code = (
-        f"import {module}, sys; "
-        "heavy = [m for m in ('torch', 'transformers', 'numpy') if m in sys.modules]; "
-        "assert not heavy, heavy"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
+    assert_light_import(module, ("torch", "transformers", "numpy"))

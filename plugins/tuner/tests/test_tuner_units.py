@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import math
 import random
-import subprocess
-import sys
 from typing import Annotated
 
 import pytest
+from core_helpers import assert_light_import
 
 from autoglm import Choice, FloatRange, IntRange, NodeModel
 from autoglm_tuner import spaces
@@ -36,12 +35,10 @@ SPACE = spaces.resolve_space(Cfg, None, objective="toy", fixed=set())
 
 
 def test_plugin_import_stays_light():
-    code = (
-        "import sys, autoglm_tuner.plugin, autoglm_tuner.node, autoglm_tuner.config;"
-        "heavy = [m for m in ('torch', 'dgl', 'nevergrad', 'numpy', 'matplotlib')"
-        " if m in sys.modules]; assert not heavy, heavy"
+    assert_light_import(
+        "autoglm_tuner.plugin, autoglm_tuner.node, autoglm_tuner.config",
+        ("torch", "dgl", "nevergrad", "numpy", "matplotlib"),
     )
-    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_resolve_space_overrides_and_fixed_fields():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -27,6 +28,21 @@ def assert_light_import(modules: str, heavy: tuple[str, ...], then: str = "") ->
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def sigkill_search_after(
+    process: subprocess.Popen, store: Any, trials: int, timeout: float
+) -> set[int]:
+    """SIGKILL the process running the tuner search of run ``killed`` (node ``search``) once
+    ``trials`` trials are in its journal; the trials recorded by then."""
+    deadline = time.monotonic() + timeout
+    while len(store.journal_read("killed", "search", "trial")) < trials:
+        assert process.poll() is None, "the search ended before it could be killed"
+        assert time.monotonic() < deadline, "the search recorded no trials in time"
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    return {r["trial"] for r in store.journal_read("killed", "search", "trial")}
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, step: float = 0.05) -> Any:

@@ -5,8 +5,6 @@ them again, and the finished search equals the local pool's for the same seed.""
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -15,6 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from core_helpers import sigkill_search_after
 
 from autoglm.engine import Engine
 from autoglm.executors import ExecutorChoice
@@ -88,14 +87,7 @@ def test_a_killed_search_on_dask_resumes_and_equals_the_local_search(tmp_path, m
     driver = subprocess.Popen(
         [sys.executable, str(script), str(home), str(TOY), search(log), json.dumps(DASK)]
     )
-    deadline = time.monotonic() + 150
-    while len(store.journal_read("killed", "search", "trial")) < 4:
-        assert driver.poll() is None, "the search ended before it could be killed"
-        assert time.monotonic() < deadline, "the search recorded no trials in time"
-        time.sleep(0.05)
-    os.kill(driver.pid, signal.SIGKILL)
-    driver.wait()
-    recorded = {r["trial"] for r in store.journal_read("killed", "search", "trial")}
+    recorded = sigkill_search_after(driver, store, 4, timeout=150)
     assert 4 <= len(recorded) < BUDGET
     time.sleep(2.0)  # the LocalCluster's workers, and their trial processes, die with it
     before = executed(log)

@@ -4,8 +4,6 @@ replayed, not re-run, and the finished search equals an uninterrupted one."""
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -14,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from core_helpers import sigkill_search_after
 
 from autoglm.store import RunStore
 
@@ -76,14 +75,7 @@ def test_killed_search_resumes_without_rerunning_recorded_trials(
         ],
     )
     store = RunStore(autoglm_home / "runs.sqlite")
-    deadline = time.monotonic() + 120
-    while len(store.journal_read("killed", "search", "trial")) < 4:
-        assert process.poll() is None, "the search ended before it could be killed"
-        assert time.monotonic() < deadline, "the search recorded no trials in time"
-        time.sleep(0.05)
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
-    recorded = {r["trial"] for r in store.journal_read("killed", "search", "trial")}
+    recorded = sigkill_search_after(process, store, 4, timeout=120)
     assert 4 <= len(recorded) < BUDGET
     time.sleep(1.5)  # orphaned workers notice their parent is gone and exit
     before_resume = executed(log_file)

@@ -15,8 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from core_helpers import AUTOGLM, PRIVATE_PLUGINS
-from test_resume import wait_for
+from core_helpers import AUTOGLM, PRIVATE_PLUGINS, wait_until
 
 from autoglm.ownership import pid_alive
 
@@ -52,7 +51,7 @@ def test_die_with_parent_ends_a_child_whose_parent_was_killed(tmp_path: Path) ->
     )
     parent = subprocess.Popen([sys.executable, "-c", parent_code])
     try:
-        child_pid = int(wait_for(lambda: pid_file.exists() and pid_file.read_text(), 60))
+        child_pid = int(wait_until(lambda: pid_file.exists() and pid_file.read_text(), 60))
         assert pid_alive(child_pid)
     finally:
         parent.send_signal(signal.SIGKILL)
@@ -81,7 +80,7 @@ def test_sigkill_of_the_engine_ends_its_worker_and_the_workers_child(tmp_path: P
         stderr=subprocess.DEVNULL,
     )
     try:
-        pids = json.loads(wait_for(lambda: pid_file.exists() and pid_file.read_text(), 60))
+        pids = json.loads(wait_until(lambda: pid_file.exists() and pid_file.read_text(), 60))
         assert pids["worker"] != engine.pid and pid_alive(pids["grandchild"])
         assert os.getpgid(pids["worker"]) == pids["worker"]  # a process group of its own
     finally:
@@ -99,7 +98,7 @@ def test_cancelling_kills_the_processes_the_node_started(make_workflow, engine, 
     results = []
     thread = threading.Thread(target=lambda: results.append(engine.execute(run_id, wf)))
     thread.start()
-    pids = json.loads(wait_for(lambda: pid_file.exists() and pid_file.read_text(), 60))
+    pids = json.loads(wait_until(lambda: pid_file.exists() and pid_file.read_text(), 60))
     engine.cancel(run_id)
     thread.join(30)
     assert results[0].status == "cancelled"

@@ -14,8 +14,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from core_helpers import AUTOGLM, PRIVATE_PLUGINS, run_cli
-from test_resume import wait_for
+from core_helpers import AUTOGLM, PRIVATE_PLUGINS, run_cli, wait_until
 
 from autoglm.store import RunStore
 
@@ -54,7 +53,7 @@ def start_gated_run(tmp_path: Path) -> tuple[subprocess.Popen[str], RunStore, st
     workflow = tmp_path / "wf.yaml"
     workflow.write_text(GATED.format(log=log, gate=gate))
     process = start(["run", str(workflow), "--plugins-dir", str(PRIVATE_PLUGINS)], home)
-    wait_for((home / "runs.sqlite").exists)
+    wait_until((home / "runs.sqlite").exists)
     store = RunStore(home / "runs.sqlite")
 
     def gate_running() -> str | None:
@@ -62,7 +61,7 @@ def start_gated_run(tmp_path: Path) -> tuple[subprocess.Popen[str], RunStore, st
         nodes = store.node_states(runs[0].id) if runs else {}
         return runs[0].id if "gate" in nodes and nodes["gate"].status == "running" else None
 
-    return process, store, wait_for(gate_running), log, gate
+    return process, store, wait_until(gate_running), log, gate
 
 
 def executions(log: Path) -> Counter[str]:
@@ -110,7 +109,7 @@ def test_killed_run_shows_interrupted_and_racing_resumes_run_it_once(tmp_path: P
     racers = [start(["resume", run_id, "--json"], home) for _ in range(2)]
     try:
         # the gate stays shut until the loser has given up, so the winner cannot finish first
-        loser = wait_for(lambda: next((r for r in racers if r.poll() is not None), None), 60)
+        loser = wait_until(lambda: next((r for r in racers if r.poll() is not None), None), 60)
     finally:
         gate.write_text("open")
     winner = next(r for r in racers if r is not loser)

@@ -33,7 +33,6 @@ import os
 import platform
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,6 +41,7 @@ import time
 from pathlib import Path
 
 import httpx
+from service_load import free_port
 
 from autoglm.client import AsyncClient
 from autoglm.service.keys import KeyStore
@@ -94,12 +94,6 @@ def chromium() -> str:
         if candidate and Path(candidate).exists():
             return candidate
     sys.exit("no Chromium: apt-get install chromium-headless-shell (or set AUTOGLM_CHROMIUM)")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Service:

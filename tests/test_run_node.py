@@ -39,8 +39,8 @@ def full_run(workflow: Path, plugins: str, tmp_path: Path) -> dict[str, Any]:
         home=tmp_path / "full-home", cwd=tmp_path,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
-    # the tuner's trial workers may log to stdout before the JSON document: skip to it
-    return json.loads(proc.stdout[proc.stdout.index("{\n") :])
+    # stdout is the JSON document alone: spawned workers (the tuner's trials) log to stderr
+    return json.loads(proc.stdout)
 
 
 def run_each_node(

@@ -31,6 +31,7 @@ from typing import Any
 from autoglm.context import NodeContext
 from autoglm.errors import NodeCancelled, NodeTimeout
 from autoglm.lifeline import die_with_parent, kill_process_group, lead_process_group
+from autoglm.logsetup import ensure_logging
 
 _SPAWN = multiprocessing.get_context("spawn")
 
@@ -48,6 +49,7 @@ def _worker_main(conn: Connection, payload: dict[str, Any]) -> None:
     """Entry point of the worker process."""
     lead_process_group()  # first: the reaper is a fork, before any thread starts
     die_with_parent(payload["parent_pid"])
+    ensure_logging()  # a spawned process starts unconfigured: logs to stderr, never stdout
     try:
         context: NodeContext = payload["context"]
         context.progress_callback = lambda node, done, total, message: conn.send(

@@ -15,6 +15,7 @@ from typing import Any
 
 from autoglm.context import NodeContext
 from autoglm.lifeline import die_with_parent
+from autoglm.logsetup import ensure_logging
 
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
@@ -26,6 +27,7 @@ def worker_main(conn: Any, context: NodeContext, parent_pid: int) -> None:
     keep burning CPU on an orphaned trial, nor finish its side effects: it dies with its
     parent (at once on Linux, within half a second elsewhere; see ``autoglm.lifeline``)."""
     die_with_parent(parent_pid)
+    ensure_logging()  # a spawned process starts unconfigured: logs to stderr, never stdout
     for variable in _THREAD_VARIABLES:
         os.environ[variable] = "1"
     while True:

@@ -8,7 +8,7 @@ leaves its figures, marked partial.
 * **HWU64** (64 intents, ../shared/data/hwu64): train on train.tsv minus a seeded, stratified
   10% validation split; every candidate is chosen and tuned on that split only; test.tsv
   (1,076 rows) is scored once per candidate.
-* **SST-2**: train on a seeded, stratified sample of train.tsv (3,000 phrases), select on the
+* **SST-2**: train on a seeded, stratified sample of train.tsv (8,000 phrases), select on the
   first half of dev.tsv (seeded split), report the held-out half (issue 19's protocol).
 
 Candidates (the finetune nodes, run as the engine runs them): nearest class centroid and
@@ -51,10 +51,10 @@ TASKS = {
 
 
 def sst2_files(folder: Path) -> dict[str, str]:
-    """3,000 training phrases; dev split in halves (select on one, report the other)."""
+    """8,000 training phrases; dev split in halves (select on one, report the other)."""
     from autoglm_prompt.api import load_examples, sample_examples, split_examples, write_jsonl
 
-    train = sample_examples(load_examples("sst2/train.tsv"), 3000, seed=0)
+    train = sample_examples(load_examples("sst2/train.tsv"), 8000, seed=0)
     halves = split_examples(load_examples("sst2/dev.tsv"), {"opt": 0.5, "held": 0.5}, seed=0)
     return {
         "train": write_jsonl(folder / "sst2-train.jsonl", train),

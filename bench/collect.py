@@ -24,6 +24,8 @@ ORDER = [
     "environments",
     "scale_out",
     "tuner_zero_cost",
+    "tuner_prior",
+    "graph_table",
     "gnn_models",
     "gnn_kernels",
     "gnn_defaults",
@@ -33,6 +35,7 @@ ORDER = [
     "text",
     "qa_eval",
     "adapt_hwu64",
+    "adapt_prompts",
     "multimodal_digits",
 ]
 HEADER = """# Benchmarks

@@ -1,10 +1,16 @@
-"""The simple baselines every encoder prompt search is reported against.
+"""The simple baselines every prompt search is reported against.
 
 Issue 19: at 77 and 150 labels the optimiser converged to a nearest-centroid classifier (empty
 instruction, all pool examples, weight 1), which it tied at 2-3x the encoder calls, and a
-logistic probe on the same embeddings beat both by 3-6 points. So the report of every encoder
-search carries both, trained on the same few-shot pool and scored on the same dev rows: a
-prompt that does not beat them is not worth its calls.
+logistic probe on the same embeddings beat both by 3-6 points. So the report of every search
+carries both, trained on the same few-shot pool and scored on the same dev rows: a prompt that
+does not beat them is not worth its calls.
+
+They are computed *before* the search, so a search that spends its whole budget still reports
+them; an encoder search reserves their calls in its plan (``baseline_calls``), and the raw
+texts they embed are the ones a prompt with an empty instruction embeds anyway. A text-model
+search has no embeddings of its own: its baselines use ``baseline_encoder`` (all-MiniLM-L6-v2
+by default), whose encoder calls are counted apart from the text model's.
 """
 
 from __future__ import annotations
@@ -15,16 +21,23 @@ from autoglm_prompt.budget import BudgetExhausted
 from autoglm_prompt.data import Example
 
 
+def baseline_calls(dev: list[Example], pool: list[Example], instructions: list[str]) -> int:
+    """Upper bound of the encoder calls of ``encoder_baselines`` beyond the search's own:
+    the pool texts, and the dev texts unless an empty instruction embeds them anyway."""
+    return len(pool) + (0 if "" in instructions else len(dev))
+
+
 def encoder_baselines(scorer: Any, dev: list[Example], pool: list[Example]) -> dict[str, Any]:
     """Dev accuracy of the nearest class centroid and of a logistic probe (C=1) trained on the
-    pool's embeddings, and the calls they cost (texts not yet embedded in this run)."""
+    pool's embeddings, and what they cost: model calls (texts not yet embedded in this run nor
+    in the on-disk cache) and cache hits, apart."""
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
     labels = sorted({e["label"] for e in pool})
     if len(labels) < 2 or not dev:
         return {"skipped": "needs a pool with at least 2 labels and dev rows"}
-    before = scorer.budget.used
+    calls, hits = scorer.budget.used, scorer.budget.cache_hits
     try:
         x = scorer.embed([e["text"] for e in pool])
         xd = scorer.embed([e["text"] for e in dev])
@@ -38,6 +51,7 @@ def encoder_baselines(scorer: Any, dev: list[Example], pool: list[Example]) -> d
     return {
         "centroid": float((centroid == truth).mean()),
         "probe": float((probe == truth).mean()),
-        "calls": scorer.budget.used - before,
+        "calls": scorer.budget.used - calls,
+        "cache_hits": scorer.budget.cache_hits - hits,
         "trained_on": f"{len(pool)} pool examples",
     }

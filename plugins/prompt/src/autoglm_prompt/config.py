@@ -53,3 +53,8 @@ class SearchConfig(ModelConfig):
     warm_start: bool = Field(
         False, description="Also score the best prompts of earlier runs (journal search)"
     )
+    baseline_encoder: ModelSpec = Field(
+        default_factory=lambda: ModelSpec(**DEFAULT_MODEL),
+        description="Text-model searches: the encoder of the centroid and probe baselines "
+        "(encoder searches use their own model)",
+    )

@@ -83,7 +83,10 @@ class PromptOptimizer:
         known_scores: dict[str, float] | None = None,
         known_proposals: dict[int, list[str]] | None = None,
         seed_candidates: list[PromptCandidate] = (),
+        reserved_calls: int = 0,
     ) -> None:
+        """``reserved_calls``: calls of this scorer's budget spent outside the search (the
+        baselines), counted in the plan so that the search cannot crowd them out."""
         if not dev:
             raise ValueError("dev: expected labelled examples to score candidates on, got none")
         unknown = sorted({e["label"] for e in dev} - set(space.labels))
@@ -104,6 +107,7 @@ class PromptOptimizer:
         self.known_scores = dict(known_scores or {})
         self.known_proposals = dict(known_proposals or {})
         self.seed_candidates = list(seed_candidates)
+        self.reserved_calls = reserved_calls
         self.rounds = 1 + (settings.opro_rounds if proposer is not None else 0)
         self.candidates = settings.candidates
         self.estimated_calls = 0
@@ -119,7 +123,7 @@ class PromptOptimizer:
         )
         evaluations = candidates + 1 + len(self.seed_candidates)
         calls = self.scorer.estimate_calls(future, evaluations, len(self.dev), len(self.pool))
-        return calls + extra
+        return calls + extra + self.reserved_calls
 
     def plan(self) -> dict[str, Any]:
         """Estimate the calls; refuse, or shrink the number of candidates, when over budget."""

@@ -9,6 +9,7 @@ from typing import Any
 
 from autoglm import NodeContext
 from autoglm_hf.api import ModelSpec
+from autoglm_prompt.baselines import baseline_calls, encoder_baselines
 from autoglm_prompt.budget import CallBudget
 from autoglm_prompt.candidate import PromptCandidate
 from autoglm_prompt.config import ModelConfig, SearchConfig
@@ -97,6 +98,8 @@ def optimise(
     seeds = list(seed_candidates)
     if config.warm_start:
         seeds += [c for c in warm_candidates(context, space.labels) if c not in seeds]
+    encoder_search = scorer.kind == "embedding"
+    reserved = baseline_calls(dev, pool_, space.instructions) if encoder_search else 0
     known = {e["key"]: e["score"] for e in context.journal_read("prompt.candidate")}
     proposals = {e["round"]: e["instructions"] for e in context.journal_read("prompt.proposals")}
     optimizer = PromptOptimizer(
@@ -121,14 +124,18 @@ def optimise(
         known_scores=known,
         known_proposals=proposals,
         seed_candidates=seeds,
+        reserved_calls=reserved,
     )
     plan = optimizer.plan()
     context.log.info("prompt.plan", **plan)
+    # Before the search: a search that spends its budget still reports the baselines.
+    if encoder_search:
+        baselines = encoder_baselines(scorer, dev, pool_)
+    else:
+        own = make_scorer(load_model(config.baseline_encoder, context), "embedding", CallBudget())
+        baselines = {**encoder_baselines(own, dev, pool_), "encoder": config.baseline_encoder.model}
     result = optimizer.run()
-    if scorer.kind == "embedding":
-        from autoglm_prompt.baselines import encoder_baselines
-
-        result.baselines = encoder_baselines(scorer, dev, pool_)
+    result.baselines = baselines
     context.journal_append(
         "prompt.best", {"score": result.best_score, "candidate": result.best.model_dump()}
     )

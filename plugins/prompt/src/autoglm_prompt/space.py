@@ -3,7 +3,8 @@
 Dimensions (each a list of options; the *first* option of every list is the starting prompt):
 
 * ``instructions`` – wording of the task instruction (grows with OPRO proposals);
-* ``verbalizers`` – per label, the candidate answer words / label descriptions;
+* ``verbalizers`` – per label, the candidate answer words / label descriptions; with many
+  labels one joint dimension instead (the k-th option of every label, see below);
 * ``shots`` – examples per label taken from the pool (ordered: neighbours are similar);
 * ``example_sets`` – how many different seeded draws of examples to try (which examples);
 * ``orders`` – how the drawn examples are arranged (grouped by label, interleaved, shuffled);
@@ -18,6 +19,13 @@ two options explore better than ordered or continuous encodings that move step b
 
 A dimension with a single option is fixed and not shown to the optimiser, so the search is
 only as big as the space the user actually opened.
+
+Per-label verbalizer dimensions are one dimension per label. At 77 or 150 labels (issue 19)
+that is more dimensions than a prompt search has candidates: the optimiser cannot even try
+each option once, and every label's choice is noise. Above ``MAX_PER_LABEL_VERBALIZERS``
+labels (``verbalizer_search: auto``) the options are searched jointly instead: one dimension
+``verbalizer_set`` whose k-th option gives every label its k-th description (its last when it
+has fewer), e.g. "label names" against "written-out descriptions".
 """
 
 from __future__ import annotations
@@ -37,6 +45,8 @@ Order = Literal["grouped", "interleaved", "shuffled"]
 #: Most examples per label: a text model's prompt carries them in every call, an encoder averages
 #: them into prototypes (configs/prompt-sst2.yaml tries 500), so the count sizes the work.
 MAX_SHOTS = 10_000
+#: Most labels whose verbalizers are searched one dimension per label (``auto``).
+MAX_PER_LABEL_VERBALIZERS = 8
 
 
 class PromptSpace(BaseModel):
@@ -58,6 +68,11 @@ class PromptSpace(BaseModel):
     calibrations: list[Calibration] = Field(default_factory=lambda: ["none"], min_length=1)
     example_weights: list[float] = Field(
         default_factory=lambda: [0.5], min_length=1, description="Encoders: prototype weights"
+    )
+    verbalizer_search: Literal["auto", "per_label", "joint"] = Field(
+        "auto",
+        description="One dimension per label, or one joint dimension (k-th option of every "
+        f"label); auto: joint above {MAX_PER_LABEL_VERBALIZERS} labels",
     )
 
     @field_validator("verbalizers")
@@ -95,13 +110,28 @@ class PromptSpace(BaseModel):
     def labels(self) -> list[str]:
         return sorted(self.verbalizers)
 
+    @property
+    def joint_verbalizers(self) -> bool:
+        """Whether the verbalizers are one joint dimension rather than one per label."""
+        if self.verbalizer_search == "auto":
+            return len(self.verbalizers) > MAX_PER_LABEL_VERBALIZERS
+        return self.verbalizer_search == "joint"
+
     def for_encoder(self) -> PromptSpace:
-        """Encoders ignore layout: drop the template and order dimensions. When every
-        candidate has examples weighted 1.0 (no zero shots, every weight 1), the label
-        descriptions have zero weight in every score: drop the verbalizer dimensions too."""
+        """Encoders ignore layout: drop the template and order dimensions. Then drop what
+        has zero weight in every score the encoder scorer computes:
+
+        * every candidate has examples weighted 1.0 (no zero shots, every weight 1): the
+          label descriptions never count, so no verbalizer dimension;
+        * no candidate has examples (shots all 0): example draws and weights never count;
+        * every weight is 0: examples never count, so none are drawn (or embedded)."""
         update: dict[str, Any] = {"templates": self.templates[:1], "orders": self.orders[:1]}
         if 0 not in self.shots and all(w == 1.0 for w in self.example_weights):
             update["verbalizers"] = {label: v[:1] for label, v in self.verbalizers.items()}
+        if all(w == 0.0 for w in self.example_weights):
+            update["shots"] = [0]
+        if max(update.get("shots", self.shots)) == 0:
+            update.update(example_sets=1, example_weights=self.example_weights[:1])
         space = self.model_copy(update=update)
         space._encoder = True
         return space
@@ -126,9 +156,22 @@ class PromptSpace(BaseModel):
             "calibrate": list(self.calibrations),
             "example_weight": list(self.example_weights),
         }
-        for i, label in enumerate(self.labels):
-            dims[f"verbalizer{i}"] = list(range(len(self.verbalizers[label])))
+        if self.joint_verbalizers:
+            dims["verbalizer_set"] = list(range(max(map(len, self.verbalizers.values()))))
+        else:
+            for i, label in enumerate(self.labels):
+                dims[f"verbalizer{i}"] = list(range(len(self.verbalizers[label])))
         return {name: options for name, options in dims.items() if len(options) > 1}
+
+    def _verbalizers_at(self, point: dict[str, Any]) -> dict[str, str]:
+        """The description of every label at ``point`` (per label, or the joint k-th)."""
+        if self.joint_verbalizers:
+            k = int(point.get("verbalizer_set", 0))
+            return {label: v[min(k, len(v) - 1)] for label, v in self.verbalizers.items()}
+        return {
+            label: self.verbalizers[label][int(point.get(f"verbalizer{i}", 0))]
+            for i, label in enumerate(self.labels)
+        }
 
     def start(self) -> dict[str, Any]:
         """The starting point: the first option of every dimension."""
@@ -150,10 +193,7 @@ class PromptSpace(BaseModel):
     def decode(self, point: dict[str, Any], pool: list[Example], seed: int = 0) -> PromptCandidate:
         """Turn a point (from ``start`` or the optimiser) into a concrete candidate."""
         get = lambda name, default: point.get(name, default)  # noqa: E731
-        verbalizers = {
-            label: self.verbalizers[label][int(get(f"verbalizer{i}", 0))]
-            for i, label in enumerate(self.labels)
-        }
+        verbalizers = self._verbalizers_at(point)
         examples = draw_examples(
             pool,
             self.labels,
@@ -185,11 +225,18 @@ class PromptSpace(BaseModel):
                 "calibrate": candidate.calibrate,
                 "example_weight": candidate.example_weight,
             }
-            for i, label in enumerate(self.labels):
-                point[f"verbalizer{i}"] = self.verbalizers[label].index(
-                    candidate.verbalizers[label]
+            if self.joint_verbalizers:
+                sets = range(max(map(len, self.verbalizers.values())))
+                wanted = candidate.verbalizers
+                point["verbalizer_set"] = next(
+                    k for k in sets if self._verbalizers_at({"verbalizer_set": k}) == wanted
                 )
-        except (ValueError, KeyError):
+            else:
+                for i, label in enumerate(self.labels):
+                    point[f"verbalizer{i}"] = self.verbalizers[label].index(
+                        candidate.verbalizers[label]
+                    )
+        except (ValueError, KeyError, StopIteration):
             return None
         if (
             candidate.calibrate not in self.calibrations

@@ -103,6 +103,32 @@ class SearchConfig(NodeModel):
     warm_start_max_distance: float = Field(
         0.25, ge=0, description="largest profile distance (0-1) of a search to learn from"
     )
+    prior: Literal["auto", "off"] = Field(
+        "auto",
+        description="'auto': with a profile, learn a prior over the space from the best 30% of "
+        "the trials of close past searches (warm_start_max_distance), ask its seeds first and "
+        "draw a share of proposals from it; 'off': never (docs/tuner.md)",
+    )
+    prior_seeds: float = Field(
+        0.1, ge=0, le=0.5, description="share of the budget asked as the prior's seeds first"
+    )
+    prior_share: float = Field(
+        0.3,
+        ge=0,
+        le=0.9,
+        description="share of proposals drawn from the prior at first; it decays to 0 while "
+        "prior points do no better than the optimiser's own",
+    )
+    kl_threshold: float | None = Field(
+        0.5,
+        gt=0,
+        description="KL guard (with a prior): widen the search when the last 20 points' "
+        "per-field distribution is this far (mean KL, nats) from the prior or from uniform "
+        "and the best has stalled for kl_patience trials; None: no guard",
+    )
+    kl_patience: int = Field(
+        15, ge=1, le=10_000, description="trials without improvement before the KL guard acts"
+    )
     grid_points: int = Field(3, ge=1, le=100, description="grid values per numeric dimension")
     final_top_k: int = Field(
         0,
@@ -182,6 +208,11 @@ class SearchOutputs(NodeModel):
         None, description="Spearman rank correlation of first-rung and full-fidelity scores"
     )
     warm_started_from: list[str] = Field(default_factory=list)
+    prior: dict[str, Any] = Field(
+        default_factory=lambda: {"used": False},
+        description="the space prior: used or not, its past searches (run ids, distances), "
+        "seeds asked, prior points, the final prior share and the KL guard's events",
+    )
     final_ranking: list[dict[str, Any]] = Field(
         default_factory=list,
         description="final re-evaluation (final_top_k): per configuration its scores over "

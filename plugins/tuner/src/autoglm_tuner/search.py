@@ -27,6 +27,7 @@ from autoglm_tuner.executor_pool import make_pool
 from autoglm_tuner.fidelity import Scheduler, promotion_fraction, rungs, spearman
 from autoglm_tuner.pool import WorkerPool
 from autoglm_tuner.predictor import PastSearch, Predictor
+from autoglm_tuner.prior import PriorGuided, find_prior, seed_count
 from autoglm_tuner.proposer import WARM, Proposer
 from autoglm_tuner.report import loss_of
 from autoglm_tuner.spaces import default_point
@@ -40,6 +41,10 @@ PREDICTOR_KIND = "predictor"
 SUMMARY_TRIALS = 2000
 #: Journal kind of the final re-evaluation's runs (one record per configuration and seed).
 FINAL_KIND = "final"
+#: Journal kind of the past searches the space prior was built from (prior.py).
+PRIOR_KIND = "space_prior"
+#: Journal kind of the KL guard's events (prior.py).
+KL_GUARD_KIND = "kl_guard"
 Record = dict[str, Any]
 
 
@@ -89,6 +94,7 @@ class Search:
         self.asked_all = False
         self.arms: ChoiceArms | None = None
         self.best = Best(self.config.mode)
+        self.guided: PriorGuided | None = None
         extra = sum(fraction**k for k in range(1, len(self.levels)))
         self.expected_evaluations = math.ceil(self.config.budget * (1 + extra))
 
@@ -101,6 +107,7 @@ class Search:
         grid = cfg.optimizer == "grid"  # a fixed design: no warm start, no initial design
         design = make_design(cfg.initial_design, start, self.space, cfg.per_choice)
         strategy = self._strategy(start, cfg.budget - len(design.points()) - len(warm.configs))
+        strategy = self._with_prior(strategy, warm.configs)
         self.proposer = Proposer(
             strategy,
             self.space,
@@ -421,6 +428,63 @@ class Search:
             and (run_id, node_id) != (self.context.run_id, self.context.node_id)
         ]
 
+    # ------------------------------------------------------------ space prior
+
+    def _with_prior(self, strategy: Strategy, warm: list[dict[str, Any]]) -> Strategy:
+        """``strategy`` guided by a prior from close past searches (prior.py), or as is (no
+        profile, ``prior: off``, a grid, or no close search with trials). Its seeds leave out
+        the ``warm`` start configs (asked already). The searches used are journaled, so a
+        resumed search builds the same prior and asks the same points."""
+        cfg = self.config
+        if cfg.prior == "off" or not self.inputs.profile or cfg.optimizer == "grid":
+            return strategy
+        saved = self.context.journal_read(PRIOR_KIND)
+        summaries = self._summaries()
+        if saved:
+            used = {tuple(source) for source in saved[-1]["sources"]}
+            summaries = [s for s in summaries if (s[0], s[1]) in used]
+        prior = find_prior(
+            summaries,
+            objective=self.objective.name,
+            metric=cfg.metric,
+            profile=self.inputs.profile,
+            space=self.space,
+            max_distance=cfg.warm_start_max_distance,
+            active=self._active,
+        )
+        if not saved:
+            sources = [[s["run_id"], s["node_id"]] for s in prior.sources] if prior else []
+            self.context.journal_append(PRIOR_KIND, {"sources": sources})
+        if prior is None:
+            return strategy
+        prior.seeds = [seed for seed in prior.seeds if seed not in warm]
+        self.guided = PriorGuided(
+            strategy,
+            prior,
+            seeds=seed_count(cfg.budget, cfg.prior_seeds, prior),
+            share=cfg.prior_share,
+            seed=cfg.seed,
+            kl_threshold=cfg.kl_threshold,
+            patience=cfg.kl_patience,
+            active=self._active,
+        )
+        return self.guided
+
+    def _active(self, params: dict[str, Any]) -> list[str]:
+        """Searched fields the objective reads at ``params`` (its effective config)."""
+        return [name for name in self._effective(params) if name in self.space]
+
+    def _prior_outputs(self) -> dict[str, Any]:
+        """The prior's part of the outputs; its KL guard events are journaled once each."""
+        if self.guided is None:
+            return {"used": False}
+        described = self.guided.describe()
+        journaled = {e["result"] for e in self.context.journal_read(KL_GUARD_KIND)}
+        for event in described["kl_guard"]:
+            if event["result"] not in journaled:
+                self.context.journal_append(KL_GUARD_KIND, event)
+        return described
+
     # ------------------------------------------------------------ warm start
 
     def _warm_start(self) -> WarmStart:
@@ -455,6 +519,7 @@ class Search:
         strategy = self.proposer.describe()
         stop_reason = self.proposer.stop_reason or "every point asked was evaluated"
         proposals = dict(self.proposer.sources)
+        prior = self._prior_outputs()
         records = sorted(self.records, key=lambda r: r["elapsed"])
         rows = report.leaderboard(records, cfg.mode)
         best = [row for row in rows if row["status"] == "ok"]
@@ -486,6 +551,7 @@ class Search:
             "final_ranking": final,
             "rank_correlation": correlation,
             "warm_start": warm.sources,
+            "prior": prior,
             "choice_rounds": self._choice_rounds(),
             "space": {name: dimension_to_dict(dim) for name, dim in self.space.items()},
         }
@@ -515,6 +581,7 @@ class Search:
             screened_out=self.proposer.screened_out,
             rank_correlation=correlation,
             warm_started_from=sorted({s["run_id"] for s in warm.sources}),
+            prior=prior,
             final_ranking=final,
             choice_rounds=self._choice_rounds(),
             plot_path=str(plot_path),

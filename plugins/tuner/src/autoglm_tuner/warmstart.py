@@ -63,6 +63,31 @@ class WarmStart:
         return {"configs": self.configs, "sources": self.sources}
 
 
+def near_searches(
+    summaries: list[tuple[str, str, Any]],
+    *,
+    objective: str,
+    metric: str,
+    profile: dict[str, Any],
+    max_distance: float,
+    exclude: tuple[str, str] | None = None,
+) -> list[tuple[float, str, str, dict[str, Any]]]:
+    """(distance, run_id, node_id, summary) of the earlier searches of ``objective`` and
+    ``metric`` whose profile lies within ``max_distance``, nearest first (ties: journal order).
+    The one lookup behind the warm start and the space prior (prior.py)."""
+    near: list[tuple[float, int, str, str, dict[str, Any]]] = []
+    for order, (run_id, node_id, summary) in enumerate(summaries):
+        if (run_id, node_id) == exclude or not isinstance(summary, dict):
+            continue
+        if summary.get("objective") != objective or summary.get("metric") != metric:
+            continue
+        distance = profile_distance(profile, summary.get("profile") or {})
+        if distance <= max_distance:
+            near.append((distance, order, run_id, node_id, summary))
+    near.sort(key=lambda item: (item[0], item[1]))
+    return [(distance, run_id, node_id, summary) for distance, _, run_id, node_id, summary in near]
+
+
 def find_warm_start(
     summaries: list[tuple[str, str, Any]],
     *,
@@ -75,23 +100,19 @@ def find_warm_start(
     exclude: tuple[str, str] | None = None,
 ) -> WarmStart:
     """Best configs of the nearest earlier searches, nearest first, valid in ``space``."""
-    near: list[tuple[float, int, str, dict[str, Any]]] = []
-    for order, (run_id, node_id, summary) in enumerate(summaries):
-        if (run_id, node_id) == exclude or not isinstance(summary, dict):
-            continue
-        if summary.get("objective") != objective or summary.get("metric") != metric:
-            continue
-        distance = profile_distance(profile, summary.get("profile") or {})
-        if distance <= max_distance:
-            near.append((distance, order, run_id, summary))
-    near.sort(key=lambda item: (item[0], item[1]))
-    configs: list[dict[str, Any]] = []
-    sources: list[dict[str, Any]] = []
+    near = near_searches(
+        summaries,
+        objective=objective,
+        metric=metric,
+        profile=profile,
+        max_distance=max_distance,
+        exclude=exclude,
+    )
     # Round-robin over neighbours: the best valid config of each close task before the
     # second-bests, so one task does not crowd out the others.
     valid = [
         (distance, run_id, [c for c in summary.get("top_configs", []) if in_space(space, c)])
-        for distance, _order, run_id, summary in near
+        for distance, run_id, _node_id, summary in near
     ]
     configs: list[dict[str, Any]] = []
     sources: list[dict[str, Any]] = []

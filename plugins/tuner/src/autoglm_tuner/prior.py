@@ -1,0 +1,383 @@
+"""A prior over the search space, learnt from past searches on similar tasks, and the strategy
+wrapper that uses it with two safeguards: an adaptive prior share and a KL guard.
+
+**The prior.** From every close past search (same objective and metric, profile within
+``warm_start_max_distance``: the warm start's lookup) the best 30% of its trials are kept. Per
+dimension a smoothed distribution is counted from them: one bin per option of a choice, a
+fixed number of bins on the range's own scale (log for log ranges) otherwise; a conditional
+field counts only where the objective reads it (``active``). Sources are weighted by
+closeness, and every bin keeps a Laplace floor, so no region is ruled out. The *seeds* are the
+distinct best configurations of those searches, nearest first.
+
+**Use** (:class:`PriorGuided`): seeds are asked first (capped by the caller), then a share of
+proposals is drawn from the prior and the rest come from the wrapped strategy; every result is
+told to the strategy exactly once (prior points as points it did not ask).
+
+**Adaptive share.** Why: a prior learnt on tasks that looked close may point the wrong way;
+sampling from it then wastes trials. The share follows the evidence: the probability that a
+recent prior point beats a recent non-prior one (Mann-Whitney AUC, smoothed towards 0.75);
+at 0.5 or below (the prior does no better than the search without it) the share is 0.
+
+**KL guard.** Why: a search that follows a prior, or its own early luck, can collapse onto a
+small region and stop improving. Over the last ``WINDOW`` results the guard counts the same
+per-dimension distributions and computes KL(current || prior) and KL(current || uniform)
+(mean over dimensions). When either exceeds ``kl_threshold`` and the best loss has not
+improved for ``patience`` results, the next ``EXPLORE`` proposals are uniform random points,
+and the event is recorded (result number, KL values, action).
+
+Public API (also used by the graph benchmark): :func:`build_prior`, :func:`find_prior`,
+:class:`SpacePrior`, :class:`PriorGuided`, :func:`seed_count`.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import random
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from autoglm.space import Choice, Dimension, IntRange
+from autoglm_tuner.spaces import in_space, sample
+from autoglm_tuner.strategies import Candidate, Strategy
+from autoglm_tuner.warmstart import near_searches
+
+#: Share of each past search's trials (the best ones) that the prior is counted from.
+TOP_SHARE = 0.3
+#: Bins of a numeric range (or a long integer range) on its own scale.
+BINS = 10
+#: Laplace pseudo-count per bin: no region ever has probability 0.
+FLOOR = 1.0
+#: Recent results the KL guard and the share's evidence look at.
+WINDOW = 20
+#: Uniform proposals the KL guard injects when it fires.
+EXPLORE = 5
+#: The share's evidence starts at this AUC, worth this many prior results.
+AUC_START, AUC_WEIGHT = 0.75, 2.0
+
+SEED = "prior seed"
+PRIOR = "prior"
+GUARD = "kl guard"
+Params = dict[str, Any]
+Active = Callable[[Params], Iterable[str]]
+
+
+# ------------------------------------------------------------------------ bins of a dimension
+
+
+def bin_count(dim: Dimension) -> int:
+    """One bin per option of a choice and per integer of a short range, else ``BINS``."""
+    if isinstance(dim, Choice):
+        return len(dim.values)
+    if isinstance(dim, IntRange) and dim.high - dim.low + 1 <= BINS:
+        return dim.high - dim.low + 1
+    return BINS
+
+
+def bin_of(dim: Dimension, value: Any) -> int:
+    if isinstance(dim, Choice):
+        return list(dim.values).index(value)
+    if isinstance(dim, IntRange) and bin_count(dim) == dim.high - dim.low + 1:
+        return int(value) - dim.low
+    return min(BINS - 1, max(0, int(_unit(dim, value) * BINS)))
+
+
+def value_in(dim: Dimension, index: int, rng: random.Random) -> Any:
+    """A value of bin ``index``: the option, the integer, or uniform inside the bin."""
+    if isinstance(dim, Choice):
+        return dim.values[index]
+    if isinstance(dim, IntRange) and bin_count(dim) == dim.high - dim.low + 1:
+        return dim.low + index
+    unit = (index + rng.random()) / BINS
+    if dim.log:
+        value = math.exp(math.log(dim.low) + unit * math.log(dim.high / dim.low))
+    else:
+        value = dim.low + unit * (dim.high - dim.low)
+    if isinstance(dim, IntRange):
+        return min(dim.high, max(dim.low, round(value)))
+    return min(dim.high, max(dim.low, value))
+
+
+def _unit(dim: Dimension, value: float) -> float:
+    """``value`` mapped to [0, 1] on the range's scale."""
+    if dim.high == dim.low:
+        return 0.0
+    if dim.log:
+        return math.log(value / dim.low) / math.log(dim.high / dim.low)
+    return (value - dim.low) / (dim.high - dim.low)
+
+
+def histogram(
+    space: dict[str, Dimension], points: Iterable[tuple[Params, float]], active: Active | None
+) -> dict[str, list[float]]:
+    """Per dimension, the smoothed distribution of the weighted ``points`` over its bins;
+    a point counts for a dimension only where that dimension is active."""
+    counts = {name: [0.0] * bin_count(dim) for name, dim in space.items()}
+    for params, weight in points:
+        used = set(active(params)) if active else set(space)
+        for name, dim in space.items():
+            if name in used:
+                counts[name][bin_of(dim, params[name])] += weight
+    return {name: _smoothed(c) for name, c in counts.items()}
+
+
+def _smoothed(counts: list[float]) -> list[float]:
+    total = sum(counts) + FLOOR * len(counts)
+    return [(c + FLOOR) / total for c in counts]
+
+
+def kl(p: list[float], q: list[float]) -> float:
+    """KL(p || q) in nats; both smoothed, so finite."""
+    return sum(a * math.log(a / b) for a, b in zip(p, q, strict=True) if a > 0)
+
+
+# ----------------------------------------------------------------------------- the prior
+
+
+@dataclass
+class PriorSource:
+    """One past search the prior learns from: its trials (params, loss; lower is better)."""
+
+    trials: list[tuple[Params, float]]
+    distance: float = 0.0
+    run_id: str = ""
+    node_id: str = ""
+
+
+@dataclass
+class SpacePrior:
+    """Per-dimension distributions of the best trials of close past searches, and seeds."""
+
+    space: dict[str, Dimension]
+    probs: dict[str, list[float]]
+    seeds: list[Params]
+    sources: list[dict[str, Any]] = field(default_factory=list)
+
+    def sample(self, rng: random.Random) -> Params:
+        """One point drawn from the prior, dimension by dimension."""
+        out = {}
+        for name, dim in self.space.items():
+            index = rng.choices(range(len(self.probs[name])), weights=self.probs[name])[0]
+            out[name] = value_in(dim, index, rng)
+        return out
+
+    def divergence(self, points: list[Params], active: Active | None = None) -> tuple[float, float]:
+        """(KL(current || prior), KL(current || uniform)) of ``points``, mean over
+        dimensions, with ``current`` counted and smoothed as the prior was."""
+        current = histogram(self.space, ((p, 1.0) for p in points), active)
+        to_prior = [kl(current[n], self.probs[n]) for n in self.space]
+        to_uniform = [kl(current[n], [1 / len(current[n])] * len(current[n])) for n in self.space]
+        return sum(to_prior) / len(to_prior), sum(to_uniform) / len(to_uniform)
+
+
+def build_prior(
+    sources: list[PriorSource],
+    space: dict[str, Dimension],
+    *,
+    max_distance: float = 0.25,
+    active: Active | None = None,
+    top: float = TOP_SHARE,
+    worst: bool = False,
+) -> SpacePrior | None:
+    """The prior from ``sources``' best ``top`` share of trials (valid in ``space``), each
+    source weighted ``1 - 0.5 * distance / max_distance`` (the farthest allowed counts half);
+    None when no source has a valid trial. ``worst`` counts the worst share instead: a
+    deliberately misleading prior, for benchmarks and tests."""
+    weighted: list[tuple[Params, float]] = []
+    tops: list[list[Params]] = []
+    used = []
+    for source in sources:
+        trials = sorted(
+            ((p, loss) for p, loss in source.trials if in_space(space, p)),
+            key=lambda t: t[1],
+            reverse=worst,
+        )
+        if not trials:
+            continue
+        kept = [p for p, _ in trials[: max(1, math.ceil(top * len(trials)))]]
+        weight = 1.0 - 0.5 * source.distance / max_distance if max_distance > 0 else 1.0
+        weighted += [(p, weight) for p in kept]
+        tops.append(kept)
+        used.append(
+            {"run_id": source.run_id, "node_id": source.node_id, "distance": source.distance}
+        )
+    if not weighted:
+        return None
+    # seeds: round-robin over the sources (nearest first), distinct points
+    seeds: list[Params] = []
+    seen: set[str] = set()
+    for rank in range(max(len(t) for t in tops)):
+        for kept in tops:
+            if rank < len(kept) and repr(sorted(kept[rank].items())) not in seen:
+                seen.add(repr(sorted(kept[rank].items())))
+                seeds.append(dict(kept[rank]))
+    return SpacePrior(space, histogram(space, weighted, active), seeds, used)
+
+
+def find_prior(
+    summaries: list[tuple[str, str, Any]],
+    *,
+    objective: str,
+    metric: str,
+    profile: dict[str, Any],
+    space: dict[str, Dimension],
+    max_distance: float,
+    exclude: tuple[str, str] | None = None,
+    active: Active | None = None,
+) -> SpacePrior | None:
+    """The prior from the journaled ``search_summary`` records (run_id, node_id, summary) of
+    close past searches that kept their trials; None when there is none."""
+    near = near_searches(
+        summaries,
+        objective=objective,
+        metric=metric,
+        profile=profile,
+        max_distance=max_distance,
+        exclude=exclude,
+    )
+    sources = [
+        PriorSource([(p, loss) for p, loss in summary["trials"]], round(d, 4), run_id, node_id)
+        for d, run_id, node_id, summary in near
+        if summary.get("trials")
+    ]
+    return build_prior(sources, space, max_distance=max_distance, active=active)
+
+
+def seed_count(budget: int, share: float, prior: SpacePrior) -> int:
+    """Seeds asked: ``share`` of the budget (rounded down, at least 1), at most the distinct
+    seeds there are. Capped so a wrong prior cannot eat the budget."""
+    return min(len(prior.seeds), max(1, int(share * budget))) if share > 0 else 0
+
+
+# ------------------------------------------------------------------- the guided strategy
+
+
+class PriorGuided(Strategy):
+    """Wraps ``inner``: seeds first, then a share of prior samples, with the KL guard.
+
+    Sees every result (its own and, through ``tell_unasked``, the design's, warm starts'
+    and random fill's) and passes each on to ``inner`` exactly once."""
+
+    def __init__(
+        self,
+        inner: Strategy,
+        prior: SpacePrior,
+        *,
+        seeds: int,
+        share: float,
+        seed: int,
+        kl_threshold: float | None,
+        patience: int,
+        active: Active | None = None,
+    ) -> None:
+        self.inner, self.prior, self.active = inner, prior, active
+        self.queue = [dict(p) for p in prior.seeds[:seeds]]
+        self.initial_share = self.share = share
+        self.kl_threshold, self.patience = kl_threshold, patience
+        self.rng = random.Random(f"prior-{seed}")
+        self.retries = inner.retries
+        self.recent: deque[Params] = deque(maxlen=WINDOW)
+        self.prior_losses: deque[float] = deque(maxlen=WINDOW)
+        self.other_losses: deque[float] = deque(maxlen=WINDOW)
+        self.results = 0
+        self.best = math.inf
+        self.since_best = 0
+        self.exploring = 0
+        #: KL guard firings: result number, KL values, action
+        self.events: list[dict[str, Any]] = []
+        #: results told per source of this wrapper (points the proposer handed out)
+        self.told = {SEED: 0, PRIOR: 0, GUARD: 0}
+
+    @property
+    def used(self) -> str:  # type: ignore[override]
+        return self.inner.used
+
+    # -------------------------------------------------------------------- ask / tell
+
+    def ask(self) -> Candidate | None:
+        self._guard()
+        if self.exploring:
+            self.exploring -= 1
+            return Candidate(sample(self.prior.space, self.rng), None, GUARD)
+        if self.queue:
+            return Candidate(self.queue.pop(0), None, SEED)
+        if self.share > 0 and self.rng.random() < self.share:
+            return Candidate(self.prior.sample(self.rng), None, PRIOR)
+        return self.inner.ask()
+
+    def tell(self, candidate: Candidate, loss: float) -> None:
+        self._observe(candidate.params, loss, candidate.source in (SEED, PRIOR))
+        if candidate.source in (SEED, PRIOR, GUARD):
+            self.told[candidate.source] += 1
+            self.inner.tell_unasked(candidate.params, loss)
+        else:
+            self.inner.tell(candidate, loss)
+
+    def discard(self, candidate: Candidate) -> None:
+        if candidate.source not in (SEED, PRIOR, GUARD):
+            self.inner.discard(candidate)
+
+    def tell_unasked(self, params: Params, loss: float) -> None:
+        self._observe(params, loss, False)
+        self.inner.tell_unasked(params, loss)
+
+    # ------------------------------------------------------------------ adaptation
+
+    def _observe(self, params: Params, loss: float, from_prior: bool) -> None:
+        self.results += 1
+        self.recent.append(params)
+        (self.prior_losses if from_prior else self.other_losses).append(loss)
+        if loss < self.best:
+            self.best, self.since_best = loss, 0
+        else:
+            self.since_best += 1
+        self.share = self.initial_share * min(1.0, max(0.0, (self.auc() - 0.5) / 0.25))
+
+    def auc(self) -> float:
+        """Probability that a recent prior point beats a recent non-prior one (ties count
+        half), smoothed towards ``AUC_START``: the evidence the share follows."""
+        others = sorted(self.other_losses)
+        if not others:
+            return AUC_START
+        wins = 0.0
+        for loss in self.prior_losses:
+            below = bisect.bisect_left(others, loss)
+            equal = bisect.bisect_right(others, loss) - below
+            wins += (len(others) - below - equal + 0.5 * equal) / len(others)
+        return (wins + AUC_START * AUC_WEIGHT) / (len(self.prior_losses) + AUC_WEIGHT)
+
+    def _guard(self) -> None:
+        """Fire when the recent results collapsed (KL to the prior or to uniform above the
+        threshold) and the best has not improved for ``patience`` results."""
+        if self.kl_threshold is None or self.exploring or len(self.recent) < WINDOW:
+            return
+        if self.since_best < self.patience:
+            return
+        to_prior, to_uniform = self.prior.divergence(list(self.recent), self.active)
+        if max(to_prior, to_uniform) <= self.kl_threshold:
+            return
+        self.exploring = EXPLORE
+        self.since_best = 0  # the next firing needs another ``patience`` results
+        self.events.append(
+            {
+                "result": self.results,
+                "kl_prior": round(to_prior, 4),
+                "kl_uniform": round(to_uniform, 4),
+                "stalled": self.patience,
+                "action": f"{EXPLORE} uniform random points",
+            }
+        )
+
+    def describe(self) -> dict[str, Any]:
+        """What the outputs report about the prior."""
+        return {
+            "used": True,
+            "sources": self.prior.sources,
+            "seeds_asked": self.told[SEED],
+            "prior_points": self.told[PRIOR],
+            "exploration_points": self.told[GUARD],
+            "final_share": round(self.share, 4),
+            "kl_guard": self.events,
+        }

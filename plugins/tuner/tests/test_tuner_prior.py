@@ -1,0 +1,192 @@
+"""The space prior (prior.py): built from real journaled past searches, its seeds, the adaptive
+prior share, the KL guard, and what a search's outputs and journal say about them."""
+
+from __future__ import annotations
+
+import math
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from autoglm.space import Choice, FloatRange, IntRange, dimension_from_dict
+from autoglm.store import RunStore
+from autoglm_tuner.prior import (
+    GUARD,
+    PRIOR,
+    SEED,
+    PriorGuided,
+    PriorSource,
+    SpacePrior,
+    build_prior,
+    find_prior,
+)
+from autoglm_tuner.proposer import Proposer, minimise
+from autoglm_tuner.spaces import sample
+from autoglm_tuner.strategies import RandomStrategy, make_strategy
+from autoglm_tuner.warmstart import SUMMARY_KIND
+
+PROFILE = {"nodes": 2708, "edges": 10556, "classes": 7}
+NEAR = {"nodes": 2600, "edges": 10000, "classes": 7}
+#: A small space with an optimum at x=0.8, n=7, kind=c (a toy to search in-process).
+SPACE = {
+    "x": FloatRange(0.0, 1.0),
+    "lr": FloatRange(1e-4, 1e-1, log=True),
+    "n": IntRange(0, 9),
+    "kind": Choice(["a", "b", "c", "d"]),
+}
+
+
+def toy_loss(p: dict[str, Any], shift: float = 0.0) -> float:
+    return (
+        (p["x"] - 0.8 + shift) ** 2 * 4
+        + (math.log10(p["lr"]) + 2 - shift) ** 2 / 4
+        + abs(p["n"] - 7) / 3
+        + (0.0 if p["kind"] == "c" else 1.0)
+    )
+
+
+def past_trials(loss, count: int, seed: int) -> list[tuple[dict[str, Any], float]]:
+    rng = random.Random(seed)
+    points = [sample(SPACE, rng) for _ in range(count)]
+    return [(p, loss(p)) for p in points]
+
+
+def guided_search(prior: SpacePrior | None, seed: int, budget: int, loss, **kw: Any):
+    inner = make_strategy("TPE", SPACE, budget=budget, workers=1, seed=seed)
+    strategy = inner
+    if prior is not None:
+        settings = {"seeds": 3, "share": 0.3, "kl_threshold": 0.5, "patience": 15, **kw}
+        strategy = PriorGuided(inner, prior, seed=seed, **settings)
+    proposer = Proposer(strategy, SPACE, budget=budget, seed=seed, key=repr)
+    return strategy, minimise(proposer, loss)
+
+
+def test_prior_is_built_from_journaled_searches_and_seeds_are_their_top_30_percent(
+    run_search, autoglm_home: Path
+):
+    first = run_search(
+        {"optimizer": "random", "budget": 20, "seed": 1}, {"profile": PROFILE}, run_id="first"
+    )
+    assert first.prior == {"used": False}  # nothing to learn from yet
+    summaries = RunStore(autoglm_home / "runs.sqlite").journal_search(SUMMARY_KIND, 1000)
+    space = {n: dimension_from_dict(d) for n, d in summaries[0][2]["space"].items()}
+    prior = find_prior(
+        summaries,
+        objective="toy.quadratic",
+        metric="score",
+        profile=NEAR,
+        space=space,
+        max_distance=0.25,
+    )
+    assert prior is not None and [s["run_id"] for s in prior.sources] == ["first"]
+    ranked = sorted(first.leaderboard, key=lambda r: -r["score"])
+    top = [row["params"] for row in ranked[:6]]  # 30% of 20
+    assert len(prior.seeds) == 6 and all(seed in top for seed in prior.seeds)
+    assert prior.seeds[0] == first.best_params
+    # the best configurations' kind dominates the prior's distribution of kind
+    kinds = space["kind"].values
+    best_kind = kinds.index(first.best_params["kind"])
+    assert max(prior.probs["kind"]) == prior.probs["kind"][best_kind]
+    # far profiles or another metric give no prior
+    assert (
+        find_prior(
+            summaries,
+            objective="toy.quadratic",
+            metric="loss",
+            profile=NEAR,
+            space=space,
+            max_distance=0.25,
+        )
+        is None
+    )
+
+
+def test_a_search_with_a_prior_reports_it_and_journals_its_kl_guard_events(
+    run_search, autoglm_home: Path
+):
+    run_search({"optimizer": "random", "budget": 20}, {"profile": PROFILE}, run_id="first")
+    config = {"budget": 40, "seed": 3, "kl_threshold": 0.01, "kl_patience": 1, "workers": 1}
+    out = run_search(config, {"profile": NEAR}, run_id="second")
+    prior = out.prior
+    assert prior["used"] and [s["run_id"] for s in prior["sources"]] == ["first"]
+    # 10% of 40 is 4, but the top 6 less the 3 warm-start configs leaves 3
+    assert prior["seeds_asked"] == 3 == out.proposals[SEED]
+    assert prior["kl_guard"] and out.proposals[GUARD] == prior["exploration_points"] > 0
+    event = prior["kl_guard"][0]
+    assert event["result"] >= 20 and event["kl_uniform"] > 0.01
+    store = RunStore(autoglm_home / "runs.sqlite")
+    assert store.journal_read("second", "search", "kl_guard") == prior["kl_guard"]
+    assert 0 <= prior["final_share"] <= 0.3
+    off = run_search({"budget": 6, "prior": "off"}, {"profile": NEAR}, run_id="third")
+    assert off.prior == {"used": False} and SEED not in off.proposals
+    # a resumed search rebuilds the same prior (from its journaled sources, not from the
+    # search finished since) and replays every recorded trial instead of running it again
+    again = run_search(config, {"profile": NEAR}, run_id="second")
+    assert again.prior == prior and again.leaderboard == out.leaderboard
+    assert len(store.journal_read("second", "search", "trial")) == 40
+    assert store.journal_read("second", "search", "kl_guard") == prior["kl_guard"]
+
+
+def test_prior_settings_are_validated(run_search):
+    with pytest.raises(Exception, match="prior"):
+        run_search({"prior": "sometimes"})
+    with pytest.raises(Exception, match="kl_threshold"):
+        run_search({"kl_threshold": -1})
+
+
+def test_kl_guard_fires_on_a_collapsed_stream_and_not_on_a_diverse_one():
+    prior = build_prior([PriorSource(past_trials(toy_loss, 60, 0))], SPACE)
+    assert prior is not None
+
+    def stream(points) -> tuple[PriorGuided, list[str]]:
+        guided = PriorGuided(
+            RandomStrategy(SPACE, 0),
+            prior,
+            seeds=0,
+            share=0.0,
+            seed=0,
+            kl_threshold=0.5,
+            patience=10,
+        )
+        sources = []
+        for i, p in enumerate(points):
+            guided.tell_unasked(p, 1.0 if i else 0.0)  # the best never improves
+            sources.append(guided.ask().source)
+        return guided, sources
+
+    rng = random.Random(1)
+    diverse, sources = stream([sample(SPACE, rng) for _ in range(60)])
+    assert diverse.events == [] and GUARD not in sources
+    point = {"x": 0.1, "lr": 1e-4, "n": 0, "kind": "a"}
+    collapsed, sources = stream([{**point, "x": 0.1 + 0.001 * i} for i in range(60)])
+    assert collapsed.events, "a stalled, collapsed search must be widened"
+    first = collapsed.events[0]
+    assert first["result"] == 20 and first["kl_uniform"] > 0.5 and first["kl_prior"] > 0.5
+    # the asks after the firing are uniform points from the guard, then the strategy again
+    assert sources[19:25] == [GUARD] * 5 + ["random"]
+
+
+def test_a_misleading_prior_loses_its_share():
+    worst = build_prior([PriorSource(past_trials(toy_loss, 60, 0))], SPACE, worst=True)
+    strategy, trials = guided_search(worst, seed=0, budget=50, loss=toy_loss)
+    assert strategy.share == 0.0
+    assert strategy.auc() < 0.5
+    sources = [s for _, _, s in trials]
+    assert sources.count(PRIOR) <= 5  # decayed within the first prior draws
+
+
+def test_a_good_prior_reaches_the_target_in_fewer_trials_than_a_cold_search():
+    good = build_prior([PriorSource(past_trials(toy_loss, 60, s)) for s in (0, 1)], SPACE)
+    target = 0.5
+
+    def trials_to_target(prior: SpacePrior | None, seed: int) -> int:
+        _, trials = guided_search(prior, seed, 40, toy_loss)
+        return next((i + 1 for i, (_, loss, _) in enumerate(trials) if loss <= target), 41)
+
+    cold = [trials_to_target(None, seed) for seed in range(4)]
+    warm = [trials_to_target(good, seed) for seed in range(4)]
+    assert sum(warm) < sum(cold), (warm, cold)
+    strategy, _ = guided_search(good, 0, 40, toy_loss)
+    assert strategy.share > 0  # a prior that helps keeps (some of) its share

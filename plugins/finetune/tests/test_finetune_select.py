@@ -40,3 +40,24 @@ def test_ties_go_to_the_cheaper_candidate():
     assert select(candidates, GOLD, baselines=())["chosen"] == "fast"
     with pytest.raises(ValueError, match="at least one"):
         select([], GOLD, baselines=())
+
+
+def test_rows_report_model_calls_and_cache_hits_beside_cpu_seconds():
+    candidates = [
+        {"name": "probe", "val_accuracy": 0.8, "cpu_seconds": 2.0, "test_predictions": GOLD},
+        {
+            "name": "prompt",
+            "val_accuracy": 0.7,
+            "cpu_seconds": 9.0,
+            "model_calls": 120,
+            "cache_hits": 880,
+            "test_predictions": _predictions(70),
+        },
+    ]
+    rows = {r["name"]: r for r in select(candidates, GOLD, baselines=("probe",))["rows"]}
+    assert (rows["prompt"]["model_calls"], rows["prompt"]["cache_hits"]) == (120, 880)
+    assert rows["prompt"]["cpu_seconds"] == 9.0
+    # A candidate that does not count its calls reports None, not zero.
+    assert rows["probe"]["model_calls"] is None and rows["probe"]["cache_hits"] is None
+    # Costs never decide: the cheaper prompt loses on validation.
+    assert rows["probe"]["chosen"] and not rows["prompt"]["chosen"]

@@ -5,6 +5,10 @@ its validation accuracy, its test predictions and its cost. The selection reads 
 only (ties: the cheaper in CPU seconds); test is reported for all, with a paired test of each
 against the best *simple baseline* (the nearest centroid or the probe, whichever validated
 better), so "the adapted model beats the probe" is a claim with a p-value.
+
+Cost is reported as CPU seconds and, for candidates that count them (the prompt candidates),
+model calls and on-disk cache hits apart: a rerun over cached embeddings does no model work,
+and its calls say so. A candidate that does not count them reports None, never a guess.
 """
 
 from __future__ import annotations
@@ -20,8 +24,9 @@ def select(
     candidates: list[dict[str, Any]], gold: list[str], *, baselines: tuple[str, ...]
 ) -> dict[str, Any]:
     """``candidates``: dicts with ``name``, ``val_accuracy``, ``test_predictions`` and optional
-    ``cpu_seconds``, ``calls``. Returns the chosen name, the best baseline and one row per
-    candidate (test accuracy, McNemar p and bootstrap difference against the baseline)."""
+    ``cpu_seconds``, ``model_calls`` (or ``calls``) and ``cache_hits``. Returns the chosen
+    name, the best baseline and one row per candidate (test accuracy, costs, McNemar p and
+    bootstrap difference against the baseline)."""
     from autoglm_eval.api import mcnemar, paired_bootstrap
 
     if not candidates:
@@ -39,7 +44,8 @@ def select(
             "val_accuracy": c["val_accuracy"],
             "test_accuracy": sum(right) / len(right) if right else 0.0,
             "cpu_seconds": c.get("cpu_seconds"),
-            "calls": c.get("calls"),
+            "model_calls": c.get("model_calls", c.get("calls")),
+            "cache_hits": c.get("cache_hits"),
             "chosen": c["name"] == chosen,
         }
         if base_right is not None and baseline is not None and c["name"] != baseline["name"]:

@@ -5,6 +5,10 @@ head's arrays, no pickle) and, for a fine-tuned encoder, ``encoder/`` (``save_pr
 weights and tokenizer, plus ``sentence_bert_config.json`` with the training maximum length so
 the adapter embeds exactly as training did). A frozen-encoder probe stores the encoder's name
 instead (``default`` = all-MiniLM-L6-v2), so a probe checkpoint is a few hundred kilobytes.
+
+A fine-tune blended with the probe (``ensemble: probe``) also holds ``probe_head.npz`` and, in
+``classifier.json``, ``blend``: the frozen encoder's name and the probe's weight, so its
+probabilities are ``(1 - weight) * fine-tuned + weight * probe``.
 """
 
 from __future__ import annotations
@@ -16,11 +20,13 @@ from typing import Any
 
 import numpy as np
 
+from autoglm_finetune.ensemble import blend
 from autoglm_finetune.heads import Head
 
 FORMAT = 1
 META = "classifier.json"
 HEAD = "head.npz"
+PROBE_HEAD = "probe_head.npz"
 ENCODER_DIR = "encoder"
 
 
@@ -46,18 +52,32 @@ def save_classifier(
 
 
 @dataclass
+class Blend:
+    """A second member of the prediction: a head on another (frozen) encoder, and its weight."""
+
+    weight: float
+    head: Head
+    encoder: Any
+
+
+@dataclass
 class Classifier:
     folder: Path
     meta: dict[str, Any]
     head: Head
     encoder: Any
+    blend: Blend | None = None
 
     @property
     def labels(self) -> list[str]:
         return self.meta["labels"]
 
     def probabilities(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
-        return self.head.probabilities(self.encoder.embed(texts, batch_size=batch_size))
+        own = self.head.probabilities(self.encoder.embed(texts, batch_size=batch_size))
+        if self.blend is None or not self.blend.weight:
+            return own
+        vectors = self.blend.encoder.embed(texts, batch_size=batch_size)
+        return blend(own, self.blend.head.probabilities(vectors), self.blend.weight)
 
     def predict(self, texts: list[str], batch_size: int = 64) -> list[str]:
         if not texts:
@@ -70,8 +90,6 @@ def load_classifier(
     folder: str | Path, *, device: str = "cpu", cache_dir: str | None = None
 ) -> Classifier:
     """Reload a checkpoint written by any ``finetune.*`` classifier node."""
-    from autoglm_hf.api import from_spec
-
     root = Path(folder)
     meta_file = root / META
     if not meta_file.is_file():
@@ -79,15 +97,24 @@ def load_classifier(
     meta = json.loads(meta_file.read_text())
     if meta.get("format") != FORMAT:
         raise ValueError(f"checkpoint {str(folder)!r}: format {meta.get('format')}, not {FORMAT}")
-    encoder_name = meta["encoder"]
-    fine_tuned = encoder_name == ENCODER_DIR
+    blend = None
+    if meta.get("blend"):
+        other = _encoder(root, meta["blend"]["encoder"], device, cache_dir)
+        blend = Blend(float(meta["blend"]["weight"]), Head.load(root / PROBE_HEAD), other)
+    encoder = _encoder(root, meta["encoder"], device, cache_dir)
+    return Classifier(root, meta, Head.load(root / HEAD), encoder, blend)
+
+
+def _encoder(root: Path, name: str, device: str, cache_dir: str | None) -> Any:
+    from autoglm_hf.api import from_spec
+
+    fine_tuned = name == ENCODER_DIR
     spec: dict[str, Any] = {
         "kind": "hf-encoder",
-        "model": str(root / ENCODER_DIR) if fine_tuned else encoder_name,
+        "model": str(root / ENCODER_DIR) if fine_tuned else name,
         "device": device,
     }
     if cache_dir and not fine_tuned:
         # A fine-tuned encoder's folder is new: caching its vectors would only fill the disk.
         spec["cache_dir"] = cache_dir
-    head = Head.load(root / HEAD)
-    return Classifier(root, meta, head, from_spec(spec))
+    return from_spec(spec)

@@ -89,6 +89,28 @@ class ClassifierConfig(CommonConfig):
     weight_decay: Annotated[float, FloatRange(0.0, 0.1)] = Field(0.01, ge=0, le=1.0)
     patience: int = Field(2, ge=1, le=100, description="Epochs without validation gain")
     max_length: int = Field(64, ge=8, le=512, description="Tokens per text")
+    frozen_layers: Annotated[int, IntRange(0, 5)] = Field(
+        4,
+        ge=0,
+        le=64,
+        description="Full mode: bottom transformer layers (and the embeddings) kept frozen; "
+        "their outputs are computed once and cached, so each epoch runs only the layers above "
+        "(capped at the model's layers minus one)",
+    )
+    layer_decay: Annotated[float, FloatRange(0.5, 1.0)] = Field(
+        1.0,
+        gt=0,
+        le=1.0,
+        description="Full mode: each trained layer's learning rate is this times the one above",
+    )
+    label_smoothing: Annotated[float, FloatRange(0.0, 0.2)] = Field(
+        0.1, ge=0, lt=1, description="Full mode: cross-entropy label smoothing"
+    )
+    ensemble: Annotated[Literal["none", "probe"], Choice(["none", "probe"])] = Field(
+        "probe",
+        description="Full mode: blend the fine-tune's probabilities with the logistic probe's "
+        "(weight chosen on validation; 0 keeps the fine-tune alone)",
+    )
     init_head: Annotated[Literal["probe", "random"], Choice(["probe", "random"])] = Field(
         "probe",
         description="Full mode: start the head from a logistic probe on the frozen encoder "
@@ -115,6 +137,11 @@ class TrainOutputs(NodeModel):
     cpu_seconds: float = Field(description="Process CPU time of the node (all threads)")
     wall_seconds: float
     history: list[dict[str, Any]] = Field(default_factory=list)
+    blend_weight: float | None = Field(
+        None,
+        description="finetune.classifier with ensemble: probe: the probe's weight chosen on "
+        "validation (0: the fine-tune alone)",
+    )
 
 
 class SelectInputs(NodeModel):

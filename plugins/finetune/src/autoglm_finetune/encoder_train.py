@@ -42,6 +42,9 @@ class TrainSettings:
     patience: int = 2
     max_length: int = 64
     seed: int = 0
+    frozen_layers: int = 0
+    layer_decay: float = 1.0
+    label_smoothing: float = 0.0
 
 
 def load_trainable(path: str) -> tuple[Any, Any]:
@@ -93,55 +96,60 @@ def finetune_classifier(
     init_head: tuple[np.ndarray, np.ndarray] | None = None,
     progress: Progress | None = None,
     check_cancelled: Callable[[], None] = lambda: None,
-) -> tuple[tuple[np.ndarray, np.ndarray], list[dict[str, float]]]:
-    """Full fine-tuning in place; returns the head (weight (d, classes), bias) of the best
-    validation epoch (the model holds that epoch's weights too) and the per-epoch history."""
+) -> tuple[tuple[np.ndarray, np.ndarray], list[dict[str, float]], np.ndarray]:
+    """Full fine-tuning in place of the layers above ``settings.frozen_layers`` (the bottom
+    ones run once, ``layer_cache``); returns the head (weight (d, classes), bias) of the best
+    validation epoch (the model holds that epoch's weights too), the per-epoch history and
+    that epoch's validation embeddings (for blending with a probe)."""
     import torch
+
+    from autoglm_finetune import layer_cache as lc
 
     torch.manual_seed(settings.seed)
     texts, targets = train
+    frozen = min(settings.frozen_layers, lc.layer_count(model) - 1)
+    states = lc.bottom_states(model, tokenizer, texts, settings.max_length, frozen)
+    val_states = lc.bottom_states(model, tokenizer, validation[0], settings.max_length, frozen)
     head = torch.nn.Linear(model.config.hidden_size, classes)
     if init_head is not None:
         with torch.no_grad():
             head.weight.copy_(torch.from_numpy(init_head[0].T))
             head.bias.copy_(torch.from_numpy(init_head[1]))
+    groups = lc.trainable_groups(model, frozen, settings.lr, settings.layer_decay)
+    trained = [p for g in groups for p in g["params"]] + list(head.parameters())
     optimizer = torch.optim.AdamW(
-        [
-            {"params": model.parameters(), "lr": settings.lr},
-            {"params": head.parameters(), "lr": settings.head_lr},
-        ],
+        [*groups, {"params": head.parameters(), "lr": settings.head_lr}],
         weight_decay=settings.weight_decay,
     )
     steps_per_epoch = (len(texts) + settings.batch_size - 1) // settings.batch_size
     total = steps_per_epoch * settings.epochs
     scheduler = warmup_linear_decay(optimizer, total, settings.warmup_ratio)
     rng = random.Random(settings.seed)
+    lengths = [s.shape[0] for s in states]
     y = torch.tensor(targets)
-    best: tuple[float, dict, dict] | None = None
+    best: tuple[float, dict, dict, np.ndarray] | None = None
     history: list[dict[str, float]] = []
     stale, step = 0, 0
     for epoch in range(settings.epochs):
-        order = list(range(len(texts)))
-        rng.shuffle(order)
         model.train()
         losses = []
-        for start in range(0, len(order), settings.batch_size):
+        for idx in lc.length_batches(lengths, settings.batch_size, rng):
             check_cancelled()
-            idx = order[start : start + settings.batch_size]
-            logits = head(
-                embed_batch(model, tokenizer, [texts[i] for i in idx], settings.max_length)
+            logits = head(lc.top_embeddings(model, [states[i] for i in idx], frozen))
+            loss = torch.nn.functional.cross_entropy(
+                logits, y[idx], label_smoothing=settings.label_smoothing
             )
-            loss = torch.nn.functional.cross_entropy(logits, y[idx])
             optimizer.zero_grad()
             loss.backward()
-            torch.nn.utils.clip_grad_norm_([*model.parameters(), *head.parameters()], 1.0)
+            torch.nn.utils.clip_grad_norm_(trained, 1.0)
             optimizer.step()
             scheduler.step()
             losses.append(float(loss))
             step += 1
             if progress and (step % 20 == 0 or step == total):
                 progress(step, total, f"epoch {epoch + 1} loss {np.mean(losses[-20:]):.4f}")
-        accuracy = _accuracy(model, tokenizer, head, validation, settings.max_length)
+        xv = lc.embed_states(model, val_states, frozen)
+        accuracy = _accuracy(head, xv, validation[1])
         history.append({"epoch": epoch + 1, "loss": float(np.mean(losses)), "val": accuracy})
         if best is None or accuracy > best[0]:
             stale = 0
@@ -149,6 +157,7 @@ def finetune_classifier(
                 accuracy,
                 {k: v.detach().clone() for k, v in model.state_dict().items()},
                 {k: v.detach().clone() for k, v in head.state_dict().items()},
+                xv,
             )
         else:
             stale += 1
@@ -161,19 +170,19 @@ def finetune_classifier(
     model.load_state_dict(best[1])
     head.load_state_dict(best[2])
     model.eval()
+    for p in model.parameters():
+        p.requires_grad_(True)
     weight = head.weight.detach().numpy().T.copy()
-    return (weight, head.bias.detach().numpy().copy()), history
+    return (weight, head.bias.detach().numpy().copy()), history, best[3]
 
 
-def _accuracy(model, tokenizer, head, validation, max_length: int) -> float:
+def _accuracy(head: Any, vectors: np.ndarray, targets: list[int]) -> float:
     import torch
 
-    texts, targets = validation
-    if not texts:
+    if not len(targets):
         return 0.0
-    vectors = torch.from_numpy(embed_all(model, tokenizer, texts, max_length))
     with torch.no_grad():
-        predicted = head(vectors).argmax(1).numpy()
+        predicted = head(torch.from_numpy(vectors)).argmax(1).numpy()
     return float((predicted == np.asarray(targets)).mean())
 
 

@@ -178,10 +178,12 @@ class ClassifierNode(NodeType):
         from autoglm_finetune import encoder_train as et
         from autoglm_finetune.checkpoint import (
             ENCODER_DIR,
+            PROBE_HEAD,
             load_classifier,
             save_classifier,
             save_encoder,
         )
+        from autoglm_finetune.ensemble import choose_weight
         from autoglm_finetune.heads import Head
         from autoglm_finetune.probe import fit_logistic
         from autoglm_hf.api import default_encoder_path
@@ -202,6 +204,9 @@ class ClassifierNode(NodeType):
             patience=cfg.patience,
             max_length=cfg.max_length,
             seed=cfg.seed,
+            frozen_layers=cfg.frozen_layers,
+            layer_decay=cfg.layer_decay,
+            label_smoothing=cfg.label_smoothing,
         )
         texts, y = splits.texts("train"), splits.targets("train")
         val_texts, yv = splits.texts("validation"), splits.targets("validation")
@@ -210,24 +215,33 @@ class ClassifierNode(NodeType):
             context.progress(done, total, message)
 
         history: list[dict[str, Any]] = []
+        extra: dict[str, Any] = {"base_encoder": cfg.encoder}
+        probe, weight = None, None
         if cfg.mode == "full":
-            init = None
-            if cfg.init_head == "probe":
-                frozen = et.embed_all(model, tokenizer, texts, cfg.max_length)
-                probe = fit_logistic(frozen, np.asarray(y), C=cfg.C, seed=cfg.seed)
-                init = probe.layers[0]
-            weights, history = et.finetune_classifier(
+            if cfg.init_head == "probe" or cfg.ensemble == "probe":
+                # The frozen embeddings go through the shared cache: free after a probe node.
+                frozen = _frozen_encoder(cfg, context)
+                x = frozen.embed(texts, batch_size=cfg.batch_size)
+                probe = fit_logistic(x, np.asarray(y), C=cfg.C, seed=cfg.seed)
+            weights, history, val_vectors = et.finetune_classifier(
                 model,
                 tokenizer,
                 (texts, y),
                 (val_texts, yv),
                 len(splits.labels),
                 settings,
-                init_head=init,
+                init_head=probe.layers[0] if cfg.init_head == "probe" and probe else None,
                 progress=report,
                 check_cancelled=context.check_cancelled,
             )
             head = Head([weights])
+            val = _val_accuracy(head, val_vectors, yv)
+            if cfg.ensemble == "probe" and probe is not None and yv:
+                xv = frozen.embed(val_texts, batch_size=cfg.batch_size)
+                own, other = head.probabilities(val_vectors), probe.probabilities(xv)
+                weight, val = choose_weight(own, other, yv)
+                if weight:
+                    extra["blend"] = {"encoder": cfg.encoder, "weight": weight}
         else:
             losses = et.train_contrastive(
                 model,
@@ -242,20 +256,25 @@ class ClassifierNode(NodeType):
             history = [{"epoch": i + 1, "pair_loss": v} for i, v in enumerate(losses)]
             tuned = et.embed_all(model, tokenizer, texts, cfg.max_length)
             head = fit_logistic(tuned, np.asarray(y), C=cfg.C, seed=cfg.seed)
-        with torch.no_grad():
-            val = _val_accuracy(head, et.embed_all(model, tokenizer, val_texts, cfg.max_length), yv)
+            with torch.no_grad():
+                vectors = et.embed_all(model, tokenizer, val_texts, cfg.max_length)
+            val = _val_accuracy(head, vectors, yv)
         root = context.artifacts_dir / "classifier"
         save_encoder(model, tokenizer, Path(root) / ENCODER_DIR, cfg.max_length)
+        if "blend" in extra and probe is not None:
+            probe.save(Path(root) / PROBE_HEAD)
         folder = save_classifier(
             root,
             kind=f"finetune-{cfg.mode}",
             labels=splits.labels,
             head=head,
             encoder=ENCODER_DIR,
-            extra={"val_accuracy": val, "base_encoder": cfg.encoder},
+            extra={"val_accuracy": val, **extra},
         )
-        classifier = load_classifier(folder, device=cfg.device)
-        return _finish(folder, splits, classifier, clock, history, val)
+        cache = str(context.cache_dir("hf-embeddings"))
+        classifier = load_classifier(folder, device=cfg.device, cache_dir=cache)
+        out = _finish(folder, splits, classifier, clock, history, val)
+        return out.model_copy(update={"blend_weight": weight})
 
 
 class PredictNode(NodeType):

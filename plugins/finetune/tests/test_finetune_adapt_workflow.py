@@ -23,7 +23,14 @@ def test_adapt_workflow_selects_on_validation_and_reports_every_candidate(
     assert result.status == "succeeded", result.error
     out = result.outputs
     rows = {r["name"]: r for r in out["candidates"]}
-    assert set(rows) == {"zero_shot", "centroid", "probe", "finetune"}
+    assert set(rows) == {
+        "zero_shot",
+        "prompt_search",
+        "centroid",
+        "probe",
+        "tuned_probe",
+        "finetune",
+    }
     best_val = max(r["val_accuracy"] for r in rows.values())
     assert rows[out["chosen"]]["val_accuracy"] == best_val
     assert out["baseline"] in {"centroid", "probe"}
@@ -32,3 +39,11 @@ def test_adapt_workflow_selects_on_validation_and_reports_every_candidate(
         if name != out["baseline"]:
             assert 0 <= row["mcnemar_p"] <= 1
     assert out["tuned_probe"]["C"] > 0 and out["tuned_probe_val"] > 0.5
+    # The tuned probe refitted on the same split validates as its best trial did.
+    assert rows["tuned_probe"]["val_accuracy"] == out["tuned_probe_val"]
+    # The prompt candidates count their encoder work: calls and cache hits apart.
+    for name in ("zero_shot", "prompt_search"):
+        assert rows[name]["model_calls"] + rows[name]["cache_hits"] > 0
+    search = out["prompt_search"]
+    assert search["searched"] and search["candidates_scored"] <= 1 + 8
+    assert {"centroid", "probe"} <= set(search["baselines"])

@@ -76,3 +76,12 @@ def test_refit_trains_the_probe_config_it_is_given(hwu4, tiny_encoder, tmp_path)
     direct = run_node(ProbeNode, best, data, home=home)
     assert refit.val_accuracy == direct.val_accuracy
     assert refit.test_predictions == direct.test_predictions
+
+
+def test_descriptions_are_written_against_label_names():
+    from autoglm_finetune.prompt_candidates import PromptConfig
+
+    config = PromptConfig(descriptions=["{name}", "a {name} review"], names={"0": "negative"})
+    space = config.space(["0", "1", "play_music"])
+    assert space.verbalizers["0"] == ["negative", "a negative review"]
+    assert space.verbalizers["play_music"] == ["play music", "a play music review"]

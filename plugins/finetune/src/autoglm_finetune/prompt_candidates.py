@@ -52,6 +52,12 @@ class PromptConfig(CommonConfig):
         description="Label description templates; {name} is the label with underscores and "
         "dashes as spaces ('{name}' alone: the label-name zero-shot prompt)",
     )
+    names: dict[str, str] = Field(
+        default_factory=dict,
+        max_length=10_000,
+        description="Label -> the words {name} stands for, where the label itself is no name "
+        "(SST-2's 0/1: negative/positive); other labels: underscores and dashes as spaces",
+    )
     shots: list[Shots] = Field(
         default_factory=lambda: [0],
         min_length=1,
@@ -101,7 +107,10 @@ class PromptConfig(CommonConfig):
         return PromptSpace(
             instructions=list(dict.fromkeys(self.instructions)),
             verbalizers={
-                label: [t.replace("{name}", label_name(label)) for t in descriptions]
+                label: [
+                    t.replace("{name}", self.names.get(label) or label_name(label))
+                    for t in descriptions
+                ]
                 for label in labels
             },
             shots=self.shots,

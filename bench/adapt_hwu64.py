@@ -11,16 +11,20 @@ leaves its figures, marked partial.
 * **SST-2**: train on a seeded, stratified sample of train.tsv (8,000 phrases), select on the
   first half of dev.tsv (seeded split), report the held-out half (issue 19's protocol).
 
-Candidates (the finetune nodes, run as the engine runs them): nearest class centroid and
-logistic probe on frozen embeddings (the simple baselines), and full fine-tuning with the head
-initialised from the probe (LP-FT), AdamW, warm-up then linear decay, early stopping on
-validation. The selection is the best validation accuracy; test accuracy, CPU seconds, McNemar
-and a paired bootstrap against the best simple baseline are reported for every candidate.
+Candidates: those of ``configs/adapt-intents.yaml`` as committed (every node feeding its
+``finetune.select`` whose inputs are the workflow's own inputs), run one by one as the engine
+runs them, in one home so they share the embedding cache as in a workflow run; the fine-tune
+node runs at the node's defaults (``FINETUNE``). Beside them, the logistic probe at C=10 (what
+the probe's tuner finds) for a side-by-side reference. The selection is the best validation
+accuracy; test accuracy, CPU seconds, McNemar and a paired bootstrap against the best simple
+baseline are reported for every candidate.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -32,7 +36,11 @@ torch.set_num_threads(2)
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
-BASELINES = ("centroid", "probe")
+WORKFLOW = "configs/adapt-intents.yaml"
+#: The workflow's fine-tune node config: the node's measured defaults (docs/finetune.md).
+FINETUNE = {"mode": "full"}
+#: Side-by-side references beside the workflow's candidates: (name, node type, config).
+EXTRA = [("probe C=10", "finetune.probe", {"head": "logistic", "C": 10.0})]
 
 TASKS = {
     "hwu64": {
@@ -40,12 +48,11 @@ TASKS = {
         "train": "hwu64/train.tsv",
         "test": "hwu64/test.tsv",
         "target": 0.925,
-        "finetune": {"epochs": 3, "lr": 8e-5, "head_lr": 2e-3, "max_length": 32},
+        "cpu_minutes": 20,
     },
     "sst2": {
         "title": "SST-2: held-out half of dev.tsv, 436 sentences",
         "target": 0.85,
-        "finetune": {"epochs": 2, "lr": 5e-5, "head_lr": 1e-3, "max_length": 64},
     },
 }
 
@@ -63,19 +70,36 @@ def sst2_files(folder: Path) -> dict[str, str]:
     }
 
 
-def candidates(task: dict) -> list[tuple[str, str, dict]]:
-    from autoglm_finetune.nodes import ClassifierNode, ProbeNode
+def node_types() -> dict[str, type]:
+    """The plugin's node types by name, as the engine registers them."""
+    from autoglm_finetune import plugin
 
-    return [
-        ("centroid", ProbeNode, {"head": "centroid"}),
-        ("probe", ProbeNode, {"head": "logistic", "C": 1.0}),
-        ("probe C=10", ProbeNode, {"head": "logistic", "C": 10.0}),
-        (
-            "fine-tune (LP-FT)",
-            ClassifierNode,
-            {"mode": "full", "init_head": "probe", **task["finetune"]},
-        ),
-    ]
+    found: dict[str, type] = {}
+    plugin.register_nodes(register=lambda t: found.setdefault(t.name, t))
+    return found
+
+
+def workflow() -> tuple[list[tuple[str, str, dict]], tuple[str, ...], list[str]]:
+    """(candidates runnable alone, baselines, candidates skipped) of the committed workflow:
+    the nodes feeding ``finetune.select`` whose inputs are all ``$inputs.*``."""
+    import yaml
+
+    text = subprocess.run(
+        ["git", "show", f"HEAD:{WORKFLOW}"], cwd=REPO, check=True, capture_output=True, text=True
+    ).stdout
+    spec = yaml.safe_load(text)
+    nodes = {n["id"]: n for n in spec["nodes"]}
+    select = next(n for n in spec["nodes"] if n["type"] == "finetune.select")
+    runnable, skipped = [], []
+    for name, fields in select["inputs"]["candidates"].items():
+        node = nodes[str(next(iter(fields.values()))).lstrip("$").split(".")[0]]
+        own = all(str(v).startswith("$inputs.") for v in node.get("inputs", {}).values())
+        config = dict(node.get("config") or {})
+        if node["id"] == "finetune":
+            config = dict(FINETUNE)
+        (runnable if own else skipped).append((name, node["type"], config) if own else name)
+    baselines = tuple(select.get("config", {}).get("baselines", ["centroid", "probe"]))
+    return runnable, baselines, skipped
 
 
 def table(name: str, task: dict, results: list[dict], report: dict | None, done: bool) -> list[str]:
@@ -103,29 +127,53 @@ def table(name: str, task: dict, results: list[dict], report: dict | None, done:
         )
     if report and done:
         chosen = next(r for r in report["rows"] if r["chosen"])
-        total_cpu = sum(r["cpu_seconds"] for r in results)
+        extras = {name for name, _, _ in EXTRA}
+        total_cpu = sum(r["cpu_seconds"] for r in results if r["name"] not in extras)
         met = chosen["test_accuracy"] >= task["target"]
+        budget = task.get("cpu_minutes")
+        cost = (
+            f" (target under {budget}: **{'met' if total_cpu / 60 < budget else 'missed'}**)"
+            if budget
+            else ""
+        )
         lines += [
             "",
             f"Selected on validation: **{chosen['name']}**, test accuracy "
             f"{chosen['test_accuracy']:.4f} (target {task['target']}: "
-            f"**{'met' if met else 'missed'}**); all candidates together {total_cpu / 60:.1f} "
-            f"CPU-minutes.",
+            f"**{'met' if met else 'missed'}**); the workflow's candidates together "
+            f"{total_cpu / 60:.1f} CPU-minutes{cost}.",
         ]
     return [*lines, ""]
+
+
+def workflow_report(select, results: list[dict], gold: list[str], baselines) -> dict:
+    """The selection among the workflow's candidates only; the side-by-side extras get their
+    paired test against the same baseline but are never chosen."""
+    extras = {name for name, _, _ in EXTRA}
+    report = select([r for r in results if r["name"] not in extras], gold, baselines=baselines)
+    if any(r["name"] in extras for r in results):
+        rows = {r["name"]: r for r in select(results, gold, baselines=baselines)["rows"]}
+        report["rows"] += [{**rows[n], "chosen": False} for n in rows if n in extras]
+    return report
 
 
 def main(names: list[str]) -> None:
     from autoglm.testing import run_node
     from autoglm_finetune.select import select
 
+    types = node_types()
+    runnable, baselines, skipped = workflow()
     sections: dict[str, list[str]] = {}
     header = [
         "## Adapting the encoder to labelled data: probes vs fine-tuning (issue 19)",
         "",
         f"Machine: {os.cpu_count()} CPU cores shared with other jobs, torch {torch.__version__}, "
         "2 torch threads; all-MiniLM-L6-v2. Script: `bench/adapt_hwu64.py`. CPU seconds are "
-        "process CPU time (both threads), so they do not depend on what else ran.",
+        "process CPU time (both threads), so they do not depend on what else ran. Candidates: "
+        f"those of `{WORKFLOW}` (fine-tune at the node's defaults, "
+        f"`{json.dumps(FINETUNE)}`), plus the probe at C=10 for reference"
+        + (f"; not run alone here: {', '.join(skipped)}" if skipped else "")
+        + ".",
         "",
     ]
 
@@ -144,9 +192,9 @@ def main(names: list[str]) -> None:
             else:
                 inputs = {"train": task["train"], "test": task["test"]}
             results: list[dict] = []
-            for label, node, config in candidates(task):
+            for label, kind, config in [*runnable, *EXTRA]:
                 started = time.perf_counter()
-                out = run_node(node, {"seed": 0, **config}, inputs, home=home)
+                out = run_node(types[kind], {"seed": 0, **config}, inputs, home=home)
                 print(
                     f"{name} {label}: val {out.val_accuracy:.4f} test {out.test_accuracy:.4f} "
                     f"cpu {out.cpu_seconds:.0f}s wall {time.perf_counter() - started:.0f}s",
@@ -154,7 +202,7 @@ def main(names: list[str]) -> None:
                 )
                 results.append({"name": label, **out.model_dump()})
                 gold = out.test_gold
-                report = select(results, gold, baselines=BASELINES)
+                report = workflow_report(select, results, gold, baselines)
                 sections[name] = table(name, task, results, report, done=False)
                 write()
             sections[name] = table(name, task, results, report, done=True)

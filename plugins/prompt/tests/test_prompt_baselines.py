@@ -55,3 +55,11 @@ def test_a_text_model_search_reports_encoder_baselines(tmp_path, train):
     assert out.calls == 20  # one likelihood call per dev row: the encoder's are not LM calls
     assert 0 <= out.baselines["centroid"] <= 1 and 0 <= out.baselines["probe"] <= 1
     assert out.baselines["calls"] == 40 and out.baselines["encoder"] == "default"
+
+
+def test_a_space_with_no_open_dimension_scores_its_one_prompt(tmp_path, train):
+    """A fixed prompt with examples (nothing to search) used to crash Nevergrad's suggest."""
+    space = {"verbalizers": {"0": ["bad"], "1": ["good"]}, "shots": [4]}
+    out = run_node(OptimiseNode, {"space": space, "candidates": 0}, {"train": train}, home=tmp_path)
+    assert out.candidates_scored == 1 and out.best_score == out.start_score
+    assert out.summary["shots"] == {"0": 4, "1": 4}

@@ -52,6 +52,9 @@ class Result:
     instructions: list[str] = field(default_factory=list)
     #: Encoder searches: dev accuracy of the nearest centroid and a logistic probe on the pool.
     baselines: dict[str, Any] = field(default_factory=dict)
+    #: The point of ``best`` in the space (None for a seed candidate outside it): decoding it
+    #: with another pool redraws the same kind of examples from there.
+    best_point: dict[str, Any] | None = None
 
 
 def metric_value(metric: Metric, y_true: list[str], y_pred: list[str | None]) -> float:
@@ -214,8 +217,8 @@ class PromptOptimizer:
                 opt = ng.optimizers.registry[self.settings.optimizer](
                     parametrization=param, budget=count, num_workers=1
                 )
-                if best_point is not None:
-                    start = space.start()
+                start = space.start()
+                if best_point is not None and start:  # no open dimension: nothing to suggest
                     opt.suggest({**start, **{k: v for k, v in best_point.items() if k in start}})
                 for _ in range(count):
                     asked = opt.ask()
@@ -242,6 +245,7 @@ class PromptOptimizer:
             planned_candidates=self.candidates,
             stopped=stopped,
             instructions=space.instructions,
+            best_point=best_point,
         )
 
     def _propose(self, space: PromptSpace, round_: int, best: PromptCandidate) -> PromptSpace:

@@ -85,3 +85,20 @@ def test_descriptions_are_written_against_label_names():
     space = config.space(["0", "1", "play_music"])
     assert space.verbalizers["0"] == ["negative", "a negative review"]
     assert space.verbalizers["play_music"] == ["play music", "a play music review"]
+
+
+def test_the_chosen_prompt_draws_its_examples_from_the_whole_train_split(
+    hwu4, tiny_encoder, tmp_path
+):
+    """The search's pool is half of train; the prompt it chose at "all pool examples" is
+    refitted with every train row as an example (the centroids of the whole split)."""
+    config = {"encoder": tiny_encoder, "shots": [10000], "candidates": 0}
+    data = {"train": hwu4["train"], "test": hwu4["test"]}
+    kept = run_node(PromptNode, {**config, "refit": False}, data, home=tmp_path / "a")
+    refit = run_node(PromptNode, config, data, home=tmp_path / "b")
+
+    def examples(out) -> int:
+        return len(PromptCandidate.model_validate_json(Path(out.checkpoint).read_text()).examples)
+
+    assert examples(kept) == kept.search["plan"]["pool"] < 144
+    assert refit.search["refitted"] and examples(refit) == refit.n_train == 144

@@ -13,6 +13,10 @@ are. ``finetune.prompt`` runs a prompt through the same splits:
   weights, calibrations), ``autoglm_prompt``'s optimiser chooses on the *train* split only
   (its few-shot pool and dev rows both come from train), with ``candidates`` as its budget;
   with nothing to choose (one zero-shot prompt) there is no search and train is not touched;
+* the search's few-shot pool is only part of train (``pool_fraction``), so with ``refit`` (the
+  default) the chosen prompt draws its examples again, the same way, from the whole train
+  split, as a tuned model is refitted on all its training data: at "all pool examples" the
+  prototypes are then the centroids of the whole train split, not of half of it;
 * the chosen prompt is then scored on validation (what selection reads) and test, and the node
   reports the same record as ``finetune.probe`` plus the model calls and cache hits it cost.
 
@@ -89,6 +93,11 @@ class PromptConfig(CommonConfig):
         0.5, gt=0, lt=1, description="Share of the train split used as the few-shot pool"
     )
     pool_limit: int | None = Field(None, ge=1, le=1_000_000)
+    refit: bool = Field(
+        True,
+        description="Draw the chosen prompt's few-shot examples again from the whole train "
+        "split (the search's pool is pool_fraction of it)",
+    )
     dev_limit: int | None = Field(
         None, ge=1, le=1_000_000, description="Cap on the train rows the search scores on"
     )
@@ -177,7 +186,7 @@ class PromptNode(NodeType):
             pool_limit=cfg.pool_limit,
             dev_limit=cfg.dev_limit,
         )
-        prompt, search = _choose(search_config, splits.train, context)
+        prompt, search = _choose(search_config, splits.train, context, refit=cfg.refit)
         context.progress(1, 2, "scoring validation and test")
         predicted, calls, hits = predict_prompt(
             ModelConfig(model=model, mode="embedding"),
@@ -215,18 +224,24 @@ class PromptNode(NodeType):
 
 
 def _choose(
-    config: SearchConfig, train: list[dict[str, str]], context: NodeContext
+    config: SearchConfig, train: list[dict[str, str]], context: NodeContext, *, refit: bool
 ) -> tuple[PromptCandidate, dict[str, Any]]:
-    """The prompt to score: the optimiser's best on train, or, when the space leaves nothing
-    to choose, its only point (no search, no train text embedded)."""
+    """The prompt to score: the optimiser's best on train (with ``refit``, its examples drawn
+    from all of ``train``), or, when the space leaves nothing to choose, its only point (no
+    search, no train text embedded)."""
     from autoglm_prompt.api import optimise_prompt
 
     space = config.space.for_encoder()
     if not space.dimensions() and max(space.shots) == 0:
         return space.decode(space.start(), []), {"searched": False}
     result, plan = optimise_prompt(config, train, context)
-    return result.best, {
+    best, refitted = result.best, False
+    if refit and result.best_point is not None and best.examples:
+        best, refitted = space.decode(result.best_point, train, config.seed), True
+    return best, {
         "searched": True,
+        "refitted": refitted,
+        "best_point": result.best_point,
         "plan": plan,
         "start_score": result.start_score,
         "best_score": result.best_score,

@@ -15,7 +15,7 @@ from autoglm_tuner import spaces
 from autoglm_tuner.design import make_design
 from autoglm_tuner.proposer import DESIGN, FILL, Proposer, minimise
 from autoglm_tuner.search import _distinct_outcomes
-from autoglm_tuner.strategies import make_strategy
+from autoglm_tuner.strategies import OptunaStrategy, make_strategy
 
 
 class Cfg(NodeModel):
@@ -118,11 +118,12 @@ def _small_loss(p: dict[str, Any]) -> float:
     return (p["layer"] != "gat") + abs(p["depth"] - 2) + abs(math.log2(p.get("hidden", 64)) - 5)
 
 
-def test_a_space_smaller_than_the_budget_is_exhausted_and_says_so():
-    proposer, trials = search("NGOpt", _small_loss, 100, space=SMALL)
+@pytest.mark.parametrize("name", ["NGOpt", "TPE"])
+def test_a_space_smaller_than_the_budget_is_exhausted_and_says_so(name):
+    proposer, trials = search(name, _small_loss, 100, space=SMALL)
     assert len(trials) == 12 and len({key(p) for p, *_ in trials}) == 12
     assert proposer.stop_reason == "space exhausted: all 12 distinct points evaluated"
-    assert proposer.sources[FILL] > 0  # the (1+1) repeats itself near the end
+    assert proposer.sources[FILL] > 0  # the optimiser repeats itself near the end
 
 
 def test_star_design_screens_then_combines_what_helped():
@@ -141,6 +142,52 @@ def test_per_trial_overhead_stays_flat_at_2000_trials():
     _, trials = search("random", bowl(A), 2000)
     per_trial = (time.process_time() - started) / len(trials)
     assert len(trials) == 2000 and per_trial < 0.005
+
+
+def tpe_search(history: int | None, budget: int, target: dict[str, Any] = A):
+    """TPE with ``history`` (None: Optuna's plain TPE on the whole history) from START."""
+    strategy = OptunaStrategy("TPE", SPACE, seed=0, history=history)
+    design = make_design("default", START, SPACE)
+    proposer = Proposer(strategy, SPACE, budget=budget, seed=0, key=key, design=design)
+    return strategy, minimise(proposer, bowl(target))
+
+
+def test_bounded_tpe_still_follows_the_scores_past_its_history():
+    """The two-objectives check where the default's bound is in force (history 30 of 90)."""
+    _, on_a = tpe_search(history=30, budget=90, target=A)
+    _, on_b = tpe_search(history=30, budget=90, target=B)
+    late_a, late_b = [p for p, *_ in on_a[30:]], [p for p, *_ in on_b[30:]]
+    assert late_a != late_b
+    assert min(map(bowl(A), late_a)) < min(map(bowl(A), late_b))
+    assert min(map(bowl(B), late_b)) < min(map(bowl(B), late_a))
+
+
+def test_tpe_fits_and_reads_a_bounded_number_of_trials_per_ask():
+    """The per-trial cost guard, counted rather than timed (timings flake on a loaded
+    machine): 200 trials with a history of 40 fit no ask on more than 40 trials and read no
+    more than the trials since the last ask, while the study keeps every result, told once."""
+    strategy, trials = tpe_search(history=40, budget=200)
+    sampler = strategy.study.sampler
+    complete = strategy.study.get_trials(states=(strategy.optuna.trial.TrialState.COMPLETE,))
+    assert len(trials) == len(complete) == 200
+    assert sampler.largest_fit == 40
+    # the first fit reads the 10 startup trials and the design point, every later one only
+    # the trial told since the last ask and the one running, never the whole history
+    assert sampler.largest_scan <= 12
+    assert min(loss for _, loss, _ in trials) < bowl(A)(START) / 4  # and it still searched
+
+
+def test_tpe_keeps_the_best_trials_whole_and_is_plain_tpe_up_to_its_history():
+    """Past the bound the good region is modelled from the best trials of the whole history
+    (gamma = min(ceil(n / 10), 25) of them); up to it, the points are plain TPE's."""
+    strategy, _ = tpe_search(history=40, budget=120)
+    every = strategy.study.get_trials(deepcopy=False)
+    fitted = strategy.study.sampler.bounded(every)
+    best = sorted(every, key=lambda t: t.value)[: min(math.ceil(len(every) / 10), 25)]
+    assert len(fitted) == 40 and {t.number for t in best} <= {t.number for t in fitted}
+    _, bounded = tpe_search(history=60, budget=60)
+    _, plain = tpe_search(history=None, budget=60)
+    assert [p for p, *_ in bounded] == [p for p, *_ in plain]
 
 
 def test_gp_with_expected_improvement_runs_as_a_strategy():

@@ -72,6 +72,8 @@ def test_full_finetuning_learns_reports_progress_and_reloads(hwu4, tiny_encoder,
         "patience": 3,
         "max_length": 32,
         "init_head": "random",
+        "frozen_layers": 0,
+        "ensemble": "none",
     }
     out = run_node(ClassifierNode, config, hwu4, home=home, context=context)
     # A random 2-layer BERT learns these 4 intents from 160 texts (chance: 0.25).

@@ -21,11 +21,17 @@ loss over 20,000 uniform points.
 Every strategy runs through the tuner's own proposer (``autoglm_tuner.proposer``): the same
 start point first (the ``default`` design), distinct points, repeats discarded and filled
 with random points, each result told once. Budgets are read as best-so-far values of one
-run per seed (anytime); NGOpt is built for the run's largest budget.
+run per seed (anytime); NGOpt is built for the run's budget, while random, TPE and GP do not
+depend on it, so a shorter budget is read from a longer search of the same seed.
 
-Usage (about 12 minutes on 2 shared cores with the defaults):
-    nohup .venv/bin/python bench/tuner_zero_cost.py > bench/out/tuner_zero_cost.log 2>&1 &
-    .venv/bin/python bench/tuner_zero_cost.py --seeds 5 --quick
+Searches run one at a time and are cached in bench/out/ (a run resumes where it stopped). The
+defaults cost about an hour of CPU, most of it TPE's and GP's searches; two runners may split
+the tiers (each re-reads what the other cached before every search), then the report:
+    nohup .venv/bin/python bench/tuner_zero_cost.py --tiers long-default,mid-default,mid-bad \
+        --no-report > bench/out/tuner_zero_cost_p1.log 2>&1 &
+    nohup .venv/bin/python bench/tuner_zero_cost.py --tiers plain,gp,main --no-report \
+        > bench/out/tuner_zero_cost_p2.log 2>&1 &
+    .venv/bin/python bench/tuner_zero_cost.py --report-only
 """
 
 from __future__ import annotations
@@ -40,7 +46,6 @@ import random
 import statistics
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,6 +53,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
 CHECKPOINTS = (20, 50, 100, 200, 500, 1000, 2000)
+#: Optuna's TPE on the whole history (the default until its history was bounded)
+PLAIN_TPE = "TPE-plain"
 
 
 # ------------------------------------------------------------------------------- spaces
@@ -271,7 +278,7 @@ def one_search(task: tuple[str, str, str, int, int]) -> dict[str, Any]:
         key=lambda p: repr(sorted(problem.effective(p).items())),
         design=make_design("default", start, problem.space),
     )
-    best, curve, reached = math.inf, {}, None
+    best, curve, reached, cpu_at = math.inf, {}, None, {}
     started = time.process_time()
     evaluations = 0
     while (candidate := proposer.ask()) is not None:
@@ -283,22 +290,45 @@ def one_search(task: tuple[str, str, str, int, int]) -> dict[str, Any]:
             reached = evaluations
         if evaluations in CHECKPOINTS:
             curve[evaluations] = best
-    return {
+            cpu_at[evaluations] = time.process_time() - started
+    record = {
         "task": task,
         "curve": curve,
         "reached": reached,
         "cpu": time.process_time() - started,
+        "cpu_at": cpu_at,
         "trials": evaluations,
         "fills": proposer.sources.get("random fill", 0),
     }
+    if strategy_name == "TPE":
+        from autoglm_tuner.tpe import HISTORY
+
+        record["history"] = HISTORY
+    return record
 
 
 PROBLEMS = make_problems()
 LANDSCAPES: dict[str, Landscape] = {}
 
 
+#: Strategies whose proposals do not depend on the budget (the budget only stops them): a
+#: search of budget b is the first b trials of a longer one, so it is read from that one.
+BUDGET_FREE = ("random", "TPE", PLAIN_TPE, "GP")
+
+
+def _plain_tpe(space: dict[str, Any], *, budget: int, workers: int, seed: int) -> Any:
+    """Optuna's multivariate TPE fitted on the whole history (the default before its history
+    was bounded): the reference the bounded default is compared with."""
+    from autoglm_tuner.strategies import OptunaStrategy
+
+    return OptunaStrategy("TPE", space, seed=seed, history=None)
+
+
 def _init_worker() -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    from autoglm_tuner.strategies import register_strategy
+
+    register_strategy(PLAIN_TPE, _plain_tpe)
     for name, problem in PROBLEMS.items():
         LANDSCAPES[name] = landscape(problem)
 
@@ -332,59 +362,100 @@ CACHE = REPO / "bench" / "out" / "tuner_zero_cost.jsonl"
 
 
 def plan(args: argparse.Namespace) -> list[tuple[str, str, str, int, int]]:
-    """Every search of the benchmark, most important first: the main strategies from the
-    default start, then from the bad start, then GP, the long searches and the other
-    Nevergrad choices (so an interrupted run still answers the main question)."""
+    """Every search of the benchmark, most important first, so that an interrupted run still
+    answers the main questions: the long searches of random and the default from the default
+    start, GP + EI and NGOpt at the GP budget, plain TPE's long reference, the long searches
+    from the bad start, the budget-100 comparison, NGOpt's long searches and the other
+    Nevergrad choices. Searches of budget-free strategies are read from longer ones when
+    those ran (``lookup``)."""
     main = args.strategies.split(",")
     first, others = main[:3], main[3:]
-    tasks = []
-    for start in ("default", "bad"):
-        tasks += [
-            (s, p, start, seed, args.budget)
-            for seed in range(args.seeds)
-            for p in PROBLEMS
-            for s in first
+    problems = list(PROBLEMS)
+    long_strategies = args.long_strategies.split(",")
+
+    def tier(strategies, starts, seeds, budget, tier_problems=problems):
+        return [
+            (s, p, start, seed, budget)
+            for start in starts
+            for seed in range(seeds)
+            for p in tier_problems
+            for s in strategies
         ]
-    tasks += [
-        (s, p, "default", seed, args.gp_budget)
-        for seed in range(args.gp_seeds)
-        for p in args.gp_problems.split(",")
-        for s in ("GP", *first)
-    ]
-    tasks += [
-        (s, p, "default", seed, args.long_budget)
-        for seed in range(args.long_seeds)
-        for p in args.long_problems.split(",")
-        for s in args.long_strategies.split(",")
-    ]
-    tasks += [
-        (s, p, "default", seed, args.budget)
-        for seed in range(args.others_seeds)
-        for p in PROBLEMS
-        for s in others
-    ]
+
+    gp_problems = args.gp_problems.split(",")
+    tiers = {
+        "long-default": tier(long_strategies, ("default",), args.long_seeds, args.long_budget),
+        "mid-default": tier(long_strategies, ("default",), args.mid_seeds, args.mid_budget),
+        "gp": tier(("GP", "NGOpt"), ("default",), args.gp_seeds, args.gp_budget, gp_problems),
+        "plain": tier((PLAIN_TPE,), ("default",), args.plain_seeds, args.plain_budget),
+        "long-bad": tier(long_strategies, ("bad",), args.long_bad_seeds, args.long_budget),
+        "mid-bad": tier(long_strategies, ("bad",), args.mid_bad_seeds, args.mid_budget),
+        "main": tier(first, ("default", "bad"), args.seeds, args.budget),
+        "ngopt-long": tier(("NGOpt",), ("default",), args.ngopt_long_seeds, args.long_budget),
+        "others": tier(others, ("default",), args.others_seeds, args.budget),
+    }
+    tasks = []
+    for name in args.tiers.split(","):
+        tasks += tiers[name]
     return tasks
 
 
 def load_cache() -> dict[tuple, dict[str, Any]]:
     runs: dict[tuple, dict[str, Any]] = {}
-    if CACHE.exists():
-        for line in CACHE.read_text().splitlines():
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:  # the last line of an interrupted run
-                continue
-            record["task"] = tuple(record["task"])
-            record["curve"] = {int(k): v for k, v in record["curve"].items()}
-            runs[record["task"]] = record
+    read_cache(runs, 0)
     return runs
+
+
+def read_cache(runs: dict[tuple, dict[str, Any]], offset: int) -> int:
+    """Add the cached searches from byte ``offset`` on to ``runs``; the offset after the last
+    whole line (a second runner may be writing the next one)."""
+    if not CACHE.exists():
+        return offset
+    with CACHE.open("rb") as cache:
+        cache.seek(offset)
+        text = cache.read()
+    text = text[: text.rfind(b"\n") + 1]
+    for line in text.decode().splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:  # the last line of an interrupted run
+            continue
+        if record["task"][0] == "TPE" and "history" not in record:
+            record["task"][0] = PLAIN_TPE  # run before TPE's history was bounded
+        record["task"] = tuple(record["task"])
+        record["curve"] = {int(k): v for k, v in record["curve"].items()}
+        record["cpu_at"] = {int(k): v for k, v in record.get("cpu_at", {}).items()}
+        runs[record["task"]] = record
+    return offset + len(text)
+
+
+def lookup(runs: dict[tuple, dict[str, Any]], task: tuple) -> dict[str, Any] | None:
+    """The run of ``task``, or for a budget-free strategy its first ``budget`` trials read from
+    a longer run of the same seed (anytime: the same points in the same order)."""
+    if task in runs:
+        return runs[task]
+    s, p, start, seed, budget = task
+    if s not in BUDGET_FREE or budget not in CHECKPOINTS:
+        return None
+    longer = [b for b in CHECKPOINTS if b > budget and (s, p, start, seed, b) in runs]
+    if not longer:
+        return None
+    run = runs[(s, p, start, seed, longer[0])]
+    reached = run["reached"] if run["reached"] is not None and run["reached"] <= budget else None
+    return {
+        **run,
+        "task": task,
+        "curve": {b: v for b, v in run["curve"].items() if b <= budget},
+        "reached": reached,
+        "cpu": run["cpu_at"].get(budget, run["cpu"] * budget / run["trials"]),
+        "trials": budget,
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=40)
-    parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--default", default="NGOpt", help="the strategy judged against the rest")
+    parser.add_argument("--default", default="TPE", help="the strategy judged against the rest")
     parser.add_argument(
         "--strategies",
         default="random,NGOpt,TPE,PortfolioDiscreteOnePlusOne",
@@ -392,14 +463,29 @@ def main() -> None:
     )
     parser.add_argument("--budget", type=int, default=100, help="budget of every strategy")
     parser.add_argument("--others-seeds", type=int, default=10, help="seeds of strategies 4+")
-    parser.add_argument("--long-budget", type=int, default=1000)
-    parser.add_argument("--long-strategies", default="random,NGOpt,TPE")
-    parser.add_argument("--long-problems", default="gnn-rugged")
+    parser.add_argument("--long-budget", type=int, default=2000)
+    parser.add_argument("--long-strategies", default="random,TPE")
+    parser.add_argument("--long-problems", default=",".join(PROBLEMS))
     parser.add_argument("--long-seeds", type=int, default=10)
+    parser.add_argument("--long-bad-seeds", type=int, default=0, help="long, from the bad start")
+    parser.add_argument(
+        "--mid-budget", type=int, default=1000, help="a shorter long search for more seeds"
+    )
+    parser.add_argument("--mid-seeds", type=int, default=40)
+    parser.add_argument("--mid-bad-seeds", type=int, default=40)
+    parser.add_argument("--ngopt-long-seeds", type=int, default=0, help="NGOpt at --long-budget")
+    parser.add_argument("--plain-budget", type=int, default=500, help="plain TPE's long runs")
+    parser.add_argument("--plain-seeds", type=int, default=5)
     parser.add_argument("--gp-budget", type=int, default=50)
-    parser.add_argument("--gp-problems", default="gnn-smooth")
-    parser.add_argument("--gp-seeds", type=int, default=5)
+    parser.add_argument("--gp-problems", default=",".join(PROBLEMS))
+    parser.add_argument("--gp-seeds", type=int, default=20)
     parser.add_argument("--report-only", action="store_true", help="report what is cached")
+    parser.add_argument(
+        "--tiers",
+        default="long-default,mid-default,plain,gp,long-bad,mid-bad,main,ngopt-long,others",
+        help="which searches to run, in this order (a second runner can take other tiers)",
+    )
+    parser.add_argument("--no-report", action="store_true", help="only fill the cache")
     parser.add_argument(
         "--bad-seeds", type=int, default=None, help="seeds reported from the bad start (--seeds)"
     )
@@ -409,28 +495,42 @@ def main() -> None:
 
     _init_worker()
     runs = load_cache()
-    todo = [t for t in plan(args) if t not in runs]
-    began = time.monotonic()
-    if todo and not args.report_only:
-        CACHE.parent.mkdir(parents=True, exist_ok=True)
-        with (
-            ProcessPoolExecutor(args.jobs, initializer=_init_worker) as pool,
-            CACHE.open("a") as out,
-        ):
-            for done, result in enumerate(pool.map(one_search, todo, chunksize=2), start=1):
-                runs[result["task"]] = result
-                out.write(json.dumps(result) + "\n")
-                out.flush()
-                if done % 50 == 0:
-                    print(
-                        f"{done}/{len(todo)} searches, {time.monotonic() - began:.0f} s", flush=True
-                    )
-    wall = time.monotonic() - began
-    if not args.seeds:  # a run that only fills the cache (other tiers)
+    if not args.report_only:
+        run_plan(args, runs)
+    if args.no_report:
         return
-    overhead = [] if args.no_overhead else cached("overhead", search_overhead)
+    overhead = {}
+    if not args.no_overhead:
+        overhead["random"] = cached("overhead", search_overhead)
+        overhead[args.default] = cached(
+            f"overhead_{args.default}", lambda: search_overhead(args.default)
+        )
     predictor = cached("predictor", lambda: predictor_study(min(args.seeds, 20)))
-    write_report(args, runs, wall, overhead, predictor)
+    write_report(args, runs, overhead, predictor)
+
+
+def run_plan(args: argparse.Namespace, runs: dict[tuple, dict[str, Any]]) -> None:
+    """Run what the plan needs and the cache lacks, one search at a time in this process
+    (the benchmark shares its cores), appending each result to the cache as it ends."""
+    CACHE.parent.mkdir(parents=True, exist_ok=True)
+    began, done = time.monotonic(), 0
+    read = read_cache({}, 0)
+    with CACHE.open("a") as out:
+        for task in plan(args):
+            read = read_cache(runs, read)  # what a second runner added meanwhile
+            if lookup(runs, task) is not None:
+                continue
+            result = one_search(task)
+            runs[task] = result
+            out.write(json.dumps(result) + "\n")
+            out.flush()
+            done += 1
+            if done % 20 == 0:
+                print(
+                    f"{done} searches, {time.monotonic() - began:.0f} s, last {task} "
+                    f"{result['cpu']:.1f} CPU s",
+                    flush=True,
+                )
 
 
 def seeds_of(args: argparse.Namespace, start: str) -> int:
@@ -529,11 +629,11 @@ def predictor_study(seeds: int) -> list[str]:
     return [*lines, ""]
 
 
-def search_overhead() -> list[tuple[int, float, float]]:
+def search_overhead(optimizer: str = "random") -> list[tuple[int, float, float]]:
     """CPU seconds of the search process (workers excluded) for a real ``tuner.search`` of
-    250, 1,000 and 2,000 random trials of a zero-cost toy objective on 2 workers: (trials,
-    CPU s, wall s). What the tuner itself costs per trial: proposing, journaling, scheduling,
-    reporting."""
+    250, 1,000 and 2,000 trials of ``optimizer`` on a zero-cost toy objective on 2 workers:
+    (trials, CPU s, wall s). What the tuner itself costs per trial: proposing, journaling,
+    scheduling, reporting."""
     import tempfile
 
     from autoglm.plugins import PluginSelection
@@ -551,7 +651,7 @@ def search_overhead() -> list[tuple[int, float, float]]:
             config = {
                 "objective": "toy.quadratic",
                 "metric": "score",
-                "optimizer": "random",
+                "optimizer": optimizer,
                 "budget": budget,
                 "warm_start": False,
             }
@@ -562,34 +662,275 @@ def search_overhead() -> list[tuple[int, float, float]]:
     return rows
 
 
+@dataclass
+class Reader:
+    """Reads groups of cached searches (one per seed) for the report; a group counts only when
+    every seed ran (or, for a budget-free strategy, can be read from a longer search)."""
+
+    runs: dict[tuple, dict[str, Any]]
+
+    def group(self, s: str, p: str, start: str, budget: int, n: int) -> list[dict] | None:
+        found = [lookup(self.runs, (s, p, start, seed, budget)) for seed in range(n)]
+        return None if not n or any(r is None for r in found) else found  # type: ignore[misc]
+
+    def regrets(self, s: str, p: str, start: str, at: int, budget: int, n: int) -> list | None:
+        found = self.group(s, p, start, budget, n)
+        return None if found is None else [r["curve"][at] for r in found]
+
+
+#: (start, budget, problem, other strategy, verdict of the default against it, seeds)
+VERDICTS: list[tuple[str, int, str, str, str, int]] = []
+#: (table, problem, start, whether the default reached the top 1% sooner than random)
+TOP1_FASTER: list[tuple[str, str, str, bool]] = []
+
+
+def regret_table(
+    args: argparse.Namespace,
+    reader: Reader,
+    start: str,
+    n: int,
+    run_budget: dict[str, int],
+    budgets: list[int],
+    against: list[str],
+) -> list[str]:
+    """Mean regret per problem and budget of each strategy in ``run_budget`` (read from its
+    search of that budget), with the default's paired verdicts against ``against``."""
+    default = args.default
+    shown = list(run_budget)
+    rows = []
+    for p in PROBLEMS:
+        for b in budgets:
+            values = {s: reader.regrets(s, p, start, b, run_budget[s], n) for s in shown}
+            if values.get(default) is None:
+                continue
+            cells = ["-" if v is None else f"{statistics.mean(v):.3f}" for v in values.values()]
+            verdicts = []
+            for s in against:
+                if values.get(s) is None:
+                    continue
+                v = verdict(values[default], values[s])
+                verdicts.append(f"vs {s}: {v}")
+                VERDICTS.append((start, b, p, s, v, n))
+            rows.append(f"| {p} | {b} | " + " | ".join(cells) + " | " + "; ".join(verdicts) + " |")
+    if not rows:
+        return []
+    return [
+        "| problem | budget | " + " | ".join(shown) + f" | {default} against |",
+        "|" + "---|" * (len(shown) + 3),
+        *rows,
+        "",
+    ]
+
+
+def top1_table(
+    reader: Reader, name: str, strategies: dict[str, int], seeds: dict[str, int], default: str
+) -> list[str]:
+    """Median evaluations to reach the top 1% of the space within each strategy's search
+    budget (never reached: budget + 1), and the share of seeds that reached it."""
+    rows = []
+    for p in PROBLEMS:
+        for start, n in seeds.items():
+            cells, medians = [], {}
+            for s, budget in strategies.items():
+                found = reader.group(s, p, start, budget, n)
+                if found is None:
+                    cells.append("-")
+                    continue
+                reached = [r["reached"] for r in found]
+                medians[s] = statistics.median(x if x is not None else budget + 1 for x in reached)
+                share = sum(x is not None for x in reached) / len(reached)
+                cells.append(f"{medians[s]:g} ({share:.0%})")
+            if default in medians and "random" in medians:
+                TOP1_FASTER.append((name, p, start, medians[default] < medians["random"]))
+            rows.append(f"| {p} | {start} ({n} seeds) | " + " | ".join(cells) + " |")
+    return [
+        "| problem | start | " + " | ".join(strategies) + " |",
+        "|" + "---|" * (len(strategies) + 2),
+        *rows,
+        "",
+    ]
+
+
+def gp_table(args: argparse.Namespace, reader: Reader) -> list[str]:
+    """GP + EI beside random, NGOpt and the default at the GP budget, with its CPU per trial."""
+    b, n = args.gp_budget, args.gp_seeds
+    shown = ["GP", "random", "NGOpt", args.default]
+    rows = []
+    for p in args.gp_problems.split(","):
+        found = {s: reader.group(s, p, "default", b, n) for s in shown}
+        if any(v is None for v in found.values()):
+            continue
+        values = {s: [r["curve"][b] for r in found[s]] for s in shown}
+        cells = [f"{statistics.mean(values[s]):.3f}" for s in shown]
+        gp_vs = f"GP vs {args.default}: {verdict(values['GP'], values[args.default])}"
+        gp_random = f"GP vs random: {verdict(values['GP'], values['random'])}"
+        cpu = 1000 * statistics.mean(r["cpu"] / r["trials"] for r in found["GP"])
+        rows.append(f"| {p} | " + " | ".join(cells) + f" | {gp_vs}; {gp_random} | {cpu:.0f} |")
+    if not rows:
+        return []
+    return [
+        f"### GP + EI (Optuna's GPSampler): budget {b}, default start, {n} seeds",
+        "",
+        "Random and the default are read from their long searches (the first "
+        f"{b} trials); NGOpt ran for budget {b}.",
+        "",
+        "| problem | " + " | ".join(shown) + " | paired | GP ms per trial |",
+        "|" + "---|" * (len(shown) + 3),
+        *rows,
+        "",
+    ]
+
+
+def cost_tables(args: argparse.Namespace, reader: Reader) -> list[str]:
+    """CPU per trial of each strategy at budget 100, and of the default and plain TPE over
+    windows of their long searches (a search's cost per trial grows with its history)."""
+    rows = []
+    for s in [*args.strategies.split(","), PLAIN_TPE, "GP"]:
+        budget = args.gp_budget if s == "GP" else args.budget
+        found = [
+            lookup(reader.runs, (s, p, start, seed, budget))
+            for p in PROBLEMS
+            for start in ("default", "bad")
+            for seed in range(args.seeds)
+        ]
+        found = [r for r in found if r is not None]
+        if found:
+            ms = 1000 * statistics.mean(r["cpu"] / r["trials"] for r in found)
+            rows.append(f"| {s} | {budget} | {ms:.2f} | {len(found)} |")
+    lines = [
+        "### Cost of the search itself",
+        "",
+        "CPU milliseconds per trial of each strategy (ask and tell, proposer included, the "
+        "objective's microseconds too; mean over its searches of that budget, from both starts; "
+        "measured on 2 cores shared with other benchmarks, so figures are high by up to a third):",
+        "",
+        "| strategy | budget | ms per trial | searches |",
+        "|---|---|---|---|",
+        *rows,
+        "",
+    ]
+    windows = [(0, 100), (100, 500), (500, 1000), (1000, 2000)]
+    window_rows = []
+    for s, budget, n in (
+        (args.default, args.long_budget, args.long_seeds),
+        (PLAIN_TPE, args.plain_budget, args.plain_seeds),
+        ("random", args.long_budget, args.long_seeds),
+    ):
+        for p in PROBLEMS:
+            found = reader.group(s, p, "default", budget, n)
+            if found is None or not found[0]["cpu_at"]:
+                continue
+            cells = []
+            for lo, hi in windows:
+                if hi > budget:
+                    cells.append("-")
+                    continue
+                spent = [r["cpu_at"][hi] - (r["cpu_at"][lo] if lo else 0.0) for r in found]
+                cells.append(f"{1000 * statistics.mean(spent) / (hi - lo):.2f}")
+            whole = 1000 * statistics.mean(r["cpu"] / r["trials"] for r in found)
+            label = f"{s} (history {HISTORY_NOTE.get(s, 'all')})"
+            window_rows.append(
+                f"| {label} | {p} | {n} | " + " | ".join(cells) + f" | {whole:.2f} |"
+            )
+    if window_rows:
+        lines += [
+            "Per trial over the windows of long searches (default start): the default's TPE fits "
+            "on at most 100 trials (the best 25 and a seeded sample of 75 others, "
+            "`autoglm_tuner/tpe.py`); plain TPE (the default before) fits on all of them:",
+            "",
+            "| strategy | problem | seeds | trials 1-100 | 101-500 | 501-1,000 | 1,001-2,000 "
+            "| mean over the search |",
+            "|---|---|---|---|---|---|---|---|",
+            *window_rows,
+            "",
+        ]
+    return lines
+
+
+HISTORY_NOTE = {"TPE": "100", "random": "-"}
+
+
+def overhead_lines(name: str, optimizer: str, overhead: list) -> list[str]:
+    if not overhead:
+        return []
+    return [
+        f"A real `tuner.search` ({name}, zero-cost toy objective, 2 worker processes, journal "
+        "in SQLite): CPU of the search process, workers excluded:",
+        "",
+        "| strategy | trials | search CPU s | ms per trial | wall s |",
+        "|---|---|---|---|---|",
+        *[
+            f"| {optimizer} | {n} | {cpu:.2f} | {1000 * cpu / n:.2f} | {w:.1f} |"
+            for n, cpu, w in overhead
+        ],
+        "",
+    ]
+
+
+def verdict_lines(args: argparse.Namespace) -> list[str]:
+    """Every budget and start: is the default significantly worse than random or plain TPE?"""
+    default = args.default
+    lines = [
+        "### Verdict",
+        "",
+        f"Paired Wilcoxon of `{default}` (bounded TPE, the default) against random search and "
+        f"Optuna's plain multivariate TPE (`{PLAIN_TPE}`), per problem: `better`/`WORSE` when "
+        "p < 0.05, else `=`. Seeds in brackets.",
+        "",
+        "| start | budget | against | " + " | ".join(PROBLEMS) + " |",
+        "|" + "---|" * (len(PROBLEMS) + 3),
+    ]
+    keys = sorted(
+        {(start, b, s, n) for start, b, _, s, _, n in VERDICTS if s in ("random", PLAIN_TPE)},
+        key=lambda k: (k[0] != "default", k[1], k[2] != "random", -k[3]),
+    )
+    seen = set()
+    for start, b, s, n in keys:
+        if (start, b, s) in seen:
+            continue
+        seen.add((start, b, s))
+        found = {p: v for st, bb, p, ss, v, nn in VERDICTS if (st, bb, ss, nn) == (start, b, s, n)}
+        cells = [found.get(p, "-") for p in PROBLEMS]
+        lines.append(f"| {start} | {b} | {s} ({n}) | " + " | ".join(cells) + " |")
+    checked = [v for v in VERDICTS if v[3] in ("random", PLAIN_TPE)]
+    worse = [f"{p}/{start}/{b} vs {s}" for start, b, p, s, v, _ in checked if v.startswith("WORSE")]
+    lines += [
+        "",
+        f"* `{default}` significantly worse than random or plain TPE: "
+        + ("none" if not worse else ", ".join(worse))
+        + f" ({len(checked)} paired comparisons, budgets 20 to {args.long_budget}, both starts).",
+    ]
+    for name in dict.fromkeys(t for t, *_ in TOP1_FASTER):
+        faster = [f for t, *_, f in TOP1_FASTER if t == name]
+        lines.append(
+            f"* `{default}` reaches the top 1% in fewer evaluations than random (median over "
+            f"seeds, {name}): {sum(faster)} of {len(faster)} problem/start pairs."
+        )
+    return [*lines, ""]
+
+
 def write_report(
     args: argparse.Namespace,
     runs: dict[tuple, dict[str, Any]],
-    wall: float,
-    overhead: list[tuple[int, float, float]],
+    overhead: dict[str, list],
     predictor: list[str],
 ) -> None:
     """The markdown section and the plot, from whatever searches are cached: a group of
     searches (strategy, problem, start, budget) is reported only when all its seeds ran."""
     suffix = "_quick" if args.quick else ""
     default = args.default
+    reader = Reader(runs)
     strategies = args.strategies.split(",")
-    starts = ("default", "bad")
-
-    def group(s: str, p: str, start: str, run_budget: int, n: int) -> list[dict] | None:
-        found = [runs.get((s, p, start, seed, run_budget)) for seed in range(n)]
-        return None if any(r is None for r in found) else found  # type: ignore[return-value]
-
-    def regrets(s: str, p: str, start: str, at: int, run_budget: int, n: int) -> list | None:
-        found = group(s, p, start, run_budget, n)
-        return None if found is None else [r["curve"][at] for r in found]
-
+    main = {s: args.budget for s in [*strategies[:3], PLAIN_TPE] if s != default}
+    main[default] = args.budget
+    short = [b for b in CHECKPOINTS if b <= args.budget]
+    long = [b for b in CHECKPOINTS if args.budget < b <= args.long_budget]
     lines = [
         "## Tuner on zero-cost objectives (`bench/tuner_zero_cost.py`)",
         "",
-        f"Command: `python bench/tuner_zero_cost.py --seeds {args.seeds} --budget {args.budget} "
-        f"--default {default}` ({len(runs)} searches cached; {platform.machine()}, Python "
-        f"{sys.version.split()[0]}, {args.jobs} processes on 2 cores shared with other jobs).",
+        f"Command: `python bench/tuner_zero_cost.py` ({len(runs)} searches cached, run one at a "
+        f"time in at most two processes; {platform.machine()}, Python "
+        f"{sys.version.split()[0]}, 2 cores shared with other benchmarks).",
         "",
         "Synthetic objectives made by the script: a GNN-shaped space (unordered layer type, "
         "ordered widths, heads and propagation steps, integer depth, linear and log rates; "
@@ -602,237 +943,160 @@ def write_report(
         "same start point first, then runs through the tuner's own proposer (distinct points, "
         "each result told once, random fill after repeats). Starts: `default` is the point at "
         "the 25% quantile of 20,000 uniform points (a decent untuned default), `bad` the one at "
-        "the 98% quantile. Budgets are read from one search per seed (anytime; NGOpt is built "
-        f"for the search's budget). Verdicts compare `{default}` with each strategy on the same "
-        "seeds: Wilcoxon signed-rank, two-sided, p < 0.05.",
+        f"the 98% quantile. `{default}` is the default strategy: Optuna's multivariate TPE "
+        "fitted on a bounded history (at most 100 trials: the best 25 and a seeded sample of "
+        f"the others); `{PLAIN_TPE}` is Optuna's TPE on the whole history, the default before. "
+        "Budgets are read from one search per seed (anytime): NGOpt is built for the search's "
+        "budget; random and TPE do not depend on the budget, so their budget-b figures are "
+        "the first b trials of their 2,000-trial searches. Verdicts compare "
+        f"`{default}` with each strategy on the same seeds: Wilcoxon signed-rank, two-sided, "
+        "p < 0.05.",
         "",
     ]
-    worse: list[str] = []
-    checked = 0
-    for start in starts:
-        budgets = [b for b in CHECKPOINTS if b <= args.budget]
-        shown = [
-            s
-            for s in strategies
-            if group(s, next(iter(PROBLEMS)), start, args.budget, seeds_of(args, start))
-        ]
-        if default not in shown:
-            continue
-        lines += [
-            f"### From the {start} start ({seeds_of(args, start)} seeds)",
-            "",
-            "| problem | budget | " + " | ".join(shown) + f" | {default} against |",
-            "|" + "---|" * (len(shown) + 3),
-        ]
-        for p in PROBLEMS:
-            for b in budgets:
-                n = seeds_of(args, start)
-                values = {s: regrets(s, p, start, b, args.budget, n) for s in shown}
-                if any(v is None for v in values.values()):
-                    continue
-                cells = [f"{statistics.mean(values[s]):.3f}" for s in shown]
-                verdicts = []
-                for s in shown:
-                    if s == default:
-                        continue
-                    v = verdict(values[default], values[s])
-                    verdicts.append(f"vs {s}: {v}")
-                    if s in ("random", "TPE"):
-                        checked += 1
-                        if v.startswith("WORSE"):
-                            worse.append(f"{p}/{start}/{b} vs {s}")
-                lines.append(
-                    f"| {p} | {b} | " + " | ".join(cells) + " | " + "; ".join(verdicts) + " |"
-                )
-        lines.append("")
-    others = strategies[3:]
-    other_rows = []
-    for p in PROBLEMS:
-        for b in [b for b in CHECKPOINTS if b <= args.budget]:
-            values = {
-                s: regrets(s, p, "default", b, args.budget, args.others_seeds) for s in strategies
-            }
-            if any(v is None for v in values.values()):
-                continue
-            cells = [f"{statistics.mean(values[s]):.3f}" for s in strategies]
-            verdicts = [f"vs {s}: {verdict(values[default], values[s])}" for s in others]
-            other_rows.append(
-                f"| {p} | {b} | " + " | ".join(cells) + " | " + "; ".join(verdicts) + " |"
-            )
-    if others and other_rows:
-        lines += [
-            f"### Other Nevergrad choices: default start, seeds 0-{args.others_seeds - 1}",
-            "",
-            "| problem | budget | " + " | ".join(strategies) + f" | {default} against |",
-            "|" + "---|" * (len(strategies) + 3),
-            *other_rows,
-            "",
-        ]
-        strategies = strategies[:3]
-    lines += top1_table(args, runs, strategies, starts, group)
-    faster = TOP1_FASTER
+    for start in ("default", "bad"):
+        table = regret_table(
+            args, reader, start, args.seeds, main, short, [s for s in main if s != default]
+        )
+        if table:
+            lines += [
+                f"### From the {start} start, budgets up to {args.budget} ({args.seeds} seeds)",
+                "",
+                *table,
+            ]
     long_strategies = args.long_strategies.split(",")
-    long_rows = []
-    for p in args.long_problems.split(","):
-        for b in [b for b in CHECKPOINTS if args.budget <= b <= args.long_budget]:
-            values = {
-                s: regrets(s, p, "default", b, args.long_budget, args.long_seeds)
-                for s in long_strategies
-            }
-            if any(v is None for v in values.values()):
-                continue
-            cells = [f"{statistics.mean(values[s]):.3f}" for s in long_strategies]
-            verdicts = []
-            for s in long_strategies:
-                if s != default and default in values:
-                    v = verdict(values[default], values[s])
-                    verdicts.append(f"vs {s}: {v}")
-                    if s in ("random", "TPE"):
-                        checked += 1
-                        if v.startswith("WORSE"):
-                            worse.append(f"{p}/default/{b} vs {s} (long)")
-            long_rows.append(
-                f"| {p} | {b} | " + " | ".join(cells) + " | " + "; ".join(verdicts) + " |"
-            )
-    if long_rows:
+    for start, n, budget in (
+        ("default", args.mid_seeds, args.mid_budget),
+        ("bad", args.mid_bad_seeds, args.mid_budget),
+        ("default", args.long_seeds, args.long_budget),
+        ("bad", args.long_bad_seeds, args.long_budget),
+    ):
+        runs_of = {s: budget for s in long_strategies}
+        if start == "default" and args.ngopt_long_seeds >= n and budget == args.long_budget:
+            runs_of = {"NGOpt": budget, **runs_of}
+        shorter = args.mid_budget if budget == args.long_budget else args.budget
+        budgets = [b for b in long if shorter < b <= budget]
+        table = regret_table(
+            args, reader, start, n, runs_of, budgets, [s for s in runs_of if s != default]
+        )
+        if table:
+            lines += [
+                f"### Long searches from the {start} start: budget"
+                f"{'s' if len(budgets) > 1 else ''} {', '.join(map(str, budgets))} ({n} seeds)",
+                "",
+                *table,
+            ]
+    plain = regret_table(
+        args,
+        reader,
+        "default",
+        args.plain_seeds,
+        {PLAIN_TPE: args.plain_budget, default: args.mid_budget},
+        [b for b in long if b <= args.plain_budget],
+        [PLAIN_TPE],
+    )
+    if plain:
         lines += [
-            f"### Long searches: budget {args.long_budget}, default start, {args.long_seeds} seeds "
-            "(too few for a significant difference: these show the curve, not a verdict)",
+            f"### Bounded against plain TPE past 100 trials: default start, seeds 0-"
+            f"{args.plain_seeds - 1} (plain TPE's long searches are costly: few seeds)",
             "",
-            "| problem | budget | " + " | ".join(long_strategies) + f" | {default} against |",
-            "|" + "---|" * (len(long_strategies) + 3),
-            *long_rows,
-            "",
+            *plain,
         ]
-    gp_strategies = ["GP", *strategies[:3]]
-    gp_rows = []
-    for p in args.gp_problems.split(","):
-        found = {s: group(s, p, "default", args.gp_budget, args.gp_seeds) for s in gp_strategies}
-        if any(v is None for v in found.values()):
-            continue
-        cells = [
-            f"{statistics.mean(r['curve'][args.gp_budget] for r in found[s]):.3f}"
-            for s in gp_strategies
-        ]
-        cpu = statistics.mean(r["cpu"] for r in found["GP"])
-        gp_rows.append(f"| {p} | " + " | ".join(cells) + f" | {cpu:.1f} |")
-    if gp_rows:
-        lines += [
-            f"### GP + EI (Optuna's GPSampler): budget {args.gp_budget}, default start, "
-            f"{args.gp_seeds} seeds",
-            "",
-            "| problem | " + " | ".join(gp_strategies) + " | GP CPU s per search |",
-            "|" + "---|" * (len(gp_strategies) + 2),
-            *gp_rows,
-            "",
-        ]
-    cost = []
-    for s in [*args.strategies.split(","), "GP"]:
-        found = [r for t, r in runs.items() if t[0] == s and t[4] in (args.budget, args.gp_budget)]
-        if found:
-            cost.append(
-                f"| {s} | {1000 * statistics.mean(r['cpu'] / r['trials'] for r in found):.2f} |"
-            )
+    others = strategies[3:]
+    if others:
+        table = regret_table(
+            args,
+            reader,
+            "default",
+            args.others_seeds,
+            {s: args.budget for s in strategies},
+            short,
+            others,
+        )
+        if table:
+            lines += [
+                f"### Other Nevergrad choices: default start, seeds 0-{args.others_seeds - 1}",
+                "",
+                *table,
+            ]
     lines += [
-        "### Cost of the search itself",
+        "### Evaluations to reach the top 1% of the space",
         "",
-        f"CPU milliseconds per trial of each strategy (ask and tell, proposer included; mean over "
-        f"its budget-{args.budget} searches, GP's budget-{args.gp_budget} ones; the objective "
-        "costs microseconds):",
+        f"Median over seeds of the evaluations to the first point in the top 1% (never reached "
+        "within the budget: budget + 1; share of seeds that reached it in brackets). Budget "
+        f"{args.budget}:",
         "",
-        "| strategy | ms per trial |",
-        "|---|---|",
-        *cost,
-        "",
+        *top1_table(
+            reader,
+            f"budget {args.budget}",
+            main,
+            {"default": args.seeds, "bad": args.seeds},
+            default,
+        ),
     ]
-    if overhead:
+    for budget, seeds in (
+        (args.mid_budget, {"default": args.mid_seeds, "bad": args.mid_bad_seeds}),
+        (args.long_budget, {"default": args.long_seeds, "bad": args.long_bad_seeds}),
+    ):
         lines += [
-            "A real `tuner.search` (random strategy, zero-cost toy objective, 2 worker processes, "
-            "journal in SQLite): CPU of the search process, workers excluded:",
+            f"Budget {budget}:",
             "",
-            "| trials | search CPU s | ms per trial | wall s |",
-            "|---|---|---|---|",
-            *[f"| {n} | {cpu:.2f} | {1000 * cpu / n:.2f} | {w:.1f} |" for n, cpu, w in overhead],
-            "",
+            *top1_table(
+                reader,
+                f"budget {budget}",
+                {s: budget for s in long_strategies},
+                {start: n for start, n in seeds.items() if n},
+                default,
+            ),
         ]
+    lines += gp_table(args, reader)
+    lines += cost_tables(args, reader)
+    lines += overhead_lines("random strategy", "random", overhead.get("random", []))
+    lines += overhead_lines(f"the default, {default}", default, overhead.get(default, []))
     lines += predictor
-    lines += [
-        "### Verdict",
-        "",
-        f"* `{default}` significantly worse than random or TPE ({checked} paired comparisons, "
-        "a strategy against itself left out): " + ("none" if not worse else ", ".join(worse)) + ".",
-        f"* `{default}` reaches the top 1% in fewer evaluations than random (median over seeds): "
-        f"{sum(faster)} of {len(faster)} problem/start pairs.",
-        "",
-        f"![mean regret of the best point so far](tuner_zero_cost{suffix}.png)",
-        "",
-    ]
+    lines += verdict_lines(args)
+    lines += [f"![mean regret of the best point so far](tuner_zero_cost{suffix}.png)", ""]
     (RESULTS / f"tuner_zero_cost{suffix}.md").write_text("\n".join(lines))
-    plot(args, runs, strategies, starts, group, suffix)
+    plot(args, reader, suffix)
     print("\n".join(lines))
 
 
-TOP1_FASTER: list[bool] = []
-
-
-def top1_table(args, runs, strategies, starts, group) -> list[str]:
-    """Median evaluations to reach the top 1% of the space (never reached: budget + 1)."""
-    lines = [
-        "### Evaluations to reach the top 1% of the space (median over the seeds above; "
-        f"never reached counts as {args.budget + 1}; share reached in brackets)",
-        "",
-        "| problem | start | " + " | ".join(strategies) + " |",
-        "|" + "---|" * (len(strategies) + 2),
-    ]
-    for p in PROBLEMS:
-        for start in starts:
-            n = seeds_of(args, start)
-            found = {s: group(s, p, start, args.budget, n) for s in strategies}
-            cells, medians = [], {}
-            for s in strategies:
-                if found[s] is None:
-                    cells.append("-")
-                    continue
-                reached = [r["reached"] for r in found[s]]
-                medians[s] = statistics.median(
-                    x if x is not None else args.budget + 1 for x in reached
-                )
-                cells.append(
-                    f"{medians[s]:g} ({sum(x is not None for x in reached) / len(reached):.0%})"
-                )
-            if args.default in medians and "random" in medians:
-                TOP1_FASTER.append(medians[args.default] < medians["random"])
-            lines.append(f"| {p} | {start} | " + " | ".join(cells) + " |")
-    return [*lines, ""]
-
-
-def plot(args, runs, strategies, starts, group, suffix: str) -> None:
+def plot(args: argparse.Namespace, reader: Reader, suffix: str) -> None:
+    """Mean regret against evaluations per problem and start: the budget-100 searches and
+    the long ones (dashed), on a log scale."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    curves = [
+        ("NGOpt", args.budget, {"default": args.seeds, "bad": args.seeds}, "-"),
+        (PLAIN_TPE, args.budget, {"default": args.seeds, "bad": args.seeds}, "-"),
+        (
+            "random",
+            args.long_budget,
+            {"default": args.long_seeds, "bad": args.long_bad_seeds},
+            "--",
+        ),
+        (
+            args.default,
+            args.long_budget,
+            {"default": args.long_seeds, "bad": args.long_bad_seeds},
+            "--",
+        ),
+        ("GP", args.gp_budget, {"default": args.gp_seeds}, ":"),
+    ]
     fig, axes = plt.subplots(2, len(PROBLEMS), figsize=(4 * len(PROBLEMS), 7), squeeze=False)
-    for row, start in enumerate(starts):
+    for row, start in enumerate(("default", "bad")):
         for col, p in enumerate(PROBLEMS):
             axis = axes[row][col]
-            for s in strategies:
-                found = group(s, p, start, args.budget, seeds_of(args, start))
+            for s, budget, seeds, style in curves:
+                n = seeds.get(start, 0)
+                found = reader.group(s, p, start, budget, n)
                 if found is None:
                     continue
-                xs = [b for b in CHECKPOINTS if b <= args.budget]
+                xs = [b for b in CHECKPOINTS if b <= budget]
                 ys = [statistics.mean(r["curve"][b] for r in found) for b in xs]
-                axis.plot(xs, ys, marker="o", label=s)
-            long = [
-                (s, group(s, p, start, args.long_budget, args.long_seeds))
-                for s in args.long_strategies.split(",")
-            ]
-            for s, found in long:
-                if found is None:
-                    continue
-                xs = [b for b in CHECKPOINTS if b <= args.long_budget]
-                ys = [statistics.mean(r["curve"][b] for r in found) for b in xs]
-                axis.plot(xs, ys, linestyle="--", label=f"{s} (budget {args.long_budget})")
+                axis.plot(xs, ys, marker="o", markersize=3, linestyle=style, label=f"{s} ({n})")
             axis.set_xscale("log")
             axis.set_title(f"{p}, {start} start", fontsize=9)
             axis.set_xlabel("evaluations")

@@ -10,7 +10,7 @@ import pytest
 
 from autoglm.testing import run_node
 from autoglm_prompt.budget import BudgetError
-from autoglm_prompt.data import load_examples, sample_examples, write_jsonl
+from autoglm_prompt.data import load_examples, sample_examples, split_examples, write_jsonl
 from autoglm_prompt.nodes import OptimiseNode
 
 SPACE = {
@@ -63,3 +63,25 @@ def test_a_space_with_no_open_dimension_scores_its_one_prompt(tmp_path, train):
     out = run_node(OptimiseNode, {"space": space, "candidates": 0}, {"train": train}, home=tmp_path)
     assert out.candidates_scored == 1 and out.best_score == out.start_score
     assert out.summary["shots"] == {"0": 4, "1": 4}
+
+
+def test_the_centroid_baseline_is_the_all_examples_prompt(encoder):
+    """Issue 19's optimiser converged to every pool example at weight 1.0: the centroid
+    baseline must be exactly that prompt (cosine to normalised class means), or the report
+    compares the search with a weaker stand-in."""
+    from autoglm_prompt.baselines import encoder_baselines
+    from autoglm_prompt.candidate import PromptCandidate
+    from autoglm_prompt.scorers import EncoderScorer
+
+    rows = load_examples("hwu64/train.tsv")
+    labels = sorted({r["label"] for r in rows})[:20]
+    chosen = sample_examples([r for r in rows if r["label"] in labels], 200, seed=0)
+    parts = split_examples(chosen, {"pool": 0.5, "dev": 0.5}, seed=0)
+    pool, dev = parts["pool"], parts["dev"]
+    scorer = EncoderScorer(encoder)
+    prompt = PromptCandidate(
+        verbalizers={label: label for label in labels}, examples=pool, example_weight=1.0
+    )
+    predicted, _ = scorer.predict(prompt, [e["text"] for e in dev])
+    accuracy = sum(p == e["label"] for p, e in zip(predicted, dev, strict=True)) / len(dev)
+    assert encoder_baselines(scorer, dev, pool)["centroid"] == pytest.approx(accuracy)

@@ -45,7 +45,11 @@ def encoder_baselines(scorer: Any, dev: list[Example], pool: list[Example]) -> d
         return {"skipped": f"call budget spent before the baselines could embed ({exc})"}
     y = np.array([labels.index(e["label"]) for e in pool])
     truth = np.array([labels.index(e["label"]) if e["label"] in labels else -1 for e in dev])
+    # Cosine to each normalised class mean: the prompt with every pool example at weight 1.0
+    # (the encoder scorer's prototypes) and finetune.probe's centroid head. Raw means favoured
+    # the tight classes, whose means are longer.
     means = np.stack([x[y == c].mean(axis=0) for c in range(len(labels))])
+    means /= np.linalg.norm(means, axis=1, keepdims=True).clip(min=1e-12)
     centroid = (xd @ means.T).argmax(axis=1)
     probe = LogisticRegression(C=1.0, max_iter=2000).fit(x, y).predict(xd)
     return {

@@ -120,14 +120,14 @@ class SearchConfig(NodeModel):
         "prior points do no better than the optimiser's own",
     )
     kl_threshold: float | None = Field(
-        0.5,
+        0.7,
         gt=0,
         description="KL guard (with a prior): widen the search when the last 20 points' "
-        "per-field distribution is this far (mean KL, nats) from the prior or from uniform "
+        "per-field distribution is this far (mean KL to uniform, nats: the entropy lost) "
         "and the best has stalled for kl_patience trials; None: no guard",
     )
     kl_patience: int = Field(
-        15, ge=1, le=10_000, description="trials without improvement before the KL guard acts"
+        20, ge=1, le=10_000, description="trials without improvement before the KL guard acts"
     )
     grid_points: int = Field(3, ge=1, le=100, description="grid values per numeric dimension")
     final_top_k: int = Field(

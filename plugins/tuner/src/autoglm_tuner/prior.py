@@ -9,21 +9,28 @@ field counts only where the objective reads it (``active``). Sources are weighte
 closeness, and every bin keeps a Laplace floor, so no region is ruled out. The *seeds* are the
 distinct best configurations of those searches, nearest first.
 
-**Use** (:class:`PriorGuided`): seeds are asked first (capped by the caller), then a share of
-proposals is drawn from the prior and the rest come from the wrapped strategy; every result is
-told to the strategy exactly once (prior points as points it did not ask).
+**Use** (:class:`PriorGuided`): seeds are asked first, alternating with the wrapped
+strategy's own proposals (capped by the caller, and stopped as soon as the evidence turns
+against the prior); then a share of proposals is drawn from the prior and the rest come from
+the strategy. Every result is told to the strategy exactly once (prior points as points it
+did not ask).
 
 **Adaptive share.** Why: a prior learnt on tasks that looked close may point the wrong way;
 sampling from it then wastes trials. The share follows the evidence: the probability that a
-recent prior point beats a recent non-prior one (Mann-Whitney AUC, smoothed towards 0.75);
-at 0.5 or below (the prior does no better than the search without it) the share is 0.
+recent prior point (seed or sample) beats a recent non-prior one (Mann-Whitney AUC, smoothed
+towards 0.75); at 0.5 or below (the prior does no better than the search without it) the
+share is 0 and no further seed is asked.
 
-**KL guard.** Why: a search that follows a prior, or its own early luck, can collapse onto a
-small region and stop improving. Over the last ``WINDOW`` results the guard counts the same
-per-dimension distributions and computes KL(current || prior) and KL(current || uniform)
-(mean over dimensions). When either exceeds ``kl_threshold`` and the best loss has not
-improved for ``patience`` results, the next ``EXPLORE`` proposals are uniform random points,
-and the event is recorded (result number, KL values, action).
+**KL guard.** Why: a search can collapse onto a small region (following the prior, or its own
+early luck) and stop improving. Over the last ``WINDOW`` results the guard counts the same
+per-dimension distributions and computes KL(current || uniform), the entropy the search has
+lost, and KL(current || prior) (means over dimensions). When the first exceeds
+``kl_threshold`` and the best loss has not improved for ``patience`` results, the next
+``EXPLORE`` proposals widen the search: drawn from the prior if it still earns a share and the
+search has left it (KL to the prior above KL to uniform), else uniformly. Each firing is
+recorded (result number, both KL values, action). KL to the prior alone does not signal a
+collapse: a diverse search is far from a sharp prior (measured: a uniform window of 20 points
+is about 0.8-0.9 nats from a good prior, 0.1 from uniform).
 
 Public API (also used by the graph benchmark): :func:`build_prior`, :func:`find_prior`,
 :class:`SpacePrior`, :class:`PriorGuided`, :func:`seed_count`.
@@ -285,6 +292,8 @@ class PriorGuided(Strategy):
         self.best = math.inf
         self.since_best = 0
         self.exploring = 0
+        self.seed_last = False
+        self.explore_prior = False
         #: KL guard firings: result number, KL values, action
         self.events: list[dict[str, Any]] = []
         #: results told per source of this wrapper (points the proposer handed out)
@@ -300,9 +309,13 @@ class PriorGuided(Strategy):
         self._guard()
         if self.exploring:
             self.exploring -= 1
-            return Candidate(sample(self.prior.space, self.rng), None, GUARD)
-        if self.queue:
+            space = self.prior.space
+            point = self.prior.sample(self.rng) if self.explore_prior else sample(space, self.rng)
+            return Candidate(point, None, GUARD)
+        if self.queue and self.share > 0 and not self.seed_last:
+            self.seed_last = True
             return Candidate(self.queue.pop(0), None, SEED)
+        self.seed_last = False
         if self.share > 0 and self.rng.random() < self.share:
             return Candidate(self.prior.sample(self.rng), None, PRIOR)
         return self.inner.ask()
@@ -349,16 +362,19 @@ class PriorGuided(Strategy):
         return (wins + AUC_START * AUC_WEIGHT) / (len(self.prior_losses) + AUC_WEIGHT)
 
     def _guard(self) -> None:
-        """Fire when the recent results collapsed (KL to the prior or to uniform above the
-        threshold) and the best has not improved for ``patience`` results."""
+        """Fire when the recent results collapsed (their KL to uniform, the entropy they
+        lost, above the threshold) and the best has not improved for ``patience`` results.
+        The widening draws from the prior while it still earns a share and the search has
+        left it (KL to the prior above KL to uniform), else uniformly."""
         if self.kl_threshold is None or self.exploring or len(self.recent) < WINDOW:
             return
         if self.since_best < self.patience:
             return
         to_prior, to_uniform = self.prior.divergence(list(self.recent), self.active)
-        if max(to_prior, to_uniform) <= self.kl_threshold:
+        if to_uniform <= self.kl_threshold:
             return
         self.exploring = EXPLORE
+        self.explore_prior = self.share > 0 and to_prior > to_uniform
         self.since_best = 0  # the next firing needs another ``patience`` results
         self.events.append(
             {
@@ -366,7 +382,7 @@ class PriorGuided(Strategy):
                 "kl_prior": round(to_prior, 4),
                 "kl_uniform": round(to_uniform, 4),
                 "stalled": self.patience,
-                "action": f"{EXPLORE} uniform random points",
+                "action": f"{EXPLORE} {'prior' if self.explore_prior else 'uniform'} points",
             }
         )
 

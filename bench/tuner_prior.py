@@ -1,0 +1,401 @@
+"""The space prior (``autoglm_tuner.prior``) on the zero-cost objectives: does a prior from
+past searches on similar tasks speed a search up, and does a misleading one leave it no worse
+than a cold search?
+
+Problems and variants come from ``bench/tuner_zero_cost.py`` (imported, not edited): each of
+its four problems has related *variants* whose numeric optima drift (the performance
+predictor's benchmark). The held-out target is variant 4; the prior's sources are TPE searches
+(budget 100) on other variants or tasks. Arms, all with the default strategy (TPE) from the
+same default start, paired over seeds:
+
+* ``cold``: no prior;
+* ``good``: a prior from close variants 3, 5 and 6;
+* ``worst``: the same searches, but the prior counts their *worst* 30% (seeds included): a
+  deliberately misleading prior;
+* ``other``: a prior from three unrelated tasks (the same space, other seeds: other optima),
+  what a profile that only looked close would give;
+* ``worst-noguard`` / ``good-noguard``: as ``worst`` / ``good`` without the KL guard;
+* ``worst-eager`` / ``good-eager``: with an eager KL guard (threshold 0.4, patience 15),
+  run at budget 100 only.
+
+Every arm runs separately at each budget (seeds are 10% of the budget). Reported: mean regret
+of the best point at budgets 20/50/100, Wilcoxon paired verdicts against cold, and the
+trials each arm needs to reach the cold search's budget-100 score (median; not reached counts
+101). CPU seconds are process time of this single process.
+
+Usage (about 10 CPU minutes with the defaults):
+    nohup .venv/bin/python bench/tuner_prior.py > bench/out/tuner_prior.log 2>&1 &
+    .venv/bin/python bench/tuner_prior.py --seeds 5 --quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import tuner_zero_cost as zc
+
+REPO = zc.REPO
+RESULTS = zc.RESULTS
+CACHE = REPO / "bench" / "out" / "tuner_prior.jsonl"
+BUDGETS = (20, 50, 100)
+TARGET = 4
+CLOSE = (3, 5, 6)
+OTHER_TASKS = (101, 102, 103)
+ARMS = (
+    "cold",
+    "good",
+    "worst",
+    "other",
+    "worst-noguard",
+    "good-noguard",
+    "worst-eager",
+    "good-eager",
+)
+#: settings of the arms (the search's defaults: config.py)
+SEEDS_SHARE, SHARE, KL_THRESHOLD, PATIENCE = 0.1, 0.3, 0.7, 20
+#: the ``-eager`` arms' KL guard: a lower threshold and a shorter patience (fires often)
+EAGER_THRESHOLD, EAGER_PATIENCE = 0.4, 15
+
+
+def variant(base: zc.Problem, v: int) -> zc.Problem:
+    """Variant ``v`` of ``base``: numeric optima drift by (v/9 - 0.5) x 0.5 (as in the
+    predictor's benchmark) and the rugged table is redrawn."""
+    drift = (v / 9 - 0.5) * 0.5
+    return zc.Problem(
+        base.name, base.space, base.effective, base.rugged, base.seed, drift=drift, variant=v + 1
+    )
+
+
+def other_task(base: zc.Problem, seed: int) -> zc.Problem:
+    """An unrelated task over the same space: another seed plants other optima."""
+    return zc.Problem(base.name, base.space, base.effective, base.rugged, seed)
+
+
+def past_search(problem: zc.Problem, seed: int) -> list[tuple[dict[str, Any], float]]:
+    """A finished TPE search (budget 100) on ``problem``: its trials (params, loss)."""
+    from autoglm_tuner.proposer import Proposer, minimise
+    from autoglm_tuner.strategies import make_strategy
+
+    strategy = make_strategy("TPE", problem.space, budget=100, workers=1, seed=seed)
+    proposer = Proposer(strategy, problem.space, budget=100, seed=seed, key=key_of(problem))
+    return [(p, loss) for p, loss, _ in minimise(proposer, problem.loss)]
+
+
+def key_of(problem: zc.Problem) -> Any:
+    return lambda p: repr(sorted(problem.effective(p).items()))
+
+
+def priors(name: str) -> dict[str, Any]:
+    """The arms' priors for problem ``name``, from past searches made once (seeded)."""
+    from autoglm_tuner.prior import PriorSource, build_prior
+
+    base = zc.PROBLEMS[name]
+    active = lambda p: base.effective(p).keys()  # noqa: E731
+    close = [PriorSource(past_search(variant(base, v), 1000 + v)) for v in CLOSE]
+    other = [PriorSource(past_search(other_task(base, s), 2000 + s)) for s in OTHER_TASKS]
+    return {
+        "good": build_prior(close, base.space, active=active),
+        "worst": build_prior(close, base.space, active=active, worst=True),
+        "other": build_prior(other, base.space, active=active),
+    }
+
+
+def one_search(arm: str, name: str, seed: int, budget: int, prior: Any) -> dict[str, Any]:
+    """One search of the held-out variant: the best loss after each trial, CPU seconds."""
+    from autoglm_tuner.design import make_design
+    from autoglm_tuner.prior import PriorGuided, seed_count
+    from autoglm_tuner.proposer import Proposer
+    from autoglm_tuner.strategies import make_strategy
+
+    base = zc.PROBLEMS[name]
+    problem = variant(base, TARGET)
+    start = zc.LANDSCAPES[name].default_start
+    guard = {"noguard": (None, PATIENCE), "eager": (EAGER_THRESHOLD, EAGER_PATIENCE)}.get(
+        arm.rpartition("-")[2], (KL_THRESHOLD, PATIENCE)
+    )
+    started = time.process_time()
+    strategy = make_strategy("TPE", base.space, budget=budget, workers=1, seed=seed, start=start)
+    if prior is not None:
+        strategy = PriorGuided(
+            strategy,
+            prior,
+            seeds=seed_count(budget, SEEDS_SHARE, prior),
+            share=SHARE,
+            seed=seed,
+            kl_threshold=guard[0],
+            patience=guard[1],
+            active=lambda p: base.effective(p).keys(),
+        )
+    proposer = Proposer(
+        strategy,
+        base.space,
+        budget=budget,
+        seed=seed,
+        key=key_of(problem),
+        design=make_design("default", start, base.space),
+    )
+    best, curve = math.inf, []
+    while (candidate := proposer.ask()) is not None:
+        loss = problem.loss(candidate.params)
+        proposer.tell(candidate, loss)
+        best = min(best, loss)
+        curve.append(best)
+    described = strategy.describe() if prior is not None else {}
+    return {
+        "task": [arm, name, seed, budget],
+        "curve": curve,
+        "cpu": time.process_time() - started,
+        "share": described.get("final_share"),
+        "prior_points": described.get("prior_points"),
+        "guard_events": len(described.get("kl_guard", [])),
+    }
+
+
+def load_cache() -> dict[tuple, dict[str, Any]]:
+    runs: dict[tuple, dict[str, Any]] = {}
+    if CACHE.exists():
+        for line in CACHE.read_text().splitlines():
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            runs[tuple(record["task"])] = record
+    return runs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", type=int, default=40)
+    parser.add_argument("--arms", default=",".join(ARMS))
+    parser.add_argument("--problems", default=",".join(zc.PROBLEMS))
+    parser.add_argument("--budgets", default=",".join(map(str, BUDGETS)))
+    parser.add_argument("--quick", action="store_true", help="write tuner_prior_quick.md")
+    parser.add_argument("--report-only", action="store_true")
+    args = parser.parse_args()
+    import warnings
+
+    warnings.simplefilter("ignore")
+    arms, problems = args.arms.split(","), args.problems.split(",")
+    budgets = [int(b) for b in args.budgets.split(",")]
+    runs = load_cache()
+    began = time.process_time()
+    CACHE.parent.mkdir(parents=True, exist_ok=True)
+    with CACHE.open("a") as out:
+        for name in problems:
+            todo = [
+                (arm, name, seed, budget)
+                for arm in arms
+                for budget in budgets
+                for seed in range(args.seeds)
+                if (arm, name, seed, budget) not in runs
+                and (budget == 100 or not arm.endswith("-eager"))
+            ]
+            if not todo or args.report_only:
+                continue
+            zc.LANDSCAPES[name] = zc.landscape(zc.PROBLEMS[name])
+            made = priors(name)
+            for arm, _, seed, budget in todo:
+                prior = None if arm == "cold" else made[arm.split("-")[0]]
+                result = one_search(arm, name, seed, budget, prior)
+                runs[(arm, name, seed, budget)] = result
+                out.write(json.dumps(result) + "\n")
+                out.flush()
+            print(f"{name}: {len(todo)} searches, {time.process_time() - began:.0f} CPU s")
+    write_report(args, runs, arms, problems, budgets, time.process_time() - began)
+
+
+def write_report(args, runs, arms, problems, budgets, cpu: float) -> None:
+    def curve(arm: str, name: str, budget: int) -> list[list[float]] | None:
+        found = [runs.get((arm, name, seed, budget)) for seed in range(args.seeds)]
+        return None if any(r is None for r in found) else [r["curve"] for r in found]
+
+    #: the question arms; the guard's variants are compared in their own table
+    shown = [a for a in arms if a != "cold" and "-" not in a]
+    lines = [
+        "## Space prior and KL guard on zero-cost objectives (`bench/tuner_prior.py`)",
+        "",
+        f"Command: `python bench/tuner_prior.py --seeds {args.seeds}` ({len(runs)} searches "
+        f"cached; {platform.machine()}, Python {sys.version.split()[0]}; one process on 2 cores "
+        "shared with other jobs; times are CPU seconds, process time).",
+        "",
+        "The four problems of `bench/tuner_zero_cost.py`; the target is its held-out variant "
+        f"{TARGET} (numeric optima drifted, rugged table redrawn). Default strategy (TPE), "
+        "default start. Priors: `good` from TPE searches (budget 100) on close variants "
+        f"{', '.join(map(str, CLOSE))}; `worst` from the same searches' worst 30% (a "
+        "deliberately misleading prior, its seeds included); `other` from TPE searches on three "
+        "unrelated tasks over the same space (other optima); `-noguard` without the KL guard. "
+        f"Settings: seeds {SEEDS_SHARE:.0%} of the budget, prior share {SHARE}, KL threshold "
+        f"{KL_THRESHOLD}, patience {PATIENCE} (the search's defaults; `-eager`: "
+        f"{EAGER_THRESHOLD} and {EAGER_PATIENCE}, budget 100 only). Each budget is its own "
+        f"search; {args.seeds} paired seeds. Figures: **mean regret of the best point** "
+        "(the held-out variant's loss; lower is better). Verdicts: each arm against cold, "
+        "Wilcoxon signed-rank, two-sided, p < 0.05.",
+        "",
+        "| problem | budget | cold | " + " | ".join(shown) + " | against cold |",
+        "|" + "---|" * (len(shown) + 4),
+    ]
+    worse = []
+    for name in problems:
+        for budget in budgets:
+            cold = curve("cold", name, budget)
+            if cold is None:
+                continue
+            cold_best = [c[-1] for c in cold]
+            cells, verdicts = [f"{statistics.mean(cold_best):.3f}"], []
+            for arm in shown:
+                found = curve(arm, name, budget)
+                if found is None:
+                    cells.append("-")
+                    continue
+                best = [c[-1] for c in found]
+                cells.append(f"{statistics.mean(best):.3f}")
+                v = zc.verdict(best, cold_best)
+                verdicts.append(f"{arm}: {v}")
+                if v.startswith("WORSE"):
+                    worse.append(f"{arm} on {name} at {budget}")
+            lines.append(
+                f"| {name} | {budget} | " + " | ".join(cells) + " | " + "; ".join(verdicts) + " |"
+            )
+    lines += [
+        "",
+        "### Trials to reach the cold search's budget-100 score",
+        "",
+        "Per seed, the trial at which each arm's budget-100 search first matches the cold "
+        "search's final best (median over seeds; not reached counts 101; share reached in "
+        "brackets; cold reaches its own final in every seed by construction, an arm no "
+        "different from cold in about half). Also the mean final prior share and KL guard "
+        "firings per search.",
+        "",
+        "| problem | cold | "
+        + " | ".join(shown)
+        + " | final share: "
+        + " / ".join(shown)
+        + " | guard firings: "
+        + " / ".join(shown)
+        + " |",
+        "|" + "---|" * (len(shown) + 4),
+    ]
+    for name in problems:
+        cold = curve("cold", name, 100)
+        if cold is None:
+            continue
+        goal = [c[-1] for c in cold]
+        cells, shares, fired = [], [], []
+        for arm in ["cold", *shown]:
+            found = curve(arm, name, 100)
+            if found is None:
+                cells.append("-")
+                continue
+            reached = [
+                next((i + 1 for i, b in enumerate(c) if b <= g), None)
+                for c, g in zip(found, goal, strict=True)
+            ]
+            median = statistics.median(r if r is not None else 101 for r in reached)
+            share = sum(r is not None for r in reached) / len(reached)
+            cells.append(f"{median:g} ({share:.0%})")
+            if arm != "cold":
+                records = [runs[(arm, name, s, 100)] for s in range(args.seeds)]
+                shares.append(f"{statistics.mean(r['share'] for r in records):.2f}")
+                fired.append(f"{statistics.mean(r['guard_events'] for r in records):.2f}")
+        lines.append(
+            f"| {name} | " + " | ".join(cells) + f" | {' / '.join(shares)} | {' / '.join(fired)} |"
+        )
+    lines += guard_table(args, runs, problems, curve)
+    cost = {
+        arm: [r["cpu"] / len(r["curve"]) for t, r in runs.items() if t[0] == arm and t[3] == 100]
+        for arm in ["cold", *shown]
+    }
+    lines += [
+        "",
+        "CPU milliseconds per trial at budget 100 (search work: ask, tell, prior, guard): "
+        + ", ".join(f"{a} {1000 * statistics.mean(c):.2f}" for a, c in cost.items() if c)
+        + f". The {len(runs)} searches took {sum(r['cpu'] for r in runs.values()):.0f} CPU s "
+        "(making the landscapes and past searches not counted); this invocation "
+        f"{cpu:.0f} CPU s.",
+        "",
+        "Significantly worse than cold: " + (", ".join(worse) if worse else "none") + ".",
+        "",
+    ]
+    suffix = "_quick" if args.quick else ""
+    if plot(args, runs, ["cold", *shown], problems, curve, RESULTS / f"tuner_prior{suffix}.png"):
+        lines += [f"![mean regret of the best point so far](tuner_prior{suffix}.png)", ""]
+    (RESULTS / f"tuner_prior{suffix}.md").write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+def guard_table(args, runs, problems, curve) -> list[str]:
+    """What the KL guard does: each guard setting against no guard, same prior, paired."""
+    rows = []
+    for name in problems:
+        for prior in ("good", "worst"):
+            off = curve(f"{prior}-noguard", name, 100)
+            cells = []
+            for arm in (prior, f"{prior}-eager"):
+                on = curve(arm, name, 100)
+                if off is None or on is None:
+                    cells.append("-")
+                    continue
+                a, b = [c[-1] for c in on], [c[-1] for c in off]
+                events = [runs[(arm, name, s, 100)]["guard_events"] for s in range(args.seeds)]
+                fired = statistics.mean(events)
+                cells.append(f"{statistics.mean(a):.3f}, {fired:.2f} firings, {zc.verdict(a, b)}")
+            if off is not None:
+                mean_off = statistics.mean(c[-1] for c in off)
+                rows.append(f"| {name} | {prior} | {mean_off:.3f} | " + " | ".join(cells) + " |")
+    if not rows:
+        return []
+    return [
+        "",
+        "### What the KL guard does (budget 100, against the same prior without a guard)",
+        "",
+        f"Default guard (threshold {KL_THRESHOLD}, patience {PATIENCE}) and eager guard "
+        f"({EAGER_THRESHOLD}, {EAGER_PATIENCE}): mean regret, firings per search, paired "
+        "verdict against no guard (Wilcoxon, p < 0.05).",
+        "",
+        "| problem | prior | no guard | default guard | eager guard |",
+        "|---|---|---|---|---|",
+        *rows,
+    ]
+
+
+def plot(args, runs, arms, problems, curve, path: Path) -> bool:
+    """Mean best-so-far regret of the budget-100 searches, one panel per problem."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(problems), figsize=(4 * len(problems), 3.6), squeeze=False)
+    drawn = False
+    for axis, name in zip(axes[0], problems, strict=True):
+        for arm in arms:
+            found = curve(arm, name, 100)
+            if found is None:
+                continue
+            xs = range(1, len(found[0]) + 1)
+            axis.plot(xs, [statistics.mean(c[i] for c in found) for i in range(len(xs))], label=arm)
+            drawn = True
+        axis.set_title(name, fontsize=9)
+        axis.set_xlabel("trials")
+        axis.set_ylabel("mean regret of the best so far")
+        axis.set_yscale("log")
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=6)
+    fig.tight_layout()
+    if drawn:
+        fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return drawn
+
+
+if __name__ == "__main__":
+    main()

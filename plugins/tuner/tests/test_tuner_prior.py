@@ -190,3 +190,13 @@ def test_a_good_prior_reaches_the_target_in_fewer_trials_than_a_cold_search():
     assert sum(warm) < sum(cold), (warm, cold)
     strategy, _ = guided_search(good, 0, 40, toy_loss)
     assert strategy.share > 0  # a prior that helps keeps (some of) its share
+
+
+def test_a_zero_share_asks_only_the_seeds_alternating_with_the_optimiser():
+    good = build_prior([PriorSource(past_trials(toy_loss, 60, 0))], SPACE)
+    _, trials = guided_search(good, seed=0, budget=20, loss=toy_loss, share=0.0)
+    sources = [s for _, _, s in trials]
+    assert sources.count(SEED) == 3 and PRIOR not in sources
+    first = sources.index(SEED)
+    assert sources[first : first + 5 : 2] == [SEED] * 3  # a seed, an own point, a seed...
+    assert trials[first][0] == good.seeds[0]

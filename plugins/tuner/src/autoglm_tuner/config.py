@@ -117,7 +117,7 @@ class SearchConfig(NodeModel):
         ge=0,
         le=0.9,
         description="share of proposals drawn from the prior at first; it decays to 0 while "
-        "prior points do no better than the optimiser's own",
+        "prior points do no better than the optimiser's own (0: the seeds only)",
     )
     kl_threshold: float | None = Field(
         0.7,

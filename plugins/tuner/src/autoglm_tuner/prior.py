@@ -282,6 +282,8 @@ class PriorGuided(Strategy):
         self.inner, self.prior, self.active = inner, prior, active
         self.queue = [dict(p) for p in prior.seeds[:seeds]]
         self.initial_share = self.share = share
+        #: whether the evidence still favours the prior (AUC above 0.5): seeds go on while so
+        self.trusted = True
         self.kl_threshold, self.patience = kl_threshold, patience
         self.rng = random.Random(f"prior-{seed}")
         self.retries = inner.retries
@@ -312,7 +314,7 @@ class PriorGuided(Strategy):
             space = self.prior.space
             point = self.prior.sample(self.rng) if self.explore_prior else sample(space, self.rng)
             return Candidate(point, None, GUARD)
-        if self.queue and self.share > 0 and not self.seed_last:
+        if self.queue and self.trusted and not self.seed_last:
             self.seed_last = True
             return Candidate(self.queue.pop(0), None, SEED)
         self.seed_last = False
@@ -346,7 +348,9 @@ class PriorGuided(Strategy):
             self.best, self.since_best = loss, 0
         else:
             self.since_best += 1
-        self.share = self.initial_share * min(1.0, max(0.0, (self.auc() - 0.5) / 0.25))
+        auc = self.auc()
+        self.trusted = auc > 0.5
+        self.share = self.initial_share * min(1.0, max(0.0, (auc - 0.5) / 0.25))
 
     def auc(self) -> float:
         """Probability that a recent prior point beats a recent non-prior one (ties count

@@ -16,7 +16,8 @@ same default start, paired over seeds:
   what a profile that only looked close would give;
 * ``worst-noguard`` / ``good-noguard``: as ``worst`` / ``good`` without the KL guard;
 * ``worst-eager`` / ``good-eager``: with an eager KL guard (threshold 0.4, patience 15),
-  run at budget 100 only.
+  run at budget 100 only;
+* ``good-seedsonly``: the good prior's seeds without prior samples (share 0), budget 100 only.
 
 Every arm runs separately at each budget (seeds are 10% of the budget). Reported: mean regret
 of the best point at budgets 20/50/100, Wilcoxon paired verdicts against cold, and the
@@ -59,6 +60,7 @@ ARMS = (
     "good-noguard",
     "worst-eager",
     "good-eager",
+    "good-seedsonly",
 )
 #: settings of the arms (the search's defaults: config.py)
 SEEDS_SHARE, SHARE, KL_THRESHOLD, PATIENCE = 0.1, 0.3, 0.7, 20
@@ -129,7 +131,7 @@ def one_search(arm: str, name: str, seed: int, budget: int, prior: Any) -> dict[
             strategy,
             prior,
             seeds=seed_count(budget, SEEDS_SHARE, prior),
-            share=SHARE,
+            share=0.0 if arm.endswith("-seedsonly") else SHARE,
             seed=seed,
             kl_threshold=guard[0],
             patience=guard[1],
@@ -197,7 +199,7 @@ def main() -> None:
                 for budget in budgets
                 for seed in range(args.seeds)
                 if (arm, name, seed, budget) not in runs
-                and (budget == 100 or not arm.endswith("-eager"))
+                and (budget == 100 or not arm.endswith(("-eager", "-seedsonly")))
             ]
             if not todo or args.report_only:
                 continue
@@ -310,6 +312,7 @@ def write_report(args, runs, arms, problems, budgets, cpu: float) -> None:
             f"| {name} | " + " | ".join(cells) + f" | {' / '.join(shares)} | {' / '.join(fired)} |"
         )
     lines += guard_table(args, runs, problems, curve)
+    lines += seeds_table(problems, curve)
     cost = {
         arm: [r["cpu"] / len(r["curve"]) for t, r in runs.items() if t[0] == arm and t[3] == 100]
         for arm in ["cold", *shown]
@@ -362,6 +365,33 @@ def guard_table(args, runs, problems, curve) -> list[str]:
         "verdict against no guard (Wilcoxon, p < 0.05).",
         "",
         "| problem | prior | no guard | default guard | eager guard |",
+        "|---|---|---|---|---|",
+        *rows,
+    ]
+
+
+def seeds_table(problems, curve) -> list[str]:
+    """Do the prior's samples add to its seeds? The good prior with and without samples."""
+    rows = []
+    for name in problems:
+        full, seeds, cold = (curve(a, name, 100) for a in ("good", "good-seedsonly", "cold"))
+        if full is None or seeds is None or cold is None:
+            continue
+        a, b, c = ([x[-1] for x in found] for found in (full, seeds, cold))
+        rows.append(
+            f"| {name} | {statistics.mean(c):.3f} | {statistics.mean(b):.3f} "
+            f"| {statistics.mean(a):.3f} | {zc.verdict(a, b)} |"
+        )
+    if not rows:
+        return []
+    return [
+        "",
+        "### Seeds alone against seeds and prior samples (good prior, budget 100)",
+        "",
+        "`good-seedsonly`: the same seeds, prior share 0. Verdict: the full prior against "
+        "seeds only (Wilcoxon, p < 0.05).",
+        "",
+        "| problem | cold | seeds only | seeds + samples | seeds + samples against seeds only |",
         "|---|---|---|---|---|",
         *rows,
     ]

@@ -17,6 +17,10 @@ are. ``finetune.prompt`` runs a prompt through the same splits:
   default) the chosen prompt draws its examples again, the same way, from the whole train
   split, as a tuned model is refitted on all its training data: at "all pool examples" the
   prototypes are then the centroids of the whole train split, not of half of it;
+* the first option of every list is the starting prompt, scored first; listing "every pool
+  example" (shots 10000) at weight 1.0 first starts the search at the pool's nearest centroid
+  (what issue 19 found the optimiser converging to), so its result is never below that on the
+  train dev rows: with tens of candidates the search does not reliably find it by itself;
 * the chosen prompt is then scored on validation (what selection reads) and test, and the node
   reports the same record as ``finetune.probe`` plus the model calls and cache hits it cost.
 

@@ -24,13 +24,15 @@ from __future__ import annotations
 import bisect
 import contextlib
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import optuna
 from optuna.samplers._tpe.sampler import default_gamma
 
 _COMPLETE = optuna.trial.TrialState.COMPLETE
+_PRUNED = optuna.trial.TrialState.PRUNED
+_FAIL = optuna.trial.TrialState.FAIL
 
 #: Trials the estimators are fitted on, at most: the best 25 (Optuna's whole below set from 241
 #: trials on) and 75 others. Measured on the zero-cost benchmark's GNN space at 1,500-2,000
@@ -60,6 +62,7 @@ class BoundedTPESampler(optuna.samplers.TPESampler):
         #: complete trials seen: by number, their numbers in the order seen, and (loss,
         #: number) sorted; every trial numbered below ``_settled`` is among them or gone
         self._by_number: dict[int, Any] = {}
+        self._position: dict[int, int] = {}  # a complete trial's index in ``_complete``
         self._complete: list[int] = []
         self._settled = 0
         self._ranked: list[tuple[float, int]] = []
@@ -83,39 +86,46 @@ class BoundedTPESampler(optuna.samplers.TPESampler):
             return self._sample(study, trial, search_space)
         return super()._sample_relative(study, trial, search_space)
 
-    def bounded(self, trials: list[Any]) -> list[Any]:
-        """The trials one ask is fitted on: all of them up to ``history`` finished ones, else
-        the best ``gamma(n)`` and a seeded random sample of the other finished ones, plus
-        every running trial (the constant liar's: one per busy worker), in trial order.
+    def bounded(self, trials: list[Any], states: Any = None) -> list[Any]:
+        """The trials in ``states`` one ask is fitted on: all of them up to ``history``
+        complete ones, else the best ``gamma(n)`` and a seeded random sample of the other
+        complete ones, plus every running trial (the constant liar's: one per busy worker),
+        in trial order. ``trials``: all of the study's, in number order.
 
         The ranking is kept across asks (a finished trial's value never changes), and trials
-        below ``_settled`` (all complete and ranked, or gone) are not looked at again, so an
-        ask reads only the recent trials instead of sorting all of them."""
-        # trials come in number order; ``_number``: the property costs a call per trial
+        below ``_settled`` (all complete and ranked, or failed) are not looked at again, so
+        an ask reads only the recent trials instead of filtering and sorting all of them."""
+        # ``_number``: the ``number`` property costs a call per trial
         first = bisect.bisect_left(trials, self._settled, key=lambda t: t._number)
         self.largest_scan = max(self.largest_scan, len(trials) - first)
-        recent, pruned = [], 0
+        recent, pruned, unsettled = [], 0, None
         for trial in trials[first:]:
             number = trial._number
             if number in self._by_number:
                 continue
-            if trial.state == _COMPLETE:
+            state = trial.state
+            if state == _COMPLETE:
                 self._by_number[number] = trial
+                self._position[number] = len(self._complete)
                 self._complete.append(number)
                 bisect.insort(self._ranked, (trial.value, number))
-            else:
+                continue
+            if state != _FAIL and unsettled is None:
+                unsettled = number
+            if states is None or state in states:
                 recent.append(trial)
-                pruned += trial.state.is_finished()
-        self._settled = recent[0]._number if recent else trials[-1]._number + 1 if trials else 0
+                pruned += state == _PRUNED
+        end = trials[-1]._number + 1 if trials else 0
+        self._settled = end if unsettled is None else unsettled
         self._finished = len(self._complete) + pruned
         if len(self._complete) <= self.history:
             self.largest_fit = max(self.largest_fit, len(self._complete))
-            return trials
+            return [t for t in trials if states is None or t.state in states]
         best = default_gamma(len(self._complete))
-        chosen = {number for _, number in self._ranked[:best]}
-        rest = [number for number in self._complete if number not in chosen]
+        top = [number for _, number in self._ranked[:best]]
+        rest = _Without(self._complete, [self._position[number] for number in top])
         rng = random.Random(f"tpe-history-{self._seed}-{len(self._complete)}")
-        chosen.update(rng.sample(rest, self.history - best))
+        chosen = [*top, *rng.sample(rest, self.history - best)]
         self.largest_fit = max(self.largest_fit, len(chosen))
         fitted = [self._by_number[number] for number in chosen] + recent
         return sorted(fitted, key=lambda t: t._number)
@@ -147,6 +157,27 @@ class BoundedTPESampler(optuna.samplers.TPESampler):
         return {name: table[:, i] for i, name in enumerate(names)}
 
 
+class _Without(Sequence):
+    """``items`` without the entries at ``skip`` (positions), indexed lazily: what
+    ``random.sample`` draws the other trials from without building a list of all of them
+    (it reads only the drawn indices once there are more than a few hundred)."""
+
+    def __init__(self, items: list[int], skip: list[int]) -> None:
+        self.items, self.skip = items, sorted(skip)
+
+    def __len__(self) -> int:
+        return len(self.items) - len(self.skip)
+
+    def __getitem__(self, index: int) -> int:  # type: ignore[override]
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        for position in self.skip:
+            if position > index:
+                break
+            index += 1
+        return self.items[index]
+
+
 @contextlib.contextmanager
 def _vectorised_log_ndtr() -> Iterator[None]:
     """Optuna's truncated-normal code computes log Phi(x) one element at a time in Python
@@ -173,8 +204,11 @@ class _BoundedStudy:
         self._sampler = sampler
 
     def _get_trials(self, deepcopy: bool = False, states: Any = None, use_cache: bool = False):
-        trials = self._study._get_trials(deepcopy=deepcopy, states=states, use_cache=use_cache)
-        return self._sampler.bounded(trials)
+        # every trial, unfiltered: an in-memory study hands over a shallow copy of its list
+        # instead of filtering all trials by state at every ask; the sampler filters the few
+        # it reads (its fit never changes a trial, so no deep copy either)
+        every = self._study._get_trials(deepcopy=False, states=None, use_cache=True)
+        return self._sampler.bounded(every, states)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._study, name)

@@ -125,6 +125,15 @@ def table(name: str, task: dict, results: list[dict], report: dict | None, done:
             f"{res['test_macro_f1']:.4f} | {res['cpu_seconds']:.0f} | {versus} | "
             f"{'**yes**' if row.get('chosen') else ''} |"
         )
+    for res in results:
+        epochs = [h["val"] for h in res.get("history", []) if "epoch" in h and "val" in h]
+        if epochs and res.get("blend_weight") is not None:
+            lines += [
+                "",
+                f"{res['name']}: validation accuracy per epoch "
+                f"{', '.join(f'{v:.4f}' for v in epochs)}; probe weight in the blend "
+                f"{res['blend_weight']:.1f} (chosen on validation).",
+            ]
     if report and done:
         chosen = next(r for r in report["rows"] if r["chosen"])
         extras = {name for name, _, _ in EXTRA}

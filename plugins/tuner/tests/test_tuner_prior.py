@@ -200,3 +200,82 @@ def test_a_zero_share_asks_only_the_seeds_alternating_with_the_optimiser():
     first = sources.index(SEED)
     assert sources[first : first + 5 : 2] == [SEED] * 3  # a seed, an own point, a seed...
     assert trials[first][0] == good.seeds[0]
+
+
+#: Six fields, four with two options: the shape of the graph benchmark's grid, where raw KL to
+#: uniform of a fully collapsed window of 20 (Laplace floor) stays below 0.7 nats.
+SMALL = {
+    "layer": Choice(["gcn", "sage", "appnp", "gprgnn", "gcnii", "mlp"]),
+    "hidden": Choice([32, 64]),
+    "dropout": Choice([0.0, 0.5, 0.8]),
+    "lr": Choice([0.01, 0.05]),
+    "weight_decay": Choice([5e-4, 5e-3]),
+    "k": Choice([2, 10]),
+}
+
+
+def test_entropy_loss_is_scale_free_and_fires_the_guard_on_a_small_discrete_space():
+    uniform = SpacePrior(
+        SMALL, {n: [1 / len(d.values)] * len(d.values) for n, d in SMALL.items()}, []
+    )
+    point = {"layer": "gcn", "hidden": 64, "dropout": 0.5, "lr": 0.01, "weight_decay": 5e-4, "k": 2}
+    to_prior, to_uniform, collapse = uniform.divergence([point] * 20)
+    assert to_uniform < 0.7 and to_prior == pytest.approx(to_uniform)  # raw nats: no firing
+    assert collapse == pytest.approx(1.0)  # every field fully collapsed
+    rng = random.Random(0)
+    spread = [uniform.divergence([sample(SMALL, rng) for _ in range(20)])[2] for _ in range(50)]
+    assert max(spread) < 0.35  # random windows keep most of their entropy
+    # a field no point counts for (inactive everywhere) is left out, not counted as uniform
+    only_layer = uniform.divergence([point] * 20, active=lambda p: ["layer"])
+    assert only_layer[2] == pytest.approx(1.0)
+
+    guided = PriorGuided(
+        RandomStrategy(SMALL, 0),
+        build_prior([PriorSource([(point, 0.0)])], SMALL),
+        seeds=0,
+        share=0.0,
+        seed=0,
+        kl_threshold=0.5,
+        patience=10,
+    )
+    for i in range(25):
+        guided.tell_unasked(point, 1.0 if i else 0.0)  # stalled on one point
+        guided.ask()
+    (event,) = guided.events[:1]
+    assert event["result"] == 20 and event["collapse"] == pytest.approx(1.0)
+    assert event["kl_uniform"] < 0.7 and "kl_prior" in event
+
+
+def test_search_defaults_are_seeds_only_with_an_entropy_loss_guard(run_search):
+    from autoglm_tuner.config import SearchConfig
+
+    fields = SearchConfig.model_fields
+    assert fields["prior_share"].default == 0.0
+    assert 0 < fields["kl_threshold"].default < 1
+    with pytest.raises(Exception, match="kl_threshold"):
+        run_search({"kl_threshold": 1.5})  # a share of entropy: at most 1
+
+
+def test_profile_distance_counts_one_key_statistic_that_disagrees():
+    from autoglm_tuner.warmstart import KEY_FIELD, near_searches, profile_distance
+
+    base = {"nodes": 3000, "edges": 30000, "classes": 4, "degree": {"mean": 10.0}}
+    high = {**base, "edge_homophily": 0.8, KEY_FIELD: ["edge_homophily"]}
+    low = {**base, "edge_homophily": 0.2, KEY_FIELD: ["edge_homophily"]}
+    unmarked = [{k: v for k, v in p.items() if k != KEY_FIELD} for p in (high, low)]
+    # the mean dilutes the one decisive statistic over the ones that agree
+    assert profile_distance(*unmarked) < 0.2
+    # marked as key, its absolute difference (a share in [0, 1]) counts on its own
+    assert profile_distance(high, low) == pytest.approx(0.6)
+    assert profile_distance(high, unmarked[1]) == pytest.approx(0.6)  # one side marks it
+    assert profile_distance(high, {**high, "edge_homophily": 0.78}) < 0.05
+    # a key statistic outside [0, 1] differs relatively; the distance stays in [0, 1]
+    sized = {**base, KEY_FIELD: ["nodes", "missing"]}
+    assert profile_distance(sized, {**base, "nodes": 300000}) == pytest.approx(0.99)
+    assert 0 <= profile_distance(high, {"nodes": 1, KEY_FIELD: ["nodes"]}) <= 1
+    # the lookup the warm start and the prior share leaves the opposite graph out
+    summary = {"objective": "o", "metric": "m", "profile": low}
+    found = near_searches(
+        [("r", "n", summary)], objective="o", metric="m", profile=high, max_distance=0.25
+    )
+    assert found == []

@@ -106,25 +106,27 @@ class SearchConfig(NodeModel):
     prior: Literal["auto", "off"] = Field(
         "auto",
         description="'auto': with a profile, learn a prior over the space from the best 30% of "
-        "the trials of close past searches (warm_start_max_distance), ask its seeds first and "
-        "draw a share of proposals from it; 'off': never (docs/tuner.md)",
+        "the trials of close past searches (warm_start_max_distance), ask its seeds first (and "
+        "draw prior_share of proposals from it); 'off': never (docs/tuner.md)",
     )
     prior_seeds: float = Field(
         0.1, ge=0, le=0.5, description="share of the budget asked as the prior's seeds first"
     )
     prior_share: float = Field(
-        0.3,
+        0.0,
         ge=0,
         le=0.9,
         description="share of proposals drawn from the prior at first; it decays to 0 while "
         "prior points do no better than the optimiser's own (0: the seeds only)",
     )
     kl_threshold: float | None = Field(
-        0.7,
+        0.5,
         gt=0,
-        description="KL guard (with a prior): widen the search when the last 20 points' "
-        "per-field distribution is this far (mean KL to uniform, nats: the entropy lost) "
-        "and the best has stalled for kl_patience trials; None: no guard",
+        le=1,
+        description="KL guard (with a prior): widen the search when the last 20 points have "
+        "lost this share of their entropy (per field KL to uniform over that of a collapsed "
+        "window, mean over fields, 0-1) and the best has stalled for kl_patience trials; "
+        "None: no guard",
     )
     kl_patience: int = Field(
         20, ge=1, le=10_000, description="trials without improvement before the KL guard acts"

@@ -11,26 +11,33 @@ distinct best configurations of those searches, nearest first.
 
 **Use** (:class:`PriorGuided`): seeds are asked first, alternating with the wrapped
 strategy's own proposals (capped by the caller, and stopped as soon as the evidence turns
-against the prior); then a share of proposals is drawn from the prior and the rest come from
-the strategy. Every result is told to the strategy exactly once (prior points as points it
-did not ask).
+against the prior); then a share of proposals (``share``; the search's default is 0, the
+seeds only) is drawn from the prior and the rest come from the strategy. Every result is
+told to the strategy exactly once (prior points as points it did not ask).
 
 **Adaptive share.** Why: a prior learnt on tasks that looked close may point the wrong way;
 sampling from it then wastes trials. The share follows the evidence: the probability that a
 recent prior point (seed or sample) beats a recent non-prior one (Mann-Whitney AUC, smoothed
 towards 0.75); at 0.5 or below (the prior does no better than the search without it) the
-share is 0 and no further seed is asked.
+share is 0 and no further seed is asked. Measured (bench/results/tuner_prior.md,
+graph_table.md): a good prior's gain comes from its seeds; samples add nothing there and,
+from a misleading prior, fed the wrapped strategy wrong points, hence the default share 0.
 
 **KL guard.** Why: a search can collapse onto a small region (following the prior, or its own
 early luck) and stop improving. Over the last ``WINDOW`` results the guard counts the same
-per-dimension distributions and computes KL(current || uniform), the entropy the search has
-lost, and KL(current || prior) (means over dimensions). When the first exceeds
+per-dimension distributions and measures the *share of entropy lost*: per dimension,
+KL(current || uniform) divided by that of a window collapsed onto one bin (same count, same
+smoothing), in [0, 1], averaged over the dimensions the window counts. Why normalised: raw
+KL to uniform is bounded by the log of the bin count and by the Laplace floor, so a fixed
+threshold in nats never fired on spaces of two-option fields (a fully collapsed window of 20
+on the graph benchmark's grid is 0.63 nats from uniform). When the share exceeds
 ``kl_threshold`` and the best loss has not improved for ``patience`` results, the next
-``EXPLORE`` proposals widen the search: drawn from the prior if it still earns a share and the
-search has left it (KL to the prior above KL to uniform), else uniformly. Each firing is
-recorded (result number, both KL values, action). KL to the prior alone does not signal a
-collapse: a diverse search is far from a sharp prior (measured: a uniform window of 20 points
-is about 0.8-0.9 nats from a good prior, 0.1 from uniform).
+``EXPLORE`` proposals widen the search: drawn from the prior if it still earns a share and
+the search has left it (KL to the prior above KL to uniform), else uniformly. Each firing is
+recorded (result number, the share of entropy lost, KL to the prior and to uniform, action).
+KL to the prior alone does not signal a collapse: a diverse search is far from a sharp prior
+(measured: a uniform window of 20 points is about 0.8-0.9 nats from a good prior, 0.1 from
+uniform).
 
 Public API (also used by the graph benchmark): :func:`build_prior`, :func:`find_prior`,
 :class:`SpacePrior`, :class:`PriorGuided`, :func:`seed_count`.
@@ -121,13 +128,20 @@ def histogram(
 ) -> dict[str, list[float]]:
     """Per dimension, the smoothed distribution of the weighted ``points`` over its bins;
     a point counts for a dimension only where that dimension is active."""
+    return {name: _smoothed(c) for name, c in _counts(space, points, active).items()}
+
+
+def _counts(
+    space: dict[str, Dimension], points: Iterable[tuple[Params, float]], active: Active | None
+) -> dict[str, list[float]]:
+    """Per dimension, the weighted count of the ``points`` (where active) in each bin."""
     counts = {name: [0.0] * bin_count(dim) for name, dim in space.items()}
     for params, weight in points:
         used = set(active(params)) if active else set(space)
         for name, dim in space.items():
             if name in used:
                 counts[name][bin_of(dim, params[name])] += weight
-    return {name: _smoothed(c) for name, c in counts.items()}
+    return counts
 
 
 def _smoothed(counts: list[float]) -> list[float]:
@@ -170,13 +184,31 @@ class SpacePrior:
             out[name] = value_in(dim, index, rng)
         return out
 
-    def divergence(self, points: list[Params], active: Active | None = None) -> tuple[float, float]:
-        """(KL(current || prior), KL(current || uniform)) of ``points``, mean over
-        dimensions, with ``current`` counted and smoothed as the prior was."""
-        current = histogram(self.space, ((p, 1.0) for p in points), active)
-        to_prior = [kl(current[n], self.probs[n]) for n in self.space]
-        to_uniform = [kl(current[n], [1 / len(current[n])] * len(current[n])) for n in self.space]
-        return sum(to_prior) / len(to_prior), sum(to_uniform) / len(to_uniform)
+    def divergence(
+        self, points: list[Params], active: Active | None = None
+    ) -> tuple[float, float, float]:
+        """(KL(current || prior), KL(current || uniform), collapse) of ``points``, means over
+        the dimensions some point counts for, ``current`` counted and smoothed as the prior
+        was. ``collapse`` (in [0, 1]) is the share of entropy lost: per dimension KL to
+        uniform divided by that of a window collapsed onto one bin (same count, same
+        smoothing). Why: raw KL to uniform is bounded by the log of the bins and by the
+        floor, so a fixed threshold in nats means nothing on a space of two-option fields."""
+        counts = _counts(self.space, ((p, 1.0) for p in points), active)
+        to_prior, to_uniform, collapse = [], [], []
+        for name, count in counts.items():
+            n = sum(count)
+            if n == 0:
+                continue
+            current = _smoothed(count)
+            uniform = [1 / len(count)] * len(count)
+            to_prior.append(kl(current, self.probs[name]))
+            to_uniform.append(kl(current, uniform))
+            ceiling = kl(_smoothed([n] + [0.0] * (len(count) - 1)), uniform)
+            collapse.append(min(1.0, to_uniform[-1] / ceiling) if ceiling > 0 else 0.0)
+        if not collapse:
+            return 0.0, 0.0, 0.0
+        mean = lambda xs: sum(xs) / len(xs)  # noqa: E731
+        return mean(to_prior), mean(to_uniform), mean(collapse)
 
 
 def build_prior(
@@ -366,16 +398,18 @@ class PriorGuided(Strategy):
         return (wins + AUC_START * AUC_WEIGHT) / (len(self.prior_losses) + AUC_WEIGHT)
 
     def _guard(self) -> None:
-        """Fire when the recent results collapsed (their KL to uniform, the entropy they
-        lost, above the threshold) and the best has not improved for ``patience`` results.
-        The widening draws from the prior while it still earns a share and the search has
-        left it (KL to the prior above KL to uniform), else uniformly."""
+        """Fire when the recent results collapsed (their share of entropy lost, ``collapse``
+        of :meth:`SpacePrior.divergence`, above the threshold) and the best has not improved
+        for ``patience`` results. The widening draws from the prior while it still earns a
+        share and the search has left it (KL to the prior above KL to uniform), else
+        uniformly. Why not KL to the prior as the trigger: a diverse window is far from a
+        sharp prior, so that distance alone cannot tell a collapse from exploration."""
         if self.kl_threshold is None or self.exploring or len(self.recent) < WINDOW:
             return
         if self.since_best < self.patience:
             return
-        to_prior, to_uniform = self.prior.divergence(list(self.recent), self.active)
-        if to_uniform <= self.kl_threshold:
+        to_prior, to_uniform, collapse = self.prior.divergence(list(self.recent), self.active)
+        if collapse <= self.kl_threshold:
             return
         self.exploring = EXPLORE
         self.explore_prior = self.share > 0 and to_prior > to_uniform
@@ -383,6 +417,7 @@ class PriorGuided(Strategy):
         self.events.append(
             {
                 "result": self.results,
+                "collapse": round(collapse, 4),
                 "kl_prior": round(to_prior, 4),
                 "kl_uniform": round(to_uniform, 4),
                 "stalled": self.patience,

@@ -3,9 +3,10 @@
 Every finished search journals a ``search_summary`` record: the objective, the metric, the task
 profile it was given (graph statistics) and its best configurations. A new search with a
 profile looks these up across all runs in the store, keeps those of the same objective and
-metric whose profile is close, and asks their best configurations first. Profile distance is
-the mean relative difference over the statistics both profiles share, so it is scale free
-(node counts and homophily weigh the same) and lies in [0, 1].
+metric whose profile is close, and asks their best configurations first. Profile distance
+(:func:`profile_distance`) lies in [0, 1]: the mean relative difference over the statistics
+both profiles share, unless one of the statistics a profile marks as key (``key_statistics``)
+disagrees more.
 """
 
 from __future__ import annotations
@@ -32,22 +33,43 @@ def flatten(profile: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+#: Reserved profile field: the dotted names of the statistics that decide what transfers
+#: (e.g. a graph profile's homophily). Domain-free: the tuner only reads the names.
+KEY_FIELD = "key_statistics"
+
+
 def profile_distance(a: dict[str, Any], b: dict[str, Any]) -> float:
-    """Mean over shared statistics of ``|x-y| / max(|x|,|y|)`` (0/1 for non-numbers);
-    1.0 when the profiles share nothing."""
+    """Distance in [0, 1] of two task profiles; 1.0 when they share no statistic.
+
+    The larger of (1) the mean over shared statistics of ``|x-y| / max(|x|,|y|)`` (0/1 for
+    non-numbers), scale free, and (2) the largest difference of a *key* statistic (named in
+    either profile's ``key_statistics``): absolute for values in [0, 1] (a rate, a share),
+    else relative. Why: the mean dilutes one decisive disagreement over the many statistics
+    that agree (sizes, degrees); two graphs of opposite homophily and equal size came out
+    0.05 apart, so their searches transferred wrong rankings to each other."""
     fa, fb = flatten(a), flatten(b)
     shared = sorted(set(fa) & set(fb))
     if not shared:
         return 1.0
-    total = 0.0
-    for key in shared:
-        x, y = fa[key], fb[key]
-        if _number(x) and _number(y):
-            scale = max(abs(x), abs(y))
-            total += 0.0 if scale == 0 else min(1.0, abs(x - y) / scale)
-        else:
-            total += 0.0 if x == y else 1.0
-    return total / len(shared)
+    diffs = {key: _difference(fa[key], fb[key]) for key in shared}
+    keys = {k for p in (a, b) for k in p.get(KEY_FIELD) or () if isinstance(k, str)}
+    key_diffs = [_key_difference(fa[k], fb[k]) for k in keys if k in diffs]
+    return max([sum(diffs.values()) / len(diffs), *key_diffs])
+
+
+def _difference(x: Any, y: Any) -> float:
+    """One statistic's disagreement in [0, 1] (see :func:`profile_distance`)."""
+    if not (_number(x) and _number(y)):
+        return 0.0 if x == y else 1.0
+    scale = max(abs(x), abs(y))
+    return 0.0 if scale == 0 else min(1.0, abs(x - y) / scale)
+
+
+def _key_difference(x: Any, y: Any) -> float:
+    """A key statistic's disagreement: absolute for two values in [0, 1], else relative."""
+    if _number(x) and _number(y) and 0 <= x <= 1 and 0 <= y <= 1:
+        return abs(x - y)
+    return _difference(x, y)
 
 
 def _number(value: Any) -> bool:

@@ -111,8 +111,10 @@ def test_a_search_with_a_prior_reports_it_and_journals_its_kl_guard_events(
     out = run_search(config, {"profile": NEAR}, run_id="second")
     prior = out.prior
     assert prior["used"] and [s["run_id"] for s in prior["sources"]] == ["first"]
-    # 10% of 40 is 4, but the top 6 less the 3 warm-start configs leaves 3
-    assert prior["seeds_asked"] == 3 == out.proposals[SEED]
+    # 10% of 40 is 4, the top 6 less the 3 warm-start configs leaves 3; the first seed (the
+    # 4th best past config) loses to the warm-start configs (the 3 best), so the prior does
+    # not lead and no further seed is asked
+    assert prior["seeds_asked"] == 1 == out.proposals[SEED]
     assert prior["kl_guard"] and out.proposals[GUARD] == prior["exploration_points"] > 0
     event = prior["kl_guard"][0]
     assert event["result"] >= 20 and event["kl_uniform"] > 0.01
@@ -190,6 +192,29 @@ def test_a_good_prior_reaches_the_target_in_fewer_trials_than_a_cold_search():
     assert sum(warm) < sum(cold), (warm, cold)
     strategy, _ = guided_search(good, 0, 40, toy_loss)
     assert strategy.share > 0  # a prior that helps keeps (some of) its share
+
+
+def test_seeds_stop_once_the_prior_no_longer_leads():
+    """A seed that loses to the best non-prior point stops the seeds even while the AUC
+    (seeds against mostly poor points) still favours the prior."""
+    good = build_prior([PriorSource(past_trials(toy_loss, 60, 0))], SPACE)
+    guided = PriorGuided(
+        RandomStrategy(SPACE, 0),
+        good,
+        seeds=3,
+        share=0.0,
+        seed=0,
+        kl_threshold=None,
+        patience=20,
+    )
+    guided.tell_unasked(good.seeds[0], -1.0)  # the start point beats every seed
+    first = guided.ask()
+    assert first.source == SEED  # the first seed is always asked
+    guided.tell(first, 0.5)
+    for poor in range(5):  # poor random points keep the AUC above 0.5
+        guided.tell_unasked(sample(SPACE, random.Random(poor)), 10.0)
+    assert guided.auc() > 0.5 and not guided.trusted
+    assert SEED not in {guided.ask().source for _ in range(10)}
 
 
 def test_a_zero_share_asks_only_the_seeds_alternating_with_the_optimiser():

@@ -120,7 +120,7 @@ class SearchConfig(NodeModel):
         "prior points do no better than the optimiser's own (0: the seeds only)",
     )
     kl_threshold: float | None = Field(
-        0.5,
+        0.7,
         gt=0,
         le=1,
         description="KL guard (with a prior): widen the search when the last 20 points have "

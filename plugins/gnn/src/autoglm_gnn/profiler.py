@@ -63,4 +63,7 @@ def profile_graph(g: dgl.DGLGraph) -> dict[str, Any]:
         "train_nodes": int(g.ndata["train_mask"].sum()),
         "val_nodes": int(g.ndata["val_mask"].sum()),
         "test_nodes": int(g.ndata["test_mask"].sum()),
+        # The statistics that decide which searches transfer (tuner's profile_distance):
+        # graphs of opposite homophily need other models whatever their size.
+        "key_statistics": ["edge_homophily", "node_homophily"],
     }

@@ -170,7 +170,9 @@ def profile_of(name: str) -> dict[str, Any]:
     """The graph's profile as the gnn loaders output it (what tuner.search is given)."""
     cache = OUT / f"profile-{name}.json"
     if cache.is_file():
-        return json.loads(cache.read_text())
+        profile = json.loads(cache.read_text())
+        if "key_statistics" in profile:  # else recorded before the profiler marked them
+            return profile
     from autoglm_gnn.graphs import load_graph_file
     from autoglm_gnn.profiler import profile_graph
 
@@ -257,6 +259,15 @@ STRATEGIES = ("TPE", "random", "NGOpt", "GP")
 DEFAULT_STRATEGY = "TPE"
 CHECKPOINTS = (10, 20, 50, 100)
 CACHE = OUT / "searches.jsonl"
+#: In the cache keys of the warm-start, prior and their cold searches: bumped when the code
+#: they run changes (v2: profile distance with key statistics, the guard's entropy-loss
+#: trigger, prior share 0, and the TPE of 251f4bd for every arm, cold included).
+STUDY_VERSION = "v2"
+#: The prior-guided searches' version (v3: seeds stop once the prior's best is not the
+#: search's best). The prior-share-0.3 rows are the v2 diagnostic, kept as recorded.
+PRIOR_VERSION = "v3"
+#: The prior share of the arm that draws prior samples besides the seeds (the old default).
+SAMPLES_SHARE = 0.3
 
 
 def search_default(field: str) -> Any:
@@ -293,6 +304,7 @@ def run_search(
     warm: list[dict[str, Any]] | None = None,
     prior: Any = None,
     kl_threshold: float | None = None,
+    share: float | None = None,
 ) -> dict[str, Any]:
     """One search against the table: the tuner's proposer (design ``default``: gnn.train's
     defaults first, as tuner.search asks them) and strategy, the loss the table's negated
@@ -319,7 +331,7 @@ def run_search(
             strategy,
             prior,
             seeds=seed_count(budget, search_default("prior_seeds"), prior),
-            share=search_default("prior_share"),
+            share=search_default("prior_share") if share is None else share,
             seed=seed,
             kl_threshold=kl_threshold,
             patience=search_default("kl_patience"),
@@ -341,8 +353,13 @@ def run_search(
         k = key(candidate.params)
         proposer.tell(candidate, -rows[k]["val_acc"])
         trace.append(k)
-    events = len(getattr(strategy, "events", []))
-    return {"trace": trace, "cpu": time.process_time() - started, "guard": events}
+    events = getattr(strategy, "events", [])
+    return {
+        "trace": trace,
+        "cpu": time.process_time() - started,
+        "guard": len(events),
+        "events": events,
+    }
 
 
 def active(params: dict[str, Any]) -> list[str]:
@@ -542,7 +559,7 @@ def warm_study(args: argparse.Namespace, cache: Cache) -> list[dict[str, Any]]:
                 continue
             traces = [
                 cache.get(
-                    f"warm/{graph}/{max_distance}/{seed}/{budget}",
+                    f"warm-{STUDY_VERSION}/{graph}/{max_distance}/{seed}/{budget}",
                     run_search,
                     graph,
                     DEFAULT_STRATEGY,
@@ -953,8 +970,10 @@ def search(args: argparse.Namespace) -> None:
     started = time.process_time()
     runs = search_study(args, cache)
     predictor = predictor_study(args, cache, runs) if args.screen_seeds else []
+    cold = cold_study(args, cache) if args.warm or args.prior else {}
     warm = warm_study(args, cache) if args.warm else []
     prior = prior_study(args, cache, runs) if args.prior else []
+    extra = [*distance_lines(), *guard_window_lines(cache)] if args.prior else []
     state_path = OUT / "state.json"
     state = json.loads(state_path.read_text()) if state_path.is_file() else {}
     if cache.computed or "tuner" not in state:  # the sources the recorded searches ran on
@@ -962,7 +981,103 @@ def search(args: argparse.Namespace) -> None:
         state["tuner"] = ", ".join(seen + [t for t in [tuner_state()] if t not in seen])
     state["cpu"] = state.get("cpu", 0.0) + time.process_time() - started
     state_path.write_text(json.dumps(state))
-    write_report(args, runs, predictor, warm, prior, state)
+    write_report(args, runs, predictor, warm, prior, state, cold, extra)
+
+
+def cold_study(args: argparse.Namespace, cache: Cache) -> dict[tuple, list[dict[str, Any]]]:
+    """Cold TPE searches at the study budget on the current sources: the paired baseline
+    of the warm-start and prior studies (the strategy study's searches may predate a
+    strategy change). Keyed as ``runs``: (graph, strategy) -> traces."""
+    budget, seeds = args.study_budget, max(args.warm_seeds, args.prior_seeds)
+    out = {}
+    for graph in args.graphs.split(","):
+        out[(graph, DEFAULT_STRATEGY)] = [
+            cache.get(
+                f"cold-{STUDY_VERSION}/{graph}/{seed}/{budget}",
+                run_search,
+                graph,
+                DEFAULT_STRATEGY,
+                seed,
+                budget,
+            )
+            for seed in range(seeds)
+        ]
+        print(f"cold {graph}: done", flush=True)
+    return out
+
+
+def distance_lines() -> list[str]:
+    """Profile distances between the graphs: the old mean relative difference (the
+    profiles without their key statistics) and the current one (profile_distance)."""
+    from autoglm_tuner.warmstart import KEY_FIELD, profile_distance
+
+    limit = search_default("warm_start_max_distance")
+    lines = [
+        "### Profile distances (warmstart.profile_distance)",
+        "",
+        "Between the graphs' profiles as gnn's loaders output them. *Mean only*: the mean "
+        "relative difference over all shared statistics (the former distance; the profiles "
+        "without their `key_statistics`); *current*: the larger of that mean and the largest "
+        "difference of a key statistic (gnn's profile marks edge and node homophily; absolute "
+        f"difference for statistics in [0, 1]). Searches within {limit} (the "
+        "`warm_start_max_distance` default) are what the warm start and the prior learn from.",
+        "",
+        "| pair | mean only | current | within the default limit (current) |",
+        "|---|---|---|---|",
+    ]
+    for i, a in enumerate(GRAPHS):
+        for b in GRAPHS[i + 1 :]:
+            pa, pb = profile_of(a), profile_of(b)
+            strip = lambda p: {k: v for k, v in p.items() if k != KEY_FIELD}  # noqa: E731
+            old, new = profile_distance(strip(pa), strip(pb)), profile_distance(pa, pb)
+            lines.append(
+                f"| {a} - {b} | {old:.2f} | {new:.2f} | {'yes' if new <= limit else 'no'} |"
+            )
+    return [*lines, ""]
+
+
+def guard_window_lines(cache: Cache) -> list[str]:
+    """The KL guard's trigger (share of entropy lost, prior.SpacePrior.divergence) over
+    windows of ``prior.WINDOW`` results of the strategy study's recorded searches: how
+    collapsed healthy (random) and local (NGOpt) searches get on this grid."""
+    from autoglm_tuner.prior import WINDOW, SpacePrior
+
+    space = table_space()
+    uniform = SpacePrior(
+        space, {n: [1 / len(d.values)] * len(d.values) for n, d in space.items()}, []
+    )
+    lines = [
+        "### The KL guard's trigger on this grid",
+        "",
+        f"Share of entropy lost (the guard's trigger, 0 = uniform, 1 = collapsed) of windows "
+        f"of {WINDOW} consecutive evaluations of the strategy study's budget-100 searches (all "
+        f"graphs and seeds); a window of {WINDOW} copies of one point scores 1. The default "
+        f"threshold is {search_default('kl_threshold')}.",
+        "",
+        "| strategy | evaluations | windows | median | 90th percentile | max | above threshold |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    threshold = search_default("kl_threshold")
+    for name in ("random", DEFAULT_STRATEGY, "NGOpt"):
+        for lo in (0, 20, 40, 80):
+            values = []
+            for graph in GRAPHS:
+                rows = table(graph)
+                for seed in range(40):
+                    found = cache.data.get(f"search/{graph}/{name}/{seed}/100")
+                    if found and len(found["trace"]) >= lo + WINDOW:
+                        window = [full_point(rows[k]) for k in found["trace"][lo : lo + WINDOW]]
+                        values.append(uniform.divergence(window, active)[2])
+            if not values:
+                continue
+            values.sort()
+            q90 = values[min(len(values) - 1, int(0.9 * len(values)))]
+            above = sum(v > threshold for v in values) / len(values)
+            lines.append(
+                f"| {name} | {lo + 1}-{lo + WINDOW} | {len(values)} | "
+                f"{statistics.median(values):.2f} | {q90:.2f} | {values[-1]:.2f} | {above:.0%} |"
+            )
+    return [*lines, ""]
 
 
 def prior_study(args: argparse.Namespace, cache: Cache, runs: dict) -> list[dict[str, Any]]:
@@ -999,25 +1114,43 @@ def prior_study(args: argparse.Namespace, cache: Cache, runs: dict) -> list[dict
             for g in others
             if profile_distance(profile, profile_of(g)) <= search_default("warm_start_max_distance")
         ]
+        share = search_default("prior_share")
         conditions = [
-            ("others' best 30%", others, False, threshold, 1.0),
-            ("others' worst 30%", others, True, threshold, 1.0),
-            ("others' worst 30%, no KL guard", others, True, None, 1.0),
+            ("others' best 30%", others, False, threshold, 1.0, share),
+            (
+                "others' best 30% (v2 gate)",
+                others,
+                False,
+                threshold,
+                1.0,
+                share,
+                f"{STUDY_VERSION}/{graph}/others' best 30%",
+            ),
+            (
+                f"others' best 30%, prior share {SAMPLES_SHARE} (v2 gate)",
+                others,
+                False,
+                threshold,
+                1.0,
+                SAMPLES_SHARE,
+                f"{STUDY_VERSION}/{graph}/others' best 30%, prior share {SAMPLES_SHARE}",
+            ),
+            ("others' worst 30%", others, True, threshold, 1.0, share),
         ]
         if near:
             names = ", ".join(near)
-            conditions.append((f"tuner lookup: {names}", near, False, threshold, 0.25))
-            conditions.append((f"tuner lookup: {names}, no KL guard", near, False, None, 0.25))
+            conditions.append((f"tuner lookup: {names}", near, False, threshold, 0.25, share))
         if graph not in homophilous:
             names = ", ".join(homophilous)
-            conditions.append((f"homophilous {names}", homophilous, False, threshold, 1.0))
-        for label, names, worst, guard, limit in conditions:
+            conditions.append((f"homophilous {names}", homophilous, False, threshold, 1.0, share))
+        for label, names, worst, guard, limit, share_of, *recorded in conditions:
+            task = recorded[0] if recorded else f"{PRIOR_VERSION}/{graph}/{label}"
             prior = build_prior(
                 sources(names), table_space(), max_distance=limit, active=active, worst=worst
             )
             traces = [
                 cache.get(
-                    f"prior/{graph}/{label}/{seed}/{budget}",
+                    f"prior-{task}/{seed}/{budget}",
                     run_search,
                     graph,
                     DEFAULT_STRATEGY,
@@ -1025,24 +1158,22 @@ def prior_study(args: argparse.Namespace, cache: Cache, runs: dict) -> list[dict
                     budget,
                     prior=prior,
                     kl_threshold=guard,
+                    share=share_of,
                 )
                 for seed in range(args.prior_seeds)
             ]
-            out.append({"graph": graph, "label": label, "sources": prior.sources, "traces": traces})
+            fired = [e for r in traces for e in r.get("events", [])]
+            out.append(
+                {
+                    "graph": graph,
+                    "label": label,
+                    "sources": prior.sources,
+                    "traces": traces,
+                    "events": fired,
+                }
+            )
             print(f"prior {graph} {label}: done", flush=True)
     return out
-
-
-def guard_ceiling() -> float:
-    """The largest KL to uniform the KL guard can measure on this space: a window of
-    ``prior.WINDOW`` copies of one grid point, the most collapsed a search can be (maximum
-    over the grid points). Why: the guard fires only above ``kl_threshold``; with the
-    Laplace floor and mostly two-option fields the ceiling may lie below it."""
-    from autoglm_tuner.prior import WINDOW, PriorSource, build_prior
-
-    rows = [(full_point(r), -r["val_acc"]) for r in table(GRAPHS[0]).values()]
-    prior = build_prior([PriorSource(rows)], table_space(), max_distance=1.0, active=active)
-    return max(prior.divergence([full_point(p)] * WINDOW, active)[1] for p in grid_points())
 
 
 def prior_lines(
@@ -1059,27 +1190,25 @@ def prior_lines(
         "The prior is built with `prior.build_prior` from the other tables (each table one "
         "past search with all its rows; the best 30%, or the worst 30% for a misleading "
         "prior), each source weighted by its profile distance; *others* use `max_distance` 1 "
-        "(every other table counts), *tuner lookup* the search's default 0.25 (only the "
-        "other CSBM graph is that close, at distance 0.05, although its homophily is the "
-        "opposite: a misleading prior the tuner itself would build). It guides TPE as "
+        "(every other table counts), *tuner lookup* the search's default 0.25 (rows only "
+        "where a graph is that close). It guides TPE as "
         "tuner.search does with its defaults (seeds: "
-        f"{search_default('prior_seeds'):.0%} of the budget, alternating with TPE's points; "
-        f"prior share {search_default('prior_share')} decaying with the evidence; KL guard "
-        f"at {search_default('kl_threshold')} nats to uniform after "
+        f"{search_default('prior_seeds'):.0%} of the budget, alternating with TPE's points, "
+        "stopped once the evidence turns against the prior; prior share "
+        f"{search_default('prior_share')}, or {SAMPLES_SHARE} where the row says so, "
+        "decaying with the evidence; KL guard when the last 20 results lost "
+        f"{search_default('kl_threshold')} of their entropy after "
         f"{search_default('kl_patience')} results without improvement). Against cold TPE on "
         f"the same {seeds} seeds, both read at {budget} evaluations. *To cold's final*: "
         f"median evaluations to reach the cold search's best validation accuracy at {budget} "
         f"(cold's own count, then the guided one's; {budget + 1} = never) and the median "
         "per-seed saving. Regret: mean validation regret (pp). Verdicts: guided against cold "
         f"on the regret at 20 and at {budget} (paired Wilcoxon, p < 0.05; `better` = lower "
-        "regret). Guard: KL guard firings per search (mean).",
-        "",
-        f"**The KL guard cannot fire on this space**: even a window of 20 identical points "
-        f"(a fully collapsed search) is at most {guard_ceiling():.2f} nats from uniform "
-        f"(mean over the six fields, Laplace-smoothed as prior.py counts them; four of the "
-        f"fields have two options), below the default threshold "
-        f"{search_default('kl_threshold')}. The rows with and without the guard are "
-        "therefore identical.",
+        "regret). Guard: KL guard firings per search (mean). Cold and guided searches ran on "
+        "the same strategy sources (cache keys "
+        f"`cold-{STUDY_VERSION}`, `prior-{PRIOR_VERSION}`); the rows marked *v2 gate* are the "
+        "diagnostic run before seeds stopped once the prior no longer leads "
+        f"(`prior-{STUDY_VERSION}`).",
         "",
         "| graph | prior | to cold's final: cold | guided | saved | regret at 10: cold "
         f"| guided | at 20: cold | guided | at {budget}: cold | guided | guided vs cold at 20 "
@@ -1105,6 +1234,8 @@ def write_report(
     warm: list[dict[str, Any]],
     prior: list[dict[str, Any]],
     state: dict[str, Any],
+    cold: dict[tuple, list[dict[str, Any]]] | None = None,
+    extra: list[str] | None = None,
 ) -> None:
     import platform
 
@@ -1112,8 +1243,9 @@ def write_report(
     build_cpu = sum(stats(g)["cpu"] for g in graphs)
     search_part, summary = search_lines(args, runs)
     predictor_part, _ = predictor_lines(predictor)
-    warm_part, _ = warm_lines(warm, runs, args.study_budget)
-    prior_part, _ = prior_lines(prior, runs, args.study_budget)
+    warm_part, _ = warm_lines(warm, cold or runs, args.study_budget)
+    prior_part, _ = prior_lines(prior, cold or runs, args.study_budget)
+    prior_part += extra or []
     grid = ", ".join(f"{name} {list(values)}" for name, values in GRID.items())
     lines = [
         "## Tuner on tabulated graph benchmarks (`bench/graph_table.py`)",

@@ -15,9 +15,8 @@ same default start, paired over seeds:
 * ``other``: a prior from three unrelated tasks (the same space, other seeds: other optima),
   what a profile that only looked close would give;
 * ``worst-noguard`` / ``good-noguard``: as ``worst`` / ``good`` without the KL guard;
-* ``worst-eager`` / ``good-eager``: with an eager KL guard (threshold 0.4, patience 15),
-  run at budget 100 only;
-* ``good-seedsonly``: the good prior's seeds without prior samples (share 0), budget 100 only.
+* ``good-samples`` / ``worst-samples``: the prior's seeds plus prior samples (share 0.3, the
+  former default), budgets 50 and 100.
 
 Every arm runs separately at each budget (seeds are 10% of the budget). Reported: mean regret
 of the best point at budgets 20/50/100, Wilcoxon paired verdicts against cold, and the
@@ -58,14 +57,29 @@ ARMS = (
     "other",
     "worst-noguard",
     "good-noguard",
-    "worst-eager",
-    "good-eager",
-    "good-seedsonly",
+    "good-samples",
+    "worst-samples",
 )
-#: settings of the arms (the search's defaults: config.py)
-SEEDS_SHARE, SHARE, KL_THRESHOLD, PATIENCE = 0.1, 0.3, 0.7, 20
-#: the ``-eager`` arms' KL guard: a lower threshold and a shorter patience (fires often)
-EAGER_THRESHOLD, EAGER_PATIENCE = 0.4, 15
+#: Recorded with every search; searches of another version are not reused (v2: the
+#: guard's entropy-loss trigger, prior share 0, the TPE of 251f4bd for every arm; v3: seeds
+#: stop once the prior's best is not the search's best, guard 0.7, the TPE of 9e6e70d).
+VERSION = "v3"
+#: The pilot of the normalised guard (v2: guard at ``PILOT_THRESHOLD``, seeds stopped by the
+#: AUC only, the TPE before 9e6e70d): its seeds-against-samples table is kept as recorded.
+PILOT_VERSION = "v2"
+#: the ``-samples`` arms' prior share (the former default)
+SAMPLES_SHARE = 0.3
+
+
+def default(field: str) -> Any:
+    """tuner.search's default for a config field: the arms run with what a search runs."""
+    from autoglm_tuner.config import SearchConfig
+
+    return SearchConfig.model_fields[field].default
+
+
+SEEDS_SHARE, SHARE = default("prior_seeds"), default("prior_share")
+KL_THRESHOLD, PATIENCE = default("kl_threshold"), default("kl_patience")
 
 
 def variant(base: zc.Problem, v: int) -> zc.Problem:
@@ -121,9 +135,7 @@ def one_search(arm: str, name: str, seed: int, budget: int, prior: Any) -> dict[
     base = zc.PROBLEMS[name]
     problem = variant(base, TARGET)
     start = zc.LANDSCAPES[name].default_start
-    guard = {"noguard": (None, PATIENCE), "eager": (EAGER_THRESHOLD, EAGER_PATIENCE)}.get(
-        arm.rpartition("-")[2], (KL_THRESHOLD, PATIENCE)
-    )
+    guard = (None if arm.endswith("-noguard") else KL_THRESHOLD, PATIENCE)
     started = time.process_time()
     strategy = make_strategy("TPE", base.space, budget=budget, workers=1, seed=seed, start=start)
     if prior is not None:
@@ -131,7 +143,7 @@ def one_search(arm: str, name: str, seed: int, budget: int, prior: Any) -> dict[
             strategy,
             prior,
             seeds=seed_count(budget, SEEDS_SHARE, prior),
-            share=0.0 if arm.endswith("-seedsonly") else SHARE,
+            share=SAMPLES_SHARE if arm.endswith("-samples") else SHARE,
             seed=seed,
             kl_threshold=guard[0],
             patience=guard[1],
@@ -159,10 +171,33 @@ def one_search(arm: str, name: str, seed: int, budget: int, prior: Any) -> dict[
         "share": described.get("final_share"),
         "prior_points": described.get("prior_points"),
         "guard_events": len(described.get("kl_guard", [])),
+        "events": described.get("kl_guard", []),
+        "version": VERSION,
+        "kl_threshold": guard[0] if prior is not None else None,
     }
 
 
-def load_cache() -> dict[tuple, dict[str, Any]]:
+#: The guard threshold of the first v2 searches (records without ``kl_threshold``).
+PILOT_THRESHOLD = 0.5
+#: Arms whose searches must have run with the current default guard to be reused; the
+#: ``-samples`` arms are kept from the pilot threshold (their table says so).
+GUARDED = ("good", "worst", "other")
+
+
+def current_guard(record: dict[str, Any], threshold: float) -> bool:
+    """Whether a recorded search ran with the guard ``threshold`` its arm needs. A guard
+    cannot fire within 20 results (it needs a full window and 20 stalled results), so
+    budget-20 searches do not depend on the threshold."""
+    arm, _, _, budget = record["task"]
+    if arm not in GUARDED or budget <= 20:
+        return True
+    return record.get("kl_threshold", PILOT_THRESHOLD) == threshold
+
+
+def load_cache(
+    version: str = VERSION, threshold: float = KL_THRESHOLD
+) -> dict[tuple, dict[str, Any]]:
+    """The recorded searches of this version, the guarded arms' at ``threshold``."""
     runs: dict[tuple, dict[str, Any]] = {}
     if CACHE.exists():
         for line in CACHE.read_text().splitlines():
@@ -170,7 +205,8 @@ def load_cache() -> dict[tuple, dict[str, Any]]:
                 record = json.loads(line)
             except json.JSONDecodeError:
                 continue
-            runs[tuple(record["task"])] = record
+            if record.get("version") == version and current_guard(record, threshold):
+                runs[tuple(record["task"])] = record
     return runs
 
 
@@ -198,8 +234,7 @@ def main() -> None:
                 for arm in arms
                 for budget in budgets
                 for seed in range(args.seeds)
-                if (arm, name, seed, budget) not in runs
-                and (budget == 100 or not arm.endswith(("-eager", "-seedsonly")))
+                if (arm, name, seed, budget) not in runs and (budget != 20 or "-" not in arm)
             ]
             if not todo or args.report_only:
                 continue
@@ -235,9 +270,11 @@ def write_report(args, runs, arms, problems, budgets, cpu: float) -> None:
         f"{', '.join(map(str, CLOSE))}; `worst` from the same searches' worst 30% (a "
         "deliberately misleading prior, its seeds included); `other` from TPE searches on three "
         "unrelated tasks over the same space (other optima); `-noguard` without the KL guard. "
-        f"Settings: seeds {SEEDS_SHARE:.0%} of the budget, prior share {SHARE}, KL threshold "
-        f"{KL_THRESHOLD}, patience {PATIENCE} (the search's defaults; `-eager`: "
-        f"{EAGER_THRESHOLD} and {EAGER_PATIENCE}, budget 100 only). Each budget is its own "
+        f"Settings: seeds {SEEDS_SHARE:.0%} of the budget, prior share {SHARE}, KL guard "
+        f"threshold {KL_THRESHOLD} (share of entropy lost), patience {PATIENCE} (the search's "
+        f"defaults; `-samples`: prior share {SAMPLES_SHARE}, budgets 50 and 100). Searches of "
+        f"version {VERSION} only (every arm, cold included, on the same sources). Each "
+        "budget is its own "
         f"search; {args.seeds} paired seeds. Figures: **mean regret of the best point** "
         "(the held-out variant's loss; lower is better). Verdicts: each arm against cold, "
         "Wilcoxon signed-rank, two-sided, p < 0.05.",
@@ -312,7 +349,13 @@ def write_report(args, runs, arms, problems, budgets, cpu: float) -> None:
             f"| {name} | " + " | ".join(cells) + f" | {' / '.join(shares)} | {' / '.join(fired)} |"
         )
     lines += guard_table(args, runs, problems, curve)
-    lines += seeds_table(problems, curve)
+    pilot = load_cache(PILOT_VERSION, PILOT_THRESHOLD)
+
+    def pilot_curve(arm: str, name: str, budget: int) -> list[list[float]] | None:
+        found = [pilot.get((arm, name, seed, budget)) for seed in range(args.seeds)]
+        return None if any(r is None for r in found) else [r["curve"] for r in found]
+
+    lines += seeds_table(problems, pilot_curve)
     cost = {
         arm: [r["cpu"] / len(r["curve"]) for t, r in runs.items() if t[0] == arm and t[3] == 100]
         for arm in ["cold", *shown]
@@ -335,64 +378,98 @@ def write_report(args, runs, arms, problems, budgets, cpu: float) -> None:
     print("\n".join(lines))
 
 
+def to_cold_final(found: list[list[float]], cold: list[list[float]]) -> list[int]:
+    """Per seed, the trial at which a search first matches the cold search's final best
+    (same budget); never counts budget + 1."""
+    never = len(cold[0]) + 1
+    return [
+        next((i + 1 for i, b in enumerate(c) if b <= g[-1]), never)
+        for c, g in zip(found, cold, strict=True)
+    ]
+
+
 def guard_table(args, runs, problems, curve) -> list[str]:
-    """What the KL guard does: each guard setting against no guard, same prior, paired."""
+    """What the KL guard does: the same prior with and without it, paired, budgets 50/100:
+    regret, trials to the cold search's final best, firings and what they measured."""
     rows = []
     for name in problems:
-        for prior in ("good", "worst"):
-            off = curve(f"{prior}-noguard", name, 100)
-            cells = []
-            for arm in (prior, f"{prior}-eager"):
-                on = curve(arm, name, 100)
-                if off is None or on is None:
-                    cells.append("-")
+        for budget in (50, 100):
+            cold = curve("cold", name, budget)
+            for prior in ("good", "worst"):
+                on, off = curve(prior, name, budget), curve(f"{prior}-noguard", name, budget)
+                if cold is None or on is None or off is None:
                     continue
                 a, b = [c[-1] for c in on], [c[-1] for c in off]
-                events = [runs[(arm, name, s, 100)]["guard_events"] for s in range(args.seeds)]
-                fired = statistics.mean(events)
-                cells.append(f"{statistics.mean(a):.3f}, {fired:.2f} firings, {zc.verdict(a, b)}")
-            if off is not None:
-                mean_off = statistics.mean(c[-1] for c in off)
-                rows.append(f"| {name} | {prior} | {mean_off:.3f} | " + " | ".join(cells) + " |")
+                records = [runs[(prior, name, s, budget)] for s in range(args.seeds)]
+                events = [e for r in records for e in r.get("events", [])]
+                fired = len(events) / len(records)
+                measured = (
+                    f"{statistics.mean(e['collapse'] for e in events):.2f} / "
+                    f"{statistics.mean(e['kl_prior'] for e in events):.2f} / "
+                    f"{statistics.mean(e['kl_uniform'] for e in events):.2f}"
+                    if events
+                    else "-"
+                )
+                t_on = statistics.median(to_cold_final(on, cold))
+                t_off = statistics.median(to_cold_final(off, cold))
+                rows.append(
+                    f"| {name} | {budget} | {prior} | {statistics.mean(b):.3f} | "
+                    f"{statistics.mean(a):.3f} | {t_off:g} | {t_on:g} | {fired:.2f} | {measured} "
+                    f"| {zc.verdict(a, b)} |"
+                )
     if not rows:
         return []
     return [
         "",
-        "### What the KL guard does (budget 100, against the same prior without a guard)",
+        "### What the KL guard does (against the same prior without a guard)",
         "",
-        f"Default guard (threshold {KL_THRESHOLD}, patience {PATIENCE}) and eager guard "
-        f"({EAGER_THRESHOLD}, {EAGER_PATIENCE}): mean regret, firings per search, paired "
-        "verdict against no guard (Wilcoxon, p < 0.05).",
+        f"Default guard (share of entropy lost above {KL_THRESHOLD}, best stalled for "
+        f"{PATIENCE} results). Mean regret without and with it; median trials to reach the cold "
+        "search's final best at the same budget (budget + 1 = never); firings per search and, "
+        "over the firings, the mean share of entropy lost / KL to the prior / KL to uniform "
+        "(nats) of the window that fired; paired verdict of the guard against no guard "
+        "(Wilcoxon, p < 0.05).",
         "",
-        "| problem | prior | no guard | default guard | eager guard |",
-        "|---|---|---|---|---|",
+        "| problem | budget | prior | regret: no guard | guard | to cold's final: no guard "
+        "| guard | firings | entropy lost / KL prior / KL uniform | guard vs no guard |",
+        "|---|---|---|---|---|---|---|---|---|---|",
         *rows,
     ]
 
 
 def seeds_table(problems, curve) -> list[str]:
-    """Do the prior's samples add to its seeds? The good prior with and without samples."""
+    """Do prior samples add to the seeds, or cause harm? Seeds only (the default) against
+    seeds plus samples (share ``SAMPLES_SHARE``), each against cold."""
     rows = []
     for name in problems:
-        full, seeds, cold = (curve(a, name, 100) for a in ("good", "good-seedsonly", "cold"))
-        if full is None or seeds is None or cold is None:
-            continue
-        a, b, c = ([x[-1] for x in found] for found in (full, seeds, cold))
-        rows.append(
-            f"| {name} | {statistics.mean(c):.3f} | {statistics.mean(b):.3f} "
-            f"| {statistics.mean(a):.3f} | {zc.verdict(a, b)} |"
-        )
+        for budget in (50, 100):
+            cold = curve("cold", name, budget)
+            for prior in ("good", "worst"):
+                seeds, full = curve(prior, name, budget), curve(f"{prior}-samples", name, budget)
+                if cold is None or seeds is None or full is None:
+                    continue
+                a, b, c = ([x[-1] for x in found] for found in (full, seeds, cold))
+                rows.append(
+                    f"| {name} | {budget} | {prior} | {statistics.mean(c):.3f} | "
+                    f"{statistics.mean(b):.3f} | {statistics.mean(a):.3f} | {zc.verdict(b, c)} | "
+                    f"{zc.verdict(a, c)} | {zc.verdict(a, b)} |"
+                )
     if not rows:
         return []
     return [
         "",
-        "### Seeds alone against seeds and prior samples (good prior, budget 100)",
+        f"### Seeds alone (the default) against seeds and prior samples (share {SAMPLES_SHARE})",
         "",
-        "`good-seedsonly`: the same seeds, prior share 0. Verdict: the full prior against "
-        "seeds only (Wilcoxon, p < 0.05).",
+        f"The pilot searches (version {PILOT_VERSION}: KL guard at {PILOT_THRESHOLD}, seeds "
+        "stopped by the AUC alone, the TPE before 9e6e70d; cold from the same pilot), so the "
+        "columns differ only in the samples.",
         "",
-        "| problem | cold | seeds only | seeds + samples | seeds + samples against seeds only |",
-        "|---|---|---|---|---|",
+        "Mean regret; verdicts (Wilcoxon, p < 0.05): seeds only against cold, seeds + samples "
+        "against cold, seeds + samples against seeds only.",
+        "",
+        "| problem | budget | prior | cold | seeds only | seeds + samples | seeds vs cold "
+        "| seeds + samples vs cold | seeds + samples vs seeds only |",
+        "|---|---|---|---|---|---|---|---|---|",
         *rows,
     ]
 

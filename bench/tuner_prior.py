@@ -31,6 +31,7 @@ Usage (about 10 CPU minutes with the defaults):
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import platform
@@ -194,6 +195,92 @@ def current_guard(record: dict[str, Any], threshold: float) -> bool:
     return record.get("kl_threshold", PILOT_THRESHOLD) == threshold
 
 
+WINDOWS = REPO / "bench" / "out" / "tuner_prior_windows.json"
+#: Strategies and seeds of the guard's calibration (share of entropy lost per window).
+WINDOW_STRATEGIES, WINDOW_SEEDS, WINDOW_STARTS = ("random", "TPE", "NGOpt"), 8, (0, 20, 40, 80)
+
+
+def guard_windows() -> dict[str, list[float]]:
+    """The KL guard's trigger (share of entropy lost, prior.SpacePrior.divergence) over
+    windows of ``prior.WINDOW`` trials of cold budget-100 searches on the held-out variants:
+    how collapsed a healthy (random) search, TPE and a local search (NGOpt) get, the
+    measurement the default threshold is chosen from. Recorded once (about 1 CPU minute)."""
+    if WINDOWS.is_file():
+        return json.loads(WINDOWS.read_text())
+    from autoglm_tuner.design import make_design
+    from autoglm_tuner.prior import WINDOW, SpacePrior, bin_count
+    from autoglm_tuner.proposer import Proposer
+    from autoglm_tuner.strategies import make_strategy
+
+    found: dict[str, list[float]] = {}
+    for name in zc.PROBLEMS:
+        zc.LANDSCAPES[name] = zc.landscape(zc.PROBLEMS[name])
+        base = zc.PROBLEMS[name]
+        problem, start = variant(base, TARGET), zc.LANDSCAPES[name].default_start
+        counts = {n: bin_count(d) for n, d in base.space.items()}
+        active = functools.partial(effective_fields, base)
+        uniform = SpacePrior(base.space, {n: [1 / c] * c for n, c in counts.items()}, [])
+        for strategy_name in WINDOW_STRATEGIES:
+            for seed in range(WINDOW_SEEDS):
+                strategy = make_strategy(
+                    strategy_name, base.space, budget=100, workers=1, seed=seed, start=start
+                )
+                proposer = Proposer(
+                    strategy,
+                    base.space,
+                    budget=100,
+                    seed=seed,
+                    key=key_of(problem),
+                    design=make_design("default", start, base.space),
+                )
+                points = []
+                while (candidate := proposer.ask()) is not None:
+                    proposer.tell(candidate, problem.loss(candidate.params))
+                    points.append(candidate.params)
+                for lo in WINDOW_STARTS:
+                    window = points[lo : lo + WINDOW]
+                    share = uniform.divergence(window, active)[2]
+                    found.setdefault(f"{strategy_name}/{lo}", []).append(share)
+    WINDOWS.write_text(json.dumps(found))
+    return found
+
+
+def effective_fields(problem: zc.Problem, params: dict[str, Any]) -> Any:
+    """The fields ``problem``'s objective reads at ``params``."""
+    return problem.effective(params).keys()
+
+
+def window_lines() -> list[str]:
+    """The calibration table of the guard's threshold."""
+    from autoglm_tuner.prior import WINDOW
+
+    found = guard_windows()
+    lines = [
+        "",
+        "### The KL guard's trigger: share of entropy lost by windows of cold searches",
+        "",
+        f"Windows of {WINDOW} consecutive trials of cold budget-100 searches (random, TPE, "
+        f"NGOpt; {WINDOW_SEEDS} seeds x 4 problems, held-out variant): the share of entropy "
+        "lost (0 = uniform, 1 = every field in one bin) that the guard fires on. Random "
+        f"search is the healthy reference; the default threshold is {KL_THRESHOLD}.",
+        "",
+        "| strategy | trials | windows | median | 90th percentile | max | above threshold |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name in WINDOW_STRATEGIES:
+        for lo in WINDOW_STARTS:
+            values = sorted(found.get(f"{name}/{lo}", []))
+            if not values:
+                continue
+            q90 = values[min(len(values) - 1, int(0.9 * len(values)))]
+            above = sum(v > KL_THRESHOLD for v in values) / len(values)
+            lines.append(
+                f"| {name} | {lo + 1}-{lo + WINDOW} | {len(values)} | "
+                f"{statistics.median(values):.2f} | {q90:.2f} | {values[-1]:.2f} | {above:.0%} |"
+            )
+    return lines
+
+
 def load_cache(
     version: str = VERSION, threshold: float = KL_THRESHOLD
 ) -> dict[tuple, dict[str, Any]]:
@@ -348,6 +435,7 @@ def write_report(args, runs, arms, problems, budgets, cpu: float) -> None:
         lines.append(
             f"| {name} | " + " | ".join(cells) + f" | {' / '.join(shares)} | {' / '.join(fired)} |"
         )
+    lines += window_lines()
     lines += guard_table(args, runs, problems, curve)
     pilot = load_cache(PILOT_VERSION, PILOT_THRESHOLD)
 

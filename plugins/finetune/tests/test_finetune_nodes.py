@@ -109,3 +109,19 @@ def test_label_name_zero_shot_head_needs_no_training(hwu4, tmp_path):
     """Issue 19's hand-written label-name baseline as a head: well above chance (0.25)."""
     out = run_node(ProbeNode, {"head": "label_names"}, hwu4, home=tmp_path / "home")
     assert out.test_accuracy > 0.6
+
+
+def test_probe_counts_model_calls_and_cache_hits_apart(hwu4, tmp_path):
+    """A probe's encoder calls are the texts really embedded; a second probe on the same home
+    reads them all from the embedding cache, so its calls are 0 and its hits are every text."""
+    from autoglm_prompt.api import load_examples
+
+    texts = [
+        r["text"] for name in ("train", "validation", "test") for r in load_examples(hwu4[name])
+    ]
+    home = tmp_path / "home"
+    first = run_node(ProbeNode, {"head": "centroid"}, hwu4, home=home)
+    assert first.model_calls == len(set(texts))
+    assert first.cache_hits == len(texts) - len(set(texts))
+    second = run_node(ProbeNode, {"head": "logistic"}, hwu4, home=home)
+    assert (second.model_calls, second.cache_hits) == (0, len(texts))

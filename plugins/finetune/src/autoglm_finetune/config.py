@@ -147,6 +147,14 @@ class TrainOutputs(NodeModel):
     cpu_seconds: float = Field(description="Process CPU time of the node (all threads)")
     wall_seconds: float
     history: list[dict[str, Any]] = Field(default_factory=list)
+    model_calls: int | None = Field(
+        None,
+        description="finetune.probe: texts its frozen encoder really ran (train, validation, "
+        "test, label names); None for fine-tunes, whose cost is their CPU seconds",
+    )
+    cache_hits: int | None = Field(
+        None, description="finetune.probe: texts served by the on-disk embedding cache instead"
+    )
     blend_weight: float | None = Field(
         None,
         description="finetune.classifier with ensemble: probe: the probe's weight chosen on "

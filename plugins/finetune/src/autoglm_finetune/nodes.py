@@ -56,8 +56,33 @@ def _frozen_encoder(cfg: ProbeConfig | ClassifierConfig, context: NodeContext) -
     return from_spec(spec)
 
 
+class _CallCounter:
+    """Texts the shared frozen encoder really ran, and those its on-disk cache served, since
+    creation: the probes' model calls and cache hits, counted apart as finetune.select reports
+    them. The encoder object is shared per process, so the count is a difference."""
+
+    def __init__(self, encoder: Any) -> None:
+        self.encoder = encoder
+        self.start = getattr(encoder, "computed", 0)
+        self.requested = 0
+
+    def embed(self, texts: list[str], batch_size: int) -> Any:
+        self.requested += len(texts)
+        return self.encoder.embed(texts, batch_size=batch_size)
+
+    def counts(self, also_requested: int = 0) -> tuple[int, int]:
+        calls = getattr(self.encoder, "computed", 0) - self.start
+        return calls, max(0, self.requested + also_requested - calls)
+
+
 def _finish(
-    checkpoint: str, splits: Any, classifier: Any, clock: _Clock, history: list, val: float
+    checkpoint: str,
+    splits: Any,
+    classifier: Any,
+    clock: _Clock,
+    history: list,
+    val: float,
+    counter: _CallCounter | None = None,
 ) -> TrainOutputs:
     """Score test once with the reloaded checkpoint (so what is reported is what reloads)."""
     from autoglm_eval.api import classification_report
@@ -70,6 +95,7 @@ def _finish(
         report = classification_report(gold, test_pred, splits.labels)
         accuracy, macro = report["accuracy"], report["macro"]["f1"]
     cpu, wall = clock.spent()
+    calls, hits = counter.counts(len(splits.test)) if counter else (None, None)
     return TrainOutputs(
         checkpoint=checkpoint,
         labels=splits.labels,
@@ -83,6 +109,8 @@ def _finish(
         cpu_seconds=round(cpu, 2),
         wall_seconds=round(wall, 2),
         history=history,
+        model_calls=calls,
+        cache_hits=hits,
     )
 
 
@@ -114,9 +142,10 @@ class ProbeNode(NodeType):
         clock = _Clock()
         splits = _splits(cfg, inputs)
         encoder = _frozen_encoder(cfg, context)
+        counter = _CallCounter(encoder)
         context.progress(0, 3, "embedding")
-        x = encoder.embed(splits.texts("train"), batch_size=cfg.batch_size)
-        xv = encoder.embed(splits.texts("validation"), batch_size=cfg.batch_size)
+        x = counter.embed(splits.texts("train"), cfg.batch_size)
+        xv = counter.embed(splits.texts("validation"), cfg.batch_size)
         y, yv = np.asarray(splits.targets("train")), splits.targets("validation")
         context.check_cancelled()
         history: list[dict[str, Any]] = []
@@ -126,6 +155,7 @@ class ProbeNode(NodeType):
         elif cfg.head == "centroid":
             head = fit_centroid(x, y, len(splits.labels))
         elif cfg.head == "label_names":
+            counter.requested += len(splits.labels)
             head = label_name_head(encoder, splits.labels)
         else:
             head, accs = fit_mlp(
@@ -158,7 +188,7 @@ class ProbeNode(NodeType):
             folder, device=cfg.device, cache_dir=str(context.cache_dir("hf-embeddings"))
         )
         context.progress(3, 3, f"validation accuracy {val:.4f}")
-        return _finish(folder, splits, classifier, clock, history, val)
+        return _finish(folder, splits, classifier, clock, history, val, counter)
 
 
 class ClassifierNode(NodeType):

@@ -5,6 +5,7 @@ at the end, and reported."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from autoglm_prompt.api import Example, labels_of, load_examples, split_examples
 
@@ -47,3 +48,16 @@ def load_splits(
     if len(labels) < 2:
         raise ValueError(f"train: expected at least 2 labels, found {labels}")
     return Splits(rows, val, load_examples(test) if test else [], labels)
+
+
+def node_splits(cfg: Any, inputs: Any) -> Splits:
+    """The splits a finetune node trains and scores on, from its config (``validation_fraction``,
+    ``seed``, ``limit``) and its data inputs: every candidate of one workflow gets the same."""
+    return load_splits(
+        inputs.train,
+        inputs.validation,
+        inputs.test,
+        validation_fraction=cfg.validation_fraction,
+        seed=cfg.seed,
+        limit=cfg.limit,
+    )

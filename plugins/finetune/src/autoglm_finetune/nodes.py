@@ -34,17 +34,10 @@ class _Clock:
         return time.process_time() - self.cpu, time.perf_counter() - self.wall
 
 
-def _splits(cfg: ProbeConfig | ClassifierConfig, inputs: DataInputs):
-    from autoglm_finetune.data import load_splits
+def _splits(cfg: ProbeConfig | ClassifierConfig | LoraConfig, inputs: DataInputs):
+    from autoglm_finetune.data import node_splits
 
-    return load_splits(
-        inputs.train,
-        inputs.validation,
-        inputs.test,
-        validation_fraction=cfg.validation_fraction,
-        seed=cfg.seed,
-        limit=cfg.limit,
-    )
+    return node_splits(cfg, inputs)
 
 
 def _frozen_encoder(cfg: ProbeConfig | ClassifierConfig, context: NodeContext) -> Any:
@@ -355,21 +348,13 @@ class LoraNode(NodeType):
     def execute(self, inputs: DataInputs, context: NodeContext) -> LoraOutputs:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        from autoglm_finetune.data import load_splits
         from autoglm_finetune.lora import LoraSettings, train_lora
         from autoglm_hf.api import from_pretrained, load_causal_lm, resolve_model
 
         cfg = self.config
         assert isinstance(cfg, LoraConfig)
         clock = _Clock()
-        splits = load_splits(
-            inputs.train,
-            inputs.validation,
-            inputs.test,
-            validation_fraction=cfg.validation_fraction,
-            seed=cfg.seed,
-            limit=cfg.limit,
-        )
+        splits = _splits(cfg, inputs)
         prompt = lambda text: cfg.template.replace("{text}", text)  # noqa: E731
         completions = [cfg.separator + label for label in splits.labels]
         val_prompts = [prompt(t) for t in splits.texts("validation")]

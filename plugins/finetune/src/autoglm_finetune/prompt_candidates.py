@@ -161,20 +161,13 @@ class PromptNode(NodeType):
 
     def execute(self, inputs: DataInputs, context: NodeContext) -> PromptOutputs:
         from autoglm_eval.api import classification_report
-        from autoglm_finetune.data import load_splits
+        from autoglm_finetune.data import node_splits
         from autoglm_prompt.api import predict_prompt
 
         cfg = self.config
         assert isinstance(cfg, PromptConfig)
         cpu, wall = time.process_time(), time.perf_counter()
-        splits = load_splits(
-            inputs.train,
-            inputs.validation,
-            inputs.test,
-            validation_fraction=cfg.validation_fraction,
-            seed=cfg.seed,
-            limit=cfg.limit,
-        )
+        splits = node_splits(cfg, inputs)
         # The probe nodes' embedding cache: a raw text any candidate embedded is a cache hit.
         model = {"kind": "hf-encoder", "model": cfg.encoder, "device": cfg.device}
         model["cache_dir"] = str(context.cache_dir("hf-embeddings"))

@@ -78,6 +78,8 @@ EXEMPT = {
     ("prompt.optimise", "config.pool_fraction"): "a share",
     ("prompt.reoptimise", "config.pool_limit"): "a count",
     ("prompt.reoptimise", "config.pool_fraction"): "a share",
+    ("finetune.prompt", "config.pool_limit"): "a count",
+    ("finetune.prompt", "config.pool_fraction"): "a share",
     ("prompt.evaluate", "config.prompt"): "an inline prompt candidate (texts), not a file",
     ("text.prompt", "config.templates"): "template texts, not files",
     ("text.prompt", "config.template"): "a template text, not a file",

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from autoglm_finetune.schedule import warmup_linear_decay
+from autoglm_finetune.schedule import take_step, warmup_linear_decay
 
 Progress = Callable[[int, int, str], None]
 
@@ -139,12 +139,7 @@ def finetune_classifier(
             loss = torch.nn.functional.cross_entropy(
                 logits, y[idx], label_smoothing=settings.label_smoothing
             )
-            optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(trained, 1.0)
-            optimizer.step()
-            scheduler.step()
-            losses.append(float(loss))
+            losses.append(take_step(loss, optimizer, scheduler, clip=trained))
             step += 1
             if progress and (step % 20 == 0 or step == total):
                 progress(step, total, f"epoch {epoch + 1} loss {np.mean(losses[-20:]):.4f}")
@@ -246,11 +241,7 @@ def train_contrastive(
             b = embed_batch(model, tokenizer, [texts[j] for _, j, _ in chunk], settings.max_length)
             target = torch.tensor([t for _, _, t in chunk])
             loss = torch.nn.functional.mse_loss((a * b).sum(-1), target)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            losses.append(float(loss))
+            losses.append(take_step(loss, optimizer, scheduler))
             step += 1
             if progress and (step % 20 == 0 or step == total):
                 progress(step, total, f"pairs epoch {epoch + 1} loss {np.mean(losses[-20:]):.4f}")

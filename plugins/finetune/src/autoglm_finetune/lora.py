@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from autoglm_finetune.schedule import warmup_linear_decay
+from autoglm_finetune.schedule import take_step, warmup_linear_decay
 
 
 @dataclass
@@ -93,11 +93,7 @@ def train_lora(
             labels = torch.tensor([y + [-100] * (width - len(y)) for _, y in batch])
             mask = torch.tensor([[1] * len(x) + [0] * (width - len(x)) for x, _ in batch])
             loss = peft_model(input_ids=ids, attention_mask=mask, labels=labels).loss
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            losses.append(float(loss))
+            losses.append(take_step(loss, optimizer, scheduler))
             step += 1
             if progress and (step % 10 == 0 or step == total):
                 progress(step, total, f"epoch {epoch + 1} loss {np.mean(losses[-10:]):.4f}")

@@ -22,3 +22,18 @@ def warmup_linear_decay(optimizer: Any, total: int, warmup_ratio: float) -> Any:
         return max(0.0, (total - step) / max(1, total - warmup))
 
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def take_step(loss: Any, optimizer: Any, scheduler: Any, clip: Any = None) -> float:
+    """One optimiser step of every trainer here: back-propagate ``loss``, clip the gradients of
+    ``clip`` (parameters) to norm 1 when given, step the optimiser and the schedule together
+    (so the rate always matches the step count); the loss as a float, for the history."""
+    import torch
+
+    optimizer.zero_grad()
+    loss.backward()
+    if clip is not None:
+        torch.nn.utils.clip_grad_norm_(clip, 1.0)
+    optimizer.step()
+    scheduler.step()
+    return float(loss)

@@ -102,6 +102,15 @@ def workflow() -> tuple[list[tuple[str, str, dict]], tuple[str, ...], list[str]]
     return runnable, baselines, skipped
 
 
+def paired_cell(row: dict, otherwise: str) -> str:
+    """A finetune.select row's paired comparison as a table cell (difference, 95% interval,
+    McNemar p), or ``otherwise`` for a row compared with nothing (the baseline itself)."""
+    if "delta" not in row:
+        return otherwise
+    low, high = row["ci"]
+    return f"{row['delta']:+.3f} [{low:+.3f}, {high:+.3f}], p = {row['mcnemar_p']:.2g}"
+
+
 def table(name: str, task: dict, results: list[dict], report: dict | None, done: bool) -> list[str]:
     lines = [f"### {task['title']}{'' if done else ' (partial: run still in progress)'}", ""]
     lines += [
@@ -112,14 +121,8 @@ def table(name: str, task: dict, results: list[dict], report: dict | None, done:
     rows = {r["name"]: r for r in (report or {}).get("rows", [])}
     for res in results:
         row = rows.get(res["name"], {})
-        versus = (
-            f"{row['delta']:+.3f} [{row['ci'][0]:+.3f}, {row['ci'][1]:+.3f}], p = "
-            f"{row['mcnemar_p']:.2g}"
-            if "delta" in row
-            else "(baseline)"
-            if report and res["name"] == report["baseline"]
-            else ""
-        )
+        is_baseline = report and res["name"] == report["baseline"]
+        versus = paired_cell(row, "(baseline)" if is_baseline else "")
         lines.append(
             f"| {res['name']} | {res['val_accuracy']:.4f} | {res['test_accuracy']:.4f} | "
             f"{res['test_macro_f1']:.4f} | {res['cpu_seconds']:.0f} | {versus} | "

@@ -107,12 +107,7 @@ def table(task: dict, results: list[dict], report: dict | None, done: bool) -> l
     rows = {r["name"]: r for r in (report or {}).get("rows", [])}
     for res in results:
         row = rows.get(res["name"], {})
-        versus = (
-            f"{row['delta']:+.3f} [{row['ci'][0]:+.3f}, {row['ci'][1]:+.3f}], p = "
-            f"{row['mcnemar_p']:.2g}"
-            if "delta" in row
-            else "(reference)"
-        )
+        versus = adapt_hwu64.paired_cell(row, "(reference)")
         lines.append(
             f"| {res['name']} | {res['val_accuracy']:.4f} | {res['test_accuracy']:.4f} | "
             f"{res['test_macro_f1']:.4f} | {res['model_calls']:,} | {res['cache_hits']:,} | "

@@ -127,3 +127,20 @@ def test_gate_thresholds_apply_even_when_significant():
     assert out["test"]["p_value"] < 0.05
     assert not out["promote"] and "min_absolute_change" in out["reason"]
     assert decide(y, None, _labels(1, 400))["reason"] == "no champion yet"
+
+
+def test_a_new_feedback_database_is_readable_by_its_owner_only(tmp_path):
+    """Feedback holds users' inputs and verdicts: 0600 whatever the umask, as the run store."""
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "home" / "feedback.sqlite"
+        with FeedbackStore(path) as store:
+            store.record_prediction({"text": "hi"}, "greet")
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        for extra in path.parent.glob("feedback.sqlite-*"):
+            assert stat.S_IMODE(extra.stat().st_mode) & 0o077 == 0
+    finally:
+        os.umask(old)

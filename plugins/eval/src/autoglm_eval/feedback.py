@@ -28,6 +28,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from autoglm.dbfiles import private_database
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS predictions (
     id TEXT PRIMARY KEY,
@@ -120,8 +122,8 @@ class FeedbackStore:
     """Thread-safe access to one feedback database (created on first use)."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # feedback rows hold users' inputs and verdicts: owner-only, as the run store is
+        self.path = private_database(Path(path))
         self._lock = threading.RLock()
         self._depth = 0  # nesting of transaction(): only the outermost one commits
         self._conn = sqlite3.connect(

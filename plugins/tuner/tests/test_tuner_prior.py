@@ -12,6 +12,7 @@ import pytest
 
 from autoglm.space import Choice, FloatRange, IntRange, dimension_from_dict
 from autoglm.store import RunStore
+from autoglm_tuner.design import make_design
 from autoglm_tuner.prior import (
     GUARD,
     PRIOR,
@@ -22,7 +23,7 @@ from autoglm_tuner.prior import (
     build_prior,
     find_prior,
 )
-from autoglm_tuner.proposer import Proposer, minimise
+from autoglm_tuner.proposer import WARM, Proposer, minimise
 from autoglm_tuner.spaces import sample
 from autoglm_tuner.strategies import RandomStrategy, make_strategy
 from autoglm_tuner.warmstart import SUMMARY_KIND
@@ -111,10 +112,15 @@ def test_a_search_with_a_prior_reports_it_and_journals_its_kl_guard_events(
     out = run_search(config, {"profile": NEAR}, run_id="second")
     prior = out.prior
     assert prior["used"] and [s["run_id"] for s in prior["sources"]] == ["first"]
-    # 10% of 40 is 4, the top 6 less the 3 warm-start configs leaves 3; the first seed (the
-    # 4th best past config) loses to the warm-start configs (the 3 best), so the prior does
-    # not lead and no further seed is asked
-    assert prior["seeds_asked"] == 1 == out.proposals[SEED]
+    # the start point first, then the 3 warm-start configs (the first search's 3 best) and
+    # the seeds (10% of 40 is 4; the top 6 less the warm configs leaves 3), alternating with
+    # TPE while the transferred points lead; the warm configs beat every other result so far
+    # and are told to TPE, the seeds (4th-6th best) do not and are held back
+    assert out.leaderboard and out.proposals[WARM] == prior["warm_asked"] == 3
+    sources = [r["source"] for r in sorted(out.leaderboard, key=lambda r: r["trial"])]
+    assert sources[:3] == ["initial design", WARM, "TPE (Optuna, multivariate)"]
+    assert prior["warm_told"] == 3 and prior["seeds_asked"] == 3 == out.proposals[SEED]
+    assert prior["seeds_told"] == 0 and prior["held_back"] == 3
     assert prior["kl_guard"] and out.proposals[GUARD] == prior["exploration_points"] > 0
     event = prior["kl_guard"][0]
     assert event["result"] >= 20 and event["kl_uniform"] > 0.01
@@ -304,3 +310,78 @@ def test_profile_distance_counts_one_key_statistic_that_disagrees():
         [("r", "n", summary)], objective="o", metric="m", profile=high, max_distance=0.25
     )
     assert found == []
+
+
+def _trial_rows(out: Any) -> list[dict[str, Any]]:
+    return sorted(out.leaderboard, key=lambda r: r["trial"])
+
+
+def test_a_misleading_prior_stops_after_its_first_loser_and_leaves_tpe_as_cold(
+    run_search, autoglm_home: Path
+):
+    """Real journaled searches: a past search that *minimised* the score (its best trials are
+    the worst for a maximising search) of a close task. Its first transferred point loses to
+    the start point, so no other is asked, and its result is held back from TPE: the guided
+    search's TPE points are the cold search's, one trial later."""
+    run_search(
+        {"optimizer": "random", "budget": 20, "mode": "min", "seed": 1},
+        {"profile": PROFILE},
+        run_id="misleading",
+    )
+    settings = {"budget": 16, "seed": 3, "workers": 1}
+    guided = run_search(settings, {"profile": NEAR}, run_id="guided")
+    cold = run_search(
+        {**settings, "prior": "off", "warm_start": False}, {"profile": NEAR}, run_id="cold"
+    )
+    prior = guided.prior
+    assert guided.warm_started_from == ["misleading"] and prior["used"]
+    rows = _trial_rows(guided)
+    assert [r["source"] for r in rows[:2]] == ["initial design", WARM]
+    assert rows[1]["score"] < rows[0]["score"]  # the transferred point lost to the start
+    assert prior["warm_asked"] == 1 and prior["seeds_asked"] == 0 and SEED not in guided.proposals
+    assert prior["warm_told"] == 0 and prior["held_back"] == 1
+    tpe = [r["params"] for r in rows if r["source"].startswith("TPE")]
+    cold_tpe = [r["params"] for r in _trial_rows(cold) if r["source"].startswith("TPE")]
+    assert len(tpe) == len(cold_tpe) - 1 and tpe == cold_tpe[: len(tpe)]
+    assert guided.best_score >= max(r["score"] for r in _trial_rows(cold)[: len(rows) - 1])
+
+
+def test_a_held_back_point_is_told_when_the_optimiser_proposes_it():
+    """The optimiser is told a held-back result when it proposes that point itself, as a
+    cold search would have told it: the ask is claimed, not discarded as a repeat."""
+    seed_point = {"x": 0.1, "lr": 1e-3, "n": 2, "kind": "a"}
+    prior = build_prior([PriorSource([(seed_point, 0.0)])], SPACE)
+    assert prior is not None
+
+    class Scripted(RandomStrategy):
+        """Proposes the seed point on its second ask."""
+
+        def __init__(self) -> None:
+            super().__init__(SPACE, 0)
+            self.asks, self.told, self.discarded = 0, [], 0
+
+        def ask(self):
+            self.asks += 1
+            candidate = super().ask()
+            if self.asks == 2:
+                candidate.params = dict(seed_point)
+            return candidate
+
+        def tell(self, candidate, loss):
+            self.told.append((candidate.params, loss))
+
+        def discard(self, candidate):
+            self.discarded += 1
+
+    inner = Scripted()
+    guided = PriorGuided(inner, prior, seeds=1, share=0.0, seed=0, kl_threshold=None, patience=20)
+    start = {"x": 0.5, "lr": 1e-2, "n": 5, "kind": "b"}
+    proposer = Proposer(
+        guided, SPACE, budget=5, seed=0, key=repr, design=make_design("default", start, SPACE)
+    )
+    trials = minimise(proposer, lambda p: 0.0 if p == start else 1.0)
+    assert [s for _, _, s in trials][:2] == ["initial design", SEED]
+    assert guided.held == {} and guided.admitted[SEED] == 0
+    assert (seed_point, 1.0) in inner.told  # told once, when the optimiser proposed it
+    assert inner.discarded == 0 and proposer.repeats == 0
+    assert len(trials) == 5 and len({repr(sorted(p.items())) for p, _, _ in trials}) == 5

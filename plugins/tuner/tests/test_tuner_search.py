@@ -155,11 +155,12 @@ def test_warm_start_reuses_best_configs_of_similar_tasks(run_search):
     near = {"nodes": 2600, "edges": 10000, "classes": 7}
     second = run_search({"budget": 6, "seed": 5}, {"profile": near}, run_id="second")
     assert second.warm_started_from == ["first"]
+    # the start point first (the objective's defaults), then the earlier search's best
     warm_rows = [row for row in second.leaderboard if row["warm"]]
-    assert warm_rows and warm_rows[0]["trial"] == 0
-    trial0 = next(row for row in second.leaderboard if row["trial"] == 0)
-    assert trial0["params"]["kind"] == first.best_params["kind"]
-    assert trial0["params"]["x"] == pytest.approx(first.best_params["x"])
+    assert warm_rows and warm_rows[0]["trial"] == 1
+    trial1 = next(row for row in second.leaderboard if row["trial"] == 1)
+    assert trial1["params"]["kind"] == first.best_params["kind"]
+    assert trial1["params"]["x"] == pytest.approx(first.best_params["x"])
     far = {"nodes": 10, "edges": 9e6, "classes": 400}
     third = run_search({"budget": 4, "seed": 5}, {"profile": far}, run_id="third")
     assert third.warm_started_from == [] and not any(r["warm"] for r in third.leaderboard)

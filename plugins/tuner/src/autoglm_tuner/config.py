@@ -201,6 +201,12 @@ class SearchOutputs(NodeModel):
     screened_out: int = Field(
         0, description="proposals the performance predictor kept from training (screen)"
     )
+    screening: dict[str, Any] = Field(
+        default_factory=dict,
+        description="with screen: the predictor's self-check (trials checked, Spearman of its "
+        "predicted ranks against their losses, whether it still screens, the result at which it "
+        "first stopped screening)",
+    )
     start_filled: list[str] = Field(
         default_factory=list,
         description="searched fields whose default is missing or outside the space: the "

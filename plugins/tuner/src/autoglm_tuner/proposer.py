@@ -3,8 +3,9 @@
 The proposer stands between the search loop and a strategy (``strategies.py``) and owns the
 rules every strategy runs under:
 
-* **Order.** Warm-start points first, then the initial design (``design.py``) and its
-  follow-up, then the strategy.
+* **Order.** The initial design (``design.py``) and its follow-up, then the strategy (which
+  may be ``prior.PriorGuided``: warm-start configs and prior seeds, alternating with the
+  optimiser's points, after the design's start point).
 * **Distinct points.** A point whose key (its effective config: what the objective computes)
   was evaluated before is never run again. When the strategy proposes one, the ask is
   ``discard``-ed, not told: its result was told once already. Why: Nevergrad's (1+1) family
@@ -16,7 +17,10 @@ rules every strategy runs under:
   point it did not ask. It stops early only when the space has no unseen point left, and
   says so in ``stop_reason``.
 * **Every result told exactly once**: asked points with ``tell``, others (design, warm start,
-  random fill) with ``tell_unasked``.
+  random fill) with ``tell_unasked``. A strategy that holds back results of points it did
+  not ask (``prior.PriorGuided``) may ``claim`` one when its optimiser proposes that point:
+  the optimiser is then told the recorded result, as a cold search would have told it, and
+  the ask is neither discarded nor counted as a repeat.
 
 Everything here is deterministic for a given seed and order of results, so a resumed search
 that replays its journal asks the same points.
@@ -31,6 +35,7 @@ from typing import Any
 
 from autoglm.space import Dimension
 from autoglm_tuner.design import Design
+from autoglm_tuner.predictor import ScreenCheck
 from autoglm_tuner.spaces import finite_points, sample
 from autoglm_tuner.strategies import WAIT, Candidate, Strategy
 
@@ -58,20 +63,20 @@ class Proposer:
         seed: int,
         key: Key,
         design: Design | None = None,
-        warm: list[dict[str, Any]] | None = None,
         screen: Screen | None = None,
         keep: float = 1.0,
     ) -> None:
         """``screen(points)``: predicted ranks (lower is better) of proposed points; with
         ``keep`` < 1 the strategy proposes ``round(1 / keep)`` distinct points per trial and
-        only the best-ranked is trained, the others discarded (see predictor.py)."""
+        only the best-ranked is trained, the others discarded (see predictor.py), while the
+        predicted ranks of the trials trained so far agree with their results
+        (``predictor.ScreenCheck``)."""
         self.strategy = strategy
         self.space = space
         self.budget = budget
         self._key = key
         self.design = design or Design([])
-        self.queue = [(dict(p), WARM) for p in warm or []]
-        self.queue += [(p, DESIGN) for p in self.design.points()]
+        self.queue = [(p, DESIGN) for p in self.design.points()]
         #: only a screen (groups with one-field changes) has a follow-up to wait for
         self.follow_up_done = not any(len(group) > 1 for group in self.design.groups)
         self.rng = random.Random(f"fill-{seed}")
@@ -89,8 +94,14 @@ class Proposer:
         self.pool = max(1, round(1 / keep)) if screen is not None else 1
         #: proposals the screen kept out (never trained, never told)
         self.screened_out = 0
+        #: the screen's self-check, and the predicted rank of every point handed out
+        self.check = ScreenCheck()
+        self._predicted: dict[str, float] = {}
         self._finite: list[tuple[dict[str, Any], str]] | None = None
         self._finite_checked = False
+        use_key = getattr(strategy, "use_key", None)
+        if use_key is not None:  # a strategy that holds results back by point (prior.py)
+            use_key(self.key)
 
     # ------------------------------------------------------------ ask / tell
 
@@ -115,7 +126,8 @@ class Proposer:
             self.queue = [(p, DESIGN) for p in self.design.follow_ups(self._design_loss)]
             return self.ask()
         proposals: list[Candidate] = []
-        while len(proposals) < self.pool:
+        pool = self.pool if self.check.agrees() else 1
+        while len(proposals) < pool:
             candidate = self._proposal({self.key(c.params) for c in proposals})
             if candidate is None:
                 break
@@ -123,6 +135,7 @@ class Proposer:
         if len(proposals) > 1 and self.screen is not None:
             ranks = self.screen([c.params for c in proposals])
             best = min(range(len(proposals)), key=lambda i: ranks[i])
+            self._predicted[self.key(proposals[best].params)] = ranks[best]
             for i, candidate in enumerate(proposals):
                 if i != best:
                     self._release(candidate)
@@ -139,8 +152,11 @@ class Proposer:
 
     def _proposal(self, pending: set[str]) -> Candidate | None:
         """The strategy's next point not evaluated (nor in ``pending``), after at most
-        ``retries`` repeats; None when it repeats itself or has nothing left."""
-        for _ in range(self.strategy.retries + 1):
+        ``retries`` repeats; None when it repeats itself or has nothing left. A repeat the
+        strategy ``claim``s (a held-back result it is told now) is not a repeat."""
+        claim = getattr(self.strategy, "claim", None)
+        tries = 0
+        while tries <= self.strategy.retries:
             candidate = self.strategy.ask()
             if candidate is None:
                 self.stop_reason = f"{self.strategy.used} has no point left to propose"
@@ -148,8 +164,11 @@ class Proposer:
             key = self.key(candidate.params)
             if key not in self.seen and key not in pending:
                 return candidate
+            if key in self.seen and claim is not None and claim(candidate):
+                continue
             self.strategy.discard(candidate)
             self.repeats += 1
+            tries += 1
         return None
 
     def _release(self, candidate: Candidate) -> None:
@@ -162,7 +181,10 @@ class Proposer:
         if candidate.source == DESIGN:
             self.outstanding_design -= 1
             self.design_losses[self.key(candidate.params)] = loss
-        own = candidate.source not in (WARM, DESIGN, FILL)
+        predicted = self._predicted.pop(self.key(candidate.params), None)
+        if predicted is not None and loss is not None:
+            self.check.record(predicted, loss)
+        own = candidate.source not in (DESIGN, FILL)
         if loss is None:
             if own:
                 self.strategy.discard(candidate)
@@ -172,7 +194,10 @@ class Proposer:
             self.strategy.tell_unasked(candidate.params, loss)
 
     def _hand(self, candidate: Candidate) -> Candidate:
-        self.seen.add(self.key(candidate.params))
+        key = self.key(candidate.params)
+        if self.screen is not None and key not in self._predicted:  # for the self-check
+            self._predicted[key] = self.screen([candidate.params])[0]
+        self.seen.add(key)
         self.handed += 1
         self.sources[candidate.source] += 1
         if candidate.source == DESIGN:

@@ -115,7 +115,6 @@ class Search:
             seed=cfg.seed,
             key=self._effective_key,
             design=None if grid else design,
-            warm=None if grid else warm.configs,
             screen=self._screen(),
             keep=cfg.screen or 1.0,
         )
@@ -431,42 +430,47 @@ class Search:
     # ------------------------------------------------------------ space prior
 
     def _with_prior(self, strategy: Strategy, warm: list[dict[str, Any]]) -> Strategy:
-        """``strategy`` guided by a prior from close past searches (prior.py), or as is (no
-        profile, ``prior: off``, a grid, or no close search with trials). Its seeds leave out
-        the ``warm`` start configs (asked already). The searches used are journaled, so a
-        resumed search builds the same prior and asks the same points."""
+        """``strategy`` guided by the ``warm`` start configs and a prior from close past
+        searches (prior.py: both asked after the design's start point, told to the optimiser
+        only when they win), or as is (neither, or a grid). The prior's seeds leave out the
+        warm configs. The searches used are journaled, so a resumed search builds the same
+        prior and asks the same points."""
         cfg = self.config
-        if cfg.prior == "off" or not self.inputs.profile or cfg.optimizer == "grid":
+        if cfg.optimizer == "grid":
             return strategy
-        saved = self.context.journal_read(PRIOR_KIND)
-        summaries = self._summaries()
-        if saved:
-            used = {tuple(source) for source in saved[-1]["sources"]}
-            summaries = [s for s in summaries if (s[0], s[1]) in used]
-        prior = find_prior(
-            summaries,
-            objective=self.objective.name,
-            metric=cfg.metric,
-            profile=self.inputs.profile,
-            space=self.space,
-            max_distance=cfg.warm_start_max_distance,
-            active=self._active,
-        )
-        if not saved:
-            sources = [[s["run_id"], s["node_id"]] for s in prior.sources] if prior else []
-            self.context.journal_append(PRIOR_KIND, {"sources": sources})
-        if prior is None:
+        prior = None
+        if cfg.prior != "off" and self.inputs.profile:
+            saved = self.context.journal_read(PRIOR_KIND)
+            summaries = self._summaries()
+            if saved:
+                used = {tuple(source) for source in saved[-1]["sources"]}
+                summaries = [s for s in summaries if (s[0], s[1]) in used]
+            prior = find_prior(
+                summaries,
+                objective=self.objective.name,
+                metric=cfg.metric,
+                profile=self.inputs.profile,
+                space=self.space,
+                max_distance=cfg.warm_start_max_distance,
+                active=self._active,
+            )
+            if not saved:
+                sources = [[s["run_id"], s["node_id"]] for s in prior.sources] if prior else []
+                self.context.journal_append(PRIOR_KIND, {"sources": sources})
+        if prior is None and not warm:
             return strategy
-        prior.seeds = [seed for seed in prior.seeds if seed not in warm]
+        if prior is not None:
+            prior.seeds = [seed for seed in prior.seeds if seed not in warm]
         self.guided = PriorGuided(
             strategy,
             prior,
-            seeds=seed_count(cfg.budget, cfg.prior_seeds, prior),
+            seeds=seed_count(cfg.budget, cfg.prior_seeds, prior) if prior else 0,
             share=cfg.prior_share,
             seed=cfg.seed,
             kl_threshold=cfg.kl_threshold,
             patience=cfg.kl_patience,
             active=self._active,
+            warm=warm,
         )
         return self.guided
 
@@ -476,7 +480,7 @@ class Search:
 
     def _prior_outputs(self) -> dict[str, Any]:
         """The prior's part of the outputs; its KL guard events are journaled once each."""
-        if self.guided is None:
+        if self.guided is None or self.guided.prior is None:
             return {"used": False}
         described = self.guided.describe()
         journaled = {e["result"] for e in self.context.journal_read(KL_GUARD_KIND)}
@@ -579,6 +583,7 @@ class Search:
             stop_reason=stop_reason,
             start_filled=self.start_filled,
             screened_out=self.proposer.screened_out,
+            screening=self.proposer.check.describe() if self.proposer.screen else {},
             rank_correlation=correlation,
             warm_started_from=sorted({s["run_id"] for s in warm.sources}),
             prior=prior,

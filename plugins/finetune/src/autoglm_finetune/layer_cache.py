@@ -28,8 +28,13 @@ def layer_count(model: Any) -> int:
 
 
 def _mask(model: Any, attention: Any) -> Any:
-    """Additive (batch, 1, 1, length) mask: what BERT's eager and SDPA attention both take."""
-    return model.get_extended_attention_mask(attention, attention.shape)
+    """Additive (batch, 1, 1, length) mask: what BERT's eager and SDPA attention both take
+    (built here: ``get_extended_attention_mask`` is gone from transformers 5)."""
+    import torch
+
+    dtype = next(model.parameters()).dtype
+    blocked = 1.0 - attention[:, None, None, :].to(dtype)
+    return blocked * torch.finfo(dtype).min
 
 
 def _run_layers(model: Any, hidden: Any, attention: Any, start: int, stop: int) -> Any:
@@ -84,7 +89,7 @@ def bottom_states(
                 truncation=True,
                 max_length=max_length,
                 return_tensors="pt",
-            )
+            ).to(model.device)
             hidden = model.embeddings(
                 input_ids=batch["input_ids"], token_type_ids=batch.get("token_type_ids")
             )
@@ -104,7 +109,7 @@ def top_embeddings(model: Any, states: list[Any], frozen_layers: int) -> Any:
 
     longest = max(s.shape[0] for s in states)
     hidden = states[0].new_zeros((len(states), longest, states[0].shape[1]))
-    attention = torch.zeros((len(states), longest), dtype=torch.long)
+    attention = torch.zeros((len(states), longest), dtype=torch.long, device=hidden.device)
     for row, s in enumerate(states):
         hidden[row, : s.shape[0]] = s
         attention[row, : s.shape[0]] = 1
@@ -125,7 +130,7 @@ def embed_states(model: Any, states: list[Any], frozen_layers: int, batch_size: 
     model.eval()
     with torch.no_grad():
         for idx in length_batches([s.shape[0] for s in states], batch_size):
-            out[idx] = top_embeddings(model, [states[i] for i in idx], frozen_layers).numpy()
+            out[idx] = top_embeddings(model, [states[i] for i in idx], frozen_layers).cpu().numpy()
     model.train(was_training)
     return out
 

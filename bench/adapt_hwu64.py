@@ -129,13 +129,20 @@ def table(name: str, task: dict, results: list[dict], report: dict | None, done:
             f"{'**yes**' if row.get('chosen') else ''} |"
         )
     for res in results:
-        epochs = [h["val"] for h in res.get("history", []) if "epoch" in h and "val" in h]
-        if epochs and res.get("blend_weight") is not None:
+        members: dict[int, list[float]] = {}
+        for h in res.get("history", []):
+            if "epoch" in h and "val" in h:
+                members.setdefault(h.get("member", 1), []).append(h["val"])
+        if members and res.get("blend_weight") is not None:
+            per_member = "; ".join(
+                (f"member {m}: " if len(members) > 1 else "") + ", ".join(f"{v:.4f}" for v in vals)
+                for m, vals in members.items()
+            )
             lines += [
                 "",
-                f"{res['name']}: validation accuracy per epoch "
-                f"{', '.join(f'{v:.4f}' for v in epochs)}; probe weight in the blend "
-                f"{res['blend_weight']:.1f} (chosen on validation).",
+                f"{res['name']}: validation accuracy per epoch {per_member}; probe weight in "
+                f"the blend {res['blend_weight']:.1f} (chosen on validation, kept only when it "
+                "wins there by the node's blend_margin).",
             ]
     if report and done:
         chosen = next(r for r in report["rows"] if r["chosen"])

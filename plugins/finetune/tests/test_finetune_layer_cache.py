@@ -92,12 +92,29 @@ def test_blend_weight_is_chosen_on_validation():
     assert choose_weight(own, probe, [1, 0, 1]) == (0.0, 1.0)
 
 
+def test_blend_margin_keeps_the_finetune_alone_unless_the_blend_wins_by_it():
+    from autoglm_finetune.ensemble import choose_weight
+
+    own = np.array([[0.45, 0.55], [0.9, 0.1], [0.2, 0.8]])
+    probe = np.array([[0.9, 0.1], [0.4, 0.6], [0.3, 0.7]])
+    # Alone: 2 of 3 right; the best blend: 3 of 3, a gain of one row in three.
+    weight, accuracy = choose_weight(own, probe, [0, 0, 1], margin=0.3)
+    assert 0 < weight < 1 and accuracy == 1.0
+    assert choose_weight(own, probe, [0, 0, 1], margin=0.5) == (0.0, pytest.approx(2 / 3))
+
+
 def test_new_options_are_declared_for_the_tuner():
     space = search_space(ClassifierConfig)
     assert space["frozen_layers"] == IntRange(0, 5)
     assert space["layer_decay"] == FloatRange(0.5, 1.0)
     assert space["label_smoothing"] == FloatRange(0.0, 0.2)
     assert space["ensemble"] == Choice(["none", "probe"])
+    assert space["seeds"] == IntRange(1, 4)
+    assert "blend_margin" not in space  # a rule against noise, not a hyperparameter
+    defaults = ClassifierConfig()
+    assert (defaults.frozen_layers, defaults.epochs, defaults.seeds) == (1, 3, 2)
+    assert space["frozen_layers"].low <= defaults.frozen_layers <= space["frozen_layers"].high
+    assert space["seeds"].low <= defaults.seeds <= space["seeds"].high
 
 
 def test_cached_finetune_with_probe_blend_reloads_and_predicts(hwu4, tiny_encoder, tmp_path):
@@ -115,6 +132,8 @@ def test_cached_finetune_with_probe_blend_reloads_and_predicts(hwu4, tiny_encode
         "layer_decay": 0.8,
         "label_smoothing": 0.1,
         "ensemble": "probe",
+        "blend_margin": 0.0,
+        "seeds": 1,
         "C": 10.0,
     }
     out = run_node(ClassifierNode, config, hwu4, home=home)
@@ -146,7 +165,13 @@ def test_a_blended_checkpoint_reloads_as_the_weighted_average(hwu4, tiny_encoder
     from autoglm_finetune.checkpoint import PROBE_HEAD, load_classifier
     from autoglm_finetune.heads import Head
 
-    config = {"encoder": tiny_encoder, "epochs": 1, "max_length": 32, "ensemble": "none"}
+    config = {
+        "encoder": tiny_encoder,
+        "epochs": 1,
+        "max_length": 32,
+        "ensemble": "none",
+        "seeds": 1,
+    }
     out = run_node(ClassifierNode, config, hwu4, home=tmp_path / "home")
     root = Path(out.checkpoint)
     texts = ["set an alarm for six", "is it raining", "play my workout playlist"]

@@ -74,6 +74,7 @@ def test_full_finetuning_learns_reports_progress_and_reloads(hwu4, tiny_encoder,
         "init_head": "random",
         "frozen_layers": 0,
         "ensemble": "none",
+        "seeds": 1,
     }
     out = run_node(ClassifierNode, config, hwu4, home=home, context=context)
     # A random 2-layer BERT learns these 4 intents from 160 texts (chance: 0.25).

@@ -6,6 +6,10 @@ weights and tokenizer, plus ``sentence_bert_config.json`` with the training maxi
 the adapter embeds exactly as training did). A frozen-encoder probe stores the encoder's name
 instead (``default`` = all-MiniLM-L6-v2), so a probe checkpoint is a few hundred kilobytes.
 
+A fine-tune of several seeded members (``seeds``) holds one more encoder folder and head per
+member after the first (``encoder_1/`` and ``head_1.npz``, ...), listed in ``classifier.json``
+under ``members``; its probabilities are the members' mean.
+
 A fine-tune blended with the probe (``ensemble: probe``) also holds ``probe_head.npz`` and, in
 ``classifier.json``, ``blend``: the frozen encoder's name and the probe's weight, so its
 probabilities are ``(1 - weight) * fine-tuned + weight * probe``.
@@ -14,13 +18,13 @@ probabilities are ``(1 - weight) * fine-tuned + weight * probe``.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from autoglm_finetune.ensemble import blend
+from autoglm_finetune.ensemble import average, blend
 from autoglm_finetune.heads import Head
 
 FORMAT = 1
@@ -51,13 +55,29 @@ def save_classifier(
     return str(folder)
 
 
-@dataclass
-class Blend:
-    """A second member of the prediction: a head on another (frozen) encoder, and its weight."""
+def member_files(index: int) -> tuple[str, str]:
+    """(encoder folder, head file) of the seeded member ``index`` (0: the first, unsuffixed)."""
+    if index == 0:
+        return ENCODER_DIR, HEAD
+    return f"{ENCODER_DIR}_{index}", f"head_{index}.npz"
 
-    weight: float
+
+@dataclass
+class Member:
+    """A head on an encoder: one term of the prediction."""
+
     head: Head
     encoder: Any
+
+    def probabilities(self, texts: list[str], batch_size: int) -> np.ndarray:
+        return self.head.probabilities(self.encoder.embed(texts, batch_size=batch_size))
+
+
+@dataclass
+class Blend(Member):
+    """The probe: a head on the frozen encoder, mixed in with its weight."""
+
+    weight: float = 0.0
 
 
 @dataclass
@@ -67,17 +87,19 @@ class Classifier:
     head: Head
     encoder: Any
     blend: Blend | None = None
+    #: Further seeded fine-tunes, averaged with the first (head, encoder).
+    members: list[Member] = field(default_factory=list)
 
     @property
     def labels(self) -> list[str]:
         return self.meta["labels"]
 
     def probabilities(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
-        own = self.head.probabilities(self.encoder.embed(texts, batch_size=batch_size))
+        first = Member(self.head, self.encoder)
+        own = average([m.probabilities(texts, batch_size) for m in [first, *self.members]])
         if self.blend is None or not self.blend.weight:
             return own
-        vectors = self.blend.encoder.embed(texts, batch_size=batch_size)
-        return blend(own, self.blend.head.probabilities(vectors), self.blend.weight)
+        return blend(own, self.blend.probabilities(texts, batch_size), self.blend.weight)
 
     def predict(self, texts: list[str], batch_size: int = 64) -> list[str]:
         if not texts:
@@ -100,18 +122,22 @@ def load_classifier(
     blend = None
     if meta.get("blend"):
         other = _encoder(root, meta["blend"]["encoder"], device, cache_dir)
-        blend = Blend(float(meta["blend"]["weight"]), Head.load(root / PROBE_HEAD), other)
+        blend = Blend(Head.load(root / PROBE_HEAD), other, float(meta["blend"]["weight"]))
+    members = [
+        Member(Head.load(root / m["head"]), _encoder(root, m["encoder"], device, cache_dir))
+        for m in meta.get("members", [])
+    ]
     encoder = _encoder(root, meta["encoder"], device, cache_dir)
-    return Classifier(root, meta, Head.load(root / HEAD), encoder, blend)
+    return Classifier(root, meta, Head.load(root / HEAD), encoder, blend, members)
 
 
 def _encoder(root: Path, name: str, device: str, cache_dir: str | None) -> Any:
     from autoglm_hf.api import from_spec
 
-    fine_tuned = name == ENCODER_DIR
+    fine_tuned = name == ENCODER_DIR or name.startswith(f"{ENCODER_DIR}_")
     spec: dict[str, Any] = {
         "kind": "hf-encoder",
-        "model": str(root / ENCODER_DIR) if fine_tuned else name,
+        "model": str(root / name) if fine_tuned else name,
         "device": device,
     }
     if cache_dir and not fine_tuned:

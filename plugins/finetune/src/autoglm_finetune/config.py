@@ -96,7 +96,7 @@ class ClassifierConfig(CommonConfig):
         "generous bound costs nothing on short texts)",
     )
     frozen_layers: Annotated[int, IntRange(0, 5)] = Field(
-        4,
+        1,
         ge=0,
         le=64,
         description="Full mode: bottom transformer layers (and the embeddings) kept frozen; "
@@ -112,10 +112,24 @@ class ClassifierConfig(CommonConfig):
     label_smoothing: Annotated[float, FloatRange(0.0, 0.2)] = Field(
         0.1, ge=0, lt=1, description="Full mode: cross-entropy label smoothing"
     )
+    seeds: Annotated[int, IntRange(1, 4)] = Field(
+        2,
+        ge=1,
+        le=16,
+        description="Full mode: fine-tunes with seeds seed, seed+1, ... whose probabilities are "
+        "averaged (they share the frozen layers' cached states; each costs its own training)",
+    )
     ensemble: Annotated[Literal["none", "probe"], Choice(["none", "probe"])] = Field(
         "probe",
         description="Full mode: blend the fine-tune's probabilities with the logistic probe's "
-        "(weight chosen on validation; 0 keeps the fine-tune alone)",
+        "(weight chosen on validation; kept only when it wins there by blend_margin)",
+    )
+    blend_margin: float = Field(
+        0.01,
+        ge=0,
+        le=1,
+        description="Full mode, ensemble probe: the validation accuracy a blend must add over "
+        "the fine-tune alone to be kept (0.01: one point; smaller gains are noise)",
     )
     init_head: Annotated[Literal["probe", "random"], Choice(["probe", "random"])] = Field(
         "probe",

@@ -65,7 +65,7 @@ def embed_batch(model: Any, tokenizer: Any, texts: list[str], max_length: int) -
 
     batch = tokenizer(
         texts, padding=True, truncation=True, max_length=max_length, return_tensors="pt"
-    )
+    ).to(model.device)
     hidden = model(**batch).last_hidden_state
     mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
     pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
@@ -82,7 +82,9 @@ def embed_all(model: Any, tokenizer: Any, texts: list[str], max_length: int, bat
         for start in range(0, len(texts), batch):
             out.append(embed_batch(model, tokenizer, texts[start : start + batch], max_length))
     model.train(was_training)
-    return torch.cat(out).numpy() if out else np.zeros((0, model.config.hidden_size), "float32")
+    if not out:
+        return np.zeros((0, model.config.hidden_size), "float32")
+    return torch.cat(out).cpu().numpy()
 
 
 def finetune_classifier(
@@ -96,21 +98,22 @@ def finetune_classifier(
     init_head: tuple[np.ndarray, np.ndarray] | None = None,
     progress: Progress | None = None,
     check_cancelled: Callable[[], None] = lambda: None,
+    cached: tuple[list[Any], list[Any]] | None = None,
 ) -> tuple[tuple[np.ndarray, np.ndarray], list[dict[str, float]], np.ndarray]:
     """Full fine-tuning in place of the layers above ``settings.frozen_layers`` (the bottom
-    ones run once, ``layer_cache``); returns the head (weight (d, classes), bias) of the best
-    validation epoch (the model holds that epoch's weights too), the per-epoch history and
-    that epoch's validation embeddings (for blending with a probe)."""
+    ones run once, ``layer_cache``; ``cached``: their train and validation states from
+    ``frozen_states``, shared by seeded members); returns the head (weight (d, classes), bias)
+    of the best validation epoch (the model holds that epoch's weights too), the per-epoch
+    history and that epoch's validation embeddings (for blending with a probe)."""
     import torch
 
     from autoglm_finetune import layer_cache as lc
 
     torch.manual_seed(settings.seed)
     texts, targets = train
-    frozen = min(settings.frozen_layers, lc.layer_count(model) - 1)
-    states = lc.bottom_states(model, tokenizer, texts, settings.max_length, frozen)
-    val_states = lc.bottom_states(model, tokenizer, validation[0], settings.max_length, frozen)
-    head = torch.nn.Linear(model.config.hidden_size, classes)
+    frozen = frozen_count(model, settings)
+    states, val_states = cached or frozen_states(model, tokenizer, texts, validation[0], settings)
+    head = torch.nn.Linear(model.config.hidden_size, classes).to(model.device)
     if init_head is not None:
         with torch.no_grad():
             head.weight.copy_(torch.from_numpy(init_head[0].T))
@@ -126,7 +129,7 @@ def finetune_classifier(
     scheduler = warmup_linear_decay(optimizer, total, settings.warmup_ratio)
     rng = random.Random(settings.seed)
     lengths = [s.shape[0] for s in states]
-    y = torch.tensor(targets)
+    y = torch.tensor(targets, device=model.device)
     best: tuple[float, dict, dict, np.ndarray] | None = None
     history: list[dict[str, float]] = []
     stale, step = 0, 0
@@ -167,8 +170,85 @@ def finetune_classifier(
     model.eval()
     for p in model.parameters():
         p.requires_grad_(True)
-    weight = head.weight.detach().numpy().T.copy()
-    return (weight, head.bias.detach().numpy().copy()), history, best[3]
+    weight = head.weight.detach().cpu().numpy().T.copy()
+    return (weight, head.bias.detach().cpu().numpy().copy()), history, best[3]
+
+
+def frozen_count(model: Any, settings: TrainSettings) -> int:
+    """Frozen bottom layers, capped so at least the top layer trains."""
+    from autoglm_finetune.layer_cache import layer_count
+
+    return min(settings.frozen_layers, layer_count(model) - 1)
+
+
+def frozen_states(
+    model: Any, tokenizer: Any, texts: list[str], val_texts: list[str], settings: TrainSettings
+) -> tuple[list[Any], list[Any]]:
+    """Train and validation hidden states after the frozen bottom layers (computed once)."""
+    from autoglm_finetune.layer_cache import bottom_states
+
+    frozen = frozen_count(model, settings)
+    return (
+        bottom_states(model, tokenizer, texts, settings.max_length, frozen),
+        bottom_states(model, tokenizer, val_texts, settings.max_length, frozen),
+    )
+
+
+@dataclass
+class Member:
+    """One seeded fine-tune: its model (best epoch's weights), head, history and validation
+    embeddings."""
+
+    model: Any
+    head: tuple[np.ndarray, np.ndarray]
+    history: list[dict[str, float]]
+    val_vectors: np.ndarray
+
+
+def finetune_members(
+    load: Callable[[], Any],
+    tokenizer: Any,
+    train: tuple[list[str], list[int]],
+    validation: tuple[list[str], list[int]],
+    classes: int,
+    settings: TrainSettings,
+    count: int,
+    *,
+    init_head: tuple[np.ndarray, np.ndarray] | None = None,
+    progress: Progress | None = None,
+    check_cancelled: Callable[[], None] = lambda: None,
+) -> list[Member]:
+    """``count`` fine-tunes of fresh copies of the encoder (``load()``), seeds ``settings.seed``,
+    ``+1``, ...: the frozen bottom layers are the pretrained ones in every copy, so their
+    states are computed once and shared; each member costs only its trained layers."""
+    from dataclasses import replace
+
+    members: list[Member] = []
+    cached = None
+    for index in range(count):
+        model = load()
+        if cached is None:
+            cached = frozen_states(model, tokenizer, train[0], validation[0], settings)
+
+        def report(done: int, total: int, message: str, index: int = index) -> None:
+            if progress:
+                prefix = f"member {index + 1}/{count}: " if count > 1 else ""
+                progress(index * total + done, count * total, prefix + message)
+
+        head, history, vectors = finetune_classifier(
+            model,
+            tokenizer,
+            train,
+            validation,
+            classes,
+            replace(settings, seed=settings.seed + index),
+            init_head=init_head,
+            progress=report,
+            check_cancelled=check_cancelled,
+            cached=cached,
+        )
+        members.append(Member(model, head, history, vectors))
+    return members
 
 
 def _accuracy(head: Any, vectors: np.ndarray, targets: list[int]) -> float:
@@ -177,7 +257,7 @@ def _accuracy(head: Any, vectors: np.ndarray, targets: list[int]) -> float:
     if not len(targets):
         return 0.0
     with torch.no_grad():
-        predicted = head(torch.from_numpy(vectors)).argmax(1).numpy()
+        predicted = head(torch.from_numpy(vectors).to(head.weight.device)).argmax(1).cpu().numpy()
     return float((predicted == np.asarray(targets)).mean())
 
 

@@ -203,10 +203,11 @@ class ClassifierNode(NodeType):
             ENCODER_DIR,
             PROBE_HEAD,
             load_classifier,
+            member_files,
             save_classifier,
             save_encoder,
         )
-        from autoglm_finetune.ensemble import choose_weight
+        from autoglm_finetune.ensemble import accuracy, average, choose_weight
         from autoglm_finetune.heads import Head
         from autoglm_finetune.probe import fit_logistic
         from autoglm_hf.api import default_encoder_path
@@ -240,29 +241,46 @@ class ClassifierNode(NodeType):
         history: list[dict[str, Any]] = []
         extra: dict[str, Any] = {"base_encoder": cfg.encoder}
         probe, weight = None, None
+        saved: list[tuple[Any, Head]] = []
         if cfg.mode == "full":
             if cfg.init_head == "probe" or cfg.ensemble == "probe":
                 # The frozen embeddings go through the shared cache: free after a probe node.
                 frozen = _frozen_encoder(cfg, context)
                 x = frozen.embed(texts, batch_size=cfg.batch_size)
                 probe = fit_logistic(x, np.asarray(y), C=cfg.C, seed=cfg.seed)
-            weights, history, val_vectors = et.finetune_classifier(
-                model,
+            spare = [model]  # the first member trains the copy already loaded
+
+            def load() -> Any:
+                return spare.pop() if spare else et.load_trainable(path)[0]
+
+            members = et.finetune_members(
+                load,
                 tokenizer,
                 (texts, y),
                 (val_texts, yv),
                 len(splits.labels),
                 settings,
+                cfg.seeds,
                 init_head=probe.layers[0] if cfg.init_head == "probe" and probe else None,
                 progress=report,
                 check_cancelled=context.check_cancelled,
             )
-            head = Head([weights])
-            val = _val_accuracy(head, val_vectors, yv)
+            saved = [(m.model, Head([m.head])) for m in members]
+            head = saved[0][1]
+            history = [
+                {**h, "member": i + 1} if cfg.seeds > 1 else h
+                for i, m in enumerate(members)
+                for h in m.history
+            ]
+            own = average(
+                [h.probabilities(m.val_vectors) for (_, h), m in zip(saved, members, strict=True)]
+            )
+            val = accuracy(own, yv)
             if cfg.ensemble == "probe" and probe is not None and yv:
                 xv = frozen.embed(val_texts, batch_size=cfg.batch_size)
-                own, other = head.probabilities(val_vectors), probe.probabilities(xv)
-                weight, val = choose_weight(own, other, yv)
+                weight, val = choose_weight(
+                    own, probe.probabilities(xv), yv, margin=cfg.blend_margin
+                )
                 if weight:
                     extra["blend"] = {"encoder": cfg.encoder, "weight": weight}
         else:
@@ -282,10 +300,18 @@ class ClassifierNode(NodeType):
             with torch.no_grad():
                 vectors = et.embed_all(model, tokenizer, val_texts, cfg.max_length)
             val = _val_accuracy(head, vectors, yv)
-        root = context.artifacts_dir / "classifier"
-        save_encoder(model, tokenizer, Path(root) / ENCODER_DIR, cfg.max_length)
+        root = Path(context.artifacts_dir / "classifier")
+        # Member 0 is ``model`` (trained in place); members 1.. are written beside it.
+        for index, (member_model, member_head) in enumerate(saved or [(model, head)]):
+            folder_name, head_file = member_files(index)
+            save_encoder(member_model, tokenizer, root / folder_name, cfg.max_length)
+            if index:
+                member_head.save(root / head_file)
+        if len(saved) > 1:
+            names = [member_files(i) for i in range(1, len(saved))]
+            extra["members"] = [{"encoder": e, "head": h} for e, h in names]
         if "blend" in extra and probe is not None:
-            probe.save(Path(root) / PROBE_HEAD)
+            probe.save(root / PROBE_HEAD)
         folder = save_classifier(
             root,
             kind=f"finetune-{cfg.mode}",

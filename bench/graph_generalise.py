@@ -1,32 +1,49 @@
-"""Graph search beyond Cora (issue 17): the search, its final selection with the untuned
-defaults (gnn.select), and the best untuned default by validation, on Cora, Actor (10 splits)
-and CSBM graphs at several homophily levels.
+"""Graph search beyond Cora (issue 17), resumable across sessions: the search as the workflows
+run it, random search and Optuna's multivariate TPE at equal budget, the final selection with
+the untuned defaults (gnn.select's rule), and the best untuned default by validation, on Cora,
+Actor (10 splits) and CSBM graphs at several homophily levels.
 
-Run through ``bench/graph_search.py --graphs cora,actor,csbm`` (or this script directly, same
-flags). Every method runs through the same ``tuner.search`` loop as the Cora benchmark
-(graph_search.Bench: same worker pool, fidelity schedule, final re-evaluation), on the space
-that workflows use beyond Cora (``SPACE``), searched on the graph's first split. Then:
+The whole benchmark costs many CPU-hours on 2 shared cores, more than one session has, so it
+is cut into *units*, each kept in its own JSON file under the work directory
+(default bench/out/graph_generalise/) and never recomputed:
 
-* **+select**: the search's best and its next ``--select-top`` finalists, plus the untuned
-  defaults (GCN, APPNP, MLP, GCNII), retrained on ``--select-seeds`` fresh seeds (50+) on the
-  first ``--select-splits`` splits, chosen by mean validation accuracy (gnn.select's rule);
-* **defaults**: the same selection over the defaults alone: the bar a search must clear;
-* **test**: the chosen configuration retrained with seeds 100+ on every split (Actor: all 10,
-  ``--split-retrains`` seeds each; other graphs: ``--retrains`` seeds), mean ± sd.
+* ``<graph>/calibrate.json``: a short random search that prices one trial, from which the
+  search budget (trials) is set so that a search costs about ``--search-cpu-minutes`` (the
+  tuner has no CPU budget, only a trial count);
+* ``<graph>/val/<config>.json``: one configuration's validation accuracies (seeds 50..,
+  the first ``--select-splits`` splits): shared by every selection that has it as candidate;
+* ``<graph>/test/<config>.json``: one configuration's test accuracies (seeds 100.., every
+  split);
+* ``<graph>/defaults.json``: the best untuned default by validation (GCN, APPNP, MLP, GCNII);
+* ``<graph>/search/<method>-s<seed>-b<budget>-<hash>.json``: one finished search;
+* ``<graph>/select/<same name>.json``: its final selection (finalists + defaults).
 
-Costs are CPU seconds of this process and the tuner's workers (the machine is shared; wall
-time says little). Writes bench/results/graph_generalise.md (``--quick``: *_quick.md).
+A search interrupted mid-way resumes from its SQLite journal (``<work>/home/runs.sqlite``,
+same run id): the tuner replays the recorded trials and trains only the rest. ``--stop-at``
+(UTC) and ``--max-cpu-minutes`` stop a run cleanly: between units, and ``--stop-at`` also
+mid-search (the search's workers are closed; the journal keeps every finished trial). The
+report (bench/results/graph_generalise.md) is written from whatever units are finished;
+``--report-only`` writes it without training anything.
+
+Usage (2 shared cores: one heavy process, one torch thread):
+    nohup nice -n 15 .venv/bin/python bench/graph_generalise.py --graphs actor,cora,csbm \\
+        --stop-at 20:35 > bench/out/gg_run.log 2>&1 &
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import hashlib
 import json
 import os
+import resource
+import signal
 import statistics
 import sys
-import tempfile
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +52,10 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from graph_sets import build, graph_names  # noqa: E402
 
-#: The space used beyond Cora (configs/autognn-actor.yaml, docs/gnn.md): the Cora space's
+WORK = REPO / "bench" / "out" / "graph_generalise"
+RESULTS = REPO / "bench" / "results" / "graph_generalise.md"
+
+#: The space used beyond Cora (configs/autognn-*.yaml, docs/gnn.md): the Cora space's
 #: homophilous models (GCN, GraphSAGE, APPNP) plus what heterophily needs (GPR-GNN's learnt
 #: propagation weights, GCNII's initial residual, the MLP that ignores edges, jumping
 #: knowledge for the stacks), and a teleport range up to 0.9 (on Actor the node's own
@@ -52,137 +72,403 @@ SPACE: dict[str, Any] = {
     "alpha": {"float": [0.05, 0.9]},
     "jk": {"choice": ["none", "cat", "max"]},
 }
-#: Methods, as in graph_search.METHODS (the tuner as a user runs it, and the baselines).
-METHODS: dict[str, dict[str, Any]] = {
-    "NGOpt": {"optimizer": "NGOpt", "per_choice": "layer", "initial_design": "star"},
-    "random": {"optimizer": "random", "initial_design": "none"},
-    "TPE": {"optimizer": "TPE", "initial_design": "none"},
+#: The workflows' fidelity schedule (configs/autognn-*.yaml; graph_search.FIDELITY).
+FIDELITY: dict[str, Any] = {
+    "field": "max_epochs",
+    "min": 100,
+    "max": 200,
+    "eta": 2,
+    "top_fraction": 0.3,
+    "schedule": "asha",
 }
+#: Optuna's plain multivariate TPE (whole history), registered under this name in the process
+#: that runs the searches. The tuner's own ``TPE`` bounds its history past 100 trials
+#: (autoglm_tuner/tpe.py), and this benchmark's budgets are several hundred trials, so the
+#: baseline is Optuna's sampler itself, as its users run it.
+PLAIN_TPE = "optuna-TPE"
+#: Methods. ``default`` is the search as configs/autognn-*.yaml run it: the tuner's default
+#: optimiser (TPE, bounded history) per layer type with the star design. The baselines run as
+#: their users run them, from their own first point.
+METHODS: dict[str, dict[str, Any]] = {
+    "default": {"optimizer": "TPE", "per_choice": "layer", "initial_design": "star"},
+    "random": {"optimizer": "random", "initial_design": "none"},
+    "TPE": {"optimizer": PLAIN_TPE, "initial_design": "none"},
+}
+#: The calibration search: random sampling prices the space evenly.
+CALIBRATION_SEED = 1000
+
+
+class Stop(BaseException):
+    """A guard (--stop-at, --max-cpu-minutes, SIGTERM) says stop. A BaseException, so that no
+    ``except Exception`` inside a search records it as a failed trial and carries on."""
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--graphs", default="cora,actor,csbm", help="cora, actor, csbm(-H)")
-    parser.add_argument("--methods", default="NGOpt,random,TPE")
-    parser.add_argument("--budget", type=int, default=200, help="trials per search")
-    parser.add_argument("--seeds", type=int, default=3, help="search seeds (0..n-1)")
-    parser.add_argument("--retrains", type=int, default=5, help="test seeds (single graphs)")
-    parser.add_argument("--split-retrains", type=int, default=1, help="test seeds per split")
-    parser.add_argument("--select-top", type=int, default=5, help="finalists to gnn.select")
-    parser.add_argument("--select-seeds", type=int, default=3)
-    parser.add_argument("--select-splits", type=int, default=3, help="splits scored (Actor)")
-    parser.add_argument("--final-top-k", type=int, default=5)
-    parser.add_argument("--final-seeds", type=int, default=2)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--trial-timeout", type=float, default=300.0)
-    parser.add_argument("--data-dir", default=os.environ.get("AUTOGLM_DATA_DIR"))
-    parser.add_argument("--work-dir", default=None, help="runs and records (resumable)")
-    parser.add_argument("--quick", action="store_true")
+    add = parser.add_argument
+    add("--graphs", default="actor,cora,csbm", help="cora, actor, csbm(-H), in run order")
+    add("--methods", default=",".join(METHODS))
+    add("--seeds", type=int, default=3, help="search seeds (0..n-1)")
+    add("--search-cpu-minutes", type=float, default=20.0, help="the budget a search is sized to")
+    add("--budget", default="auto", help="trials per search: 'auto' (calibrated) or a number")
+    add("--calibration-trials", type=int, default=24)
+    add("--retrains", type=int, default=5, help="test seeds (single graphs)")
+    add("--split-retrains", type=int, default=1, help="test seeds per split (Actor)")
+    add("--select-top", type=int, default=5, help="finalists to gnn.select")
+    add("--select-seeds", type=int, default=3)
+    add("--select-splits", type=int, default=3, help="splits scored (Actor)")
+    add("--final-top-k", type=int, default=5)
+    add("--final-seeds", type=int, default=2)
+    add("--workers", type=int, default=1, help="trial workers (1: one heavy process)")
+    add("--trial-timeout", type=float, default=1800.0, help="wall s (a loaded, niced CPU)")
+    add("--data-dir", default=os.environ.get("AUTOGLM_DATA_DIR"))
+    add("--work-dir", default=str(WORK), help="units and search journals (resumable)")
+    add("--out", default=str(RESULTS))
+    add("--max-cpu-minutes", type=float, default=None, help="stop between units past this")
+    add("--stop-at", default=None, help="HH:MM UTC: stop cleanly (mid-search too)")
+    add("--report-only", action="store_true", help="write the report from finished units")
     return parser.parse_known_args(argv)[0]
 
 
-class Records:
-    """JSON lines of finished measurements, keyed, so a killed benchmark resumes."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        lines = path.read_text().splitlines() if path.is_file() else []
-        self.data = {r["key"]: r["value"] for r in map(json.loads, lines)}
-
-    def get(self, key: str, compute):
-        if key not in self.data:
-            self.data[key] = compute()
-            with self.path.open("a") as f:
-                f.write(json.dumps({"key": key, "value": self.data[key]}) + "\n")
-        return self.data[key]
+# ------------------------------------------------------------------------------ the units
 
 
-def cpu_of(compute):
-    """(result, CPU seconds of this process) of ``compute()``."""
-    started = time.process_time()
-    result = compute()
-    return result, time.process_time() - started
+class Store:
+    """One JSON file per finished unit. Written atomically (temporary file, then rename), so
+    a run killed mid-write leaves either the whole unit or nothing."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path(self, key: str) -> Path:
+        return self.root / f"{key}.json"
+
+    def get(self, key: str) -> Any | None:
+        path = self.path(key)
+        return json.loads(path.read_text())["value"] if path.is_file() else None
+
+    def put(self, key: str, value: Any, cpu: float) -> None:
+        path = self.path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        record = {"key": key, "value": value, "cpu": cpu, "finished": now_utc().isoformat()}
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(record, indent=1))
+        os.replace(tmp, path)
+
+    def glob(self, pattern: str) -> list[Any]:
+        return [json.loads(p.read_text())["value"] for p in sorted(self.root.glob(pattern))]
 
 
-def test_accs(files: list[str], config: dict[str, Any], seeds: int) -> list[float]:
-    """Test accuracy of ``config`` retrained with seeds 100.. on every graph file."""
-    from autoglm_gnn.trainer import train_config
-
-    return [
-        train_config(path, {**config, "seed": 100 + s, "report_test": True}).test_acc
-        for path in files
-        for s in range(seeds)
-    ]
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
-def choose(files: list[str], candidates: list[dict[str, Any]], args) -> dict[str, Any]:
-    """gnn.select's rule: mean validation accuracy over seeds 50.. and the first splits."""
-    from autoglm_gnn.selection import select
+def short_hash(value: Any) -> str:
+    """A stable 10-hex name for a JSON value (config keys, search settings)."""
+    return hashlib.sha1(json.dumps(value, sort_keys=True).encode()).hexdigest()[:10]
 
-    seeds = list(range(50, 50 + args.select_seeds))
-    ranking, cpu = cpu_of(lambda: select(files[: args.select_splits], candidates, seeds))
-    best = ranking[0]
-    return {"config": best["config"], "val": best["val_mean"], "index": best["index"], "cpu": cpu}
+
+def config_key(config: dict[str, Any]) -> dict[str, Any]:
+    """What decides a training run's result apart from its seed: the full gnn.train config
+    without the fields its layer ignores (so equal models share a val/test unit)."""
+    from autoglm_gnn.config import TrainConfig, ignored_fields
+
+    cfg = TrainConfig.model_validate(config).model_dump()
+    skip = ignored_fields(cfg["layer"]) | {"seed", "report_test", "save_checkpoint", "threads"}
+    return {k: v for k, v in cfg.items() if k not in skip}
+
+
+def run_key(config: dict[str, Any], files: int, seeds: list[int]) -> str:
+    """A val or test unit's name: the model, how many graph files, which seeds."""
+    return short_hash([config_key(config), files, seeds])
+
+
+def split_count(graph: str) -> int:
+    """Graph files of ``graph`` (Actor: one per split), without building them."""
+    from graph_sets import ACTOR_SPLITS
+
+    return ACTOR_SPLITS if graph == "actor" else 1
+
+
+def test_seeds(args: argparse.Namespace, files: int) -> list[int]:
+    """Fresh test seeds 100..: --split-retrains per split on multi-split graphs, else
+    --retrains."""
+    return list(range(100, 100 + (args.split_retrains if files > 1 else args.retrains)))
+
+
+def cpu_spent() -> float:
+    """CPU seconds of this process and its finished children (the search workers, once a
+    search has closed its pool)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+class Backend:
+    """The real work: tuner searches (graph_search.Bench) and gnn.train runs. The tests swap
+    in a fake with the same three methods."""
+
+    def __init__(self, args: argparse.Namespace, home: Path) -> None:
+        self.args = args
+        self.home = home
+        from autoglm_tuner.strategies import OptunaStrategy, register_strategy
+
+        register_strategy(
+            PLAIN_TPE,
+            lambda space, budget, workers, seed: OptunaStrategy(
+                "TPE", space, seed=seed, history=None
+            ),
+        )
+
+    def search(self, graph: str, run_id: str, config: dict[str, Any]) -> dict[str, Any]:
+        """One tuner.search (resumed from its journal when ``run_id`` ran before)."""
+        import graph_search
+
+        run = graph_search.Bench(self.args, self.home, graph).search(run_id, config)
+        out = run["out"]
+        journal = [
+            {k: r.get(k) for k in ("trial", "rung", "status", "score", "cpu_seconds")}
+            for r in run["journal"]
+        ]
+        keep = ("best_config", "best_score", "final_ranking", "trials", "failed_trials")
+        return {
+            **{k: out[k] for k in keep},
+            "evaluations": out.get("evaluations"),
+            "strategy": out.get("strategy"),
+            "stop_reason": out.get("stop_reason"),
+            "cpu": run["cpu"],
+            "final_cpu": sum(r.get("cpu_seconds") or 0.0 for r in run["final"]),
+            "journal": journal,
+        }
+
+    def val(self, files: list[str], config: dict[str, Any], seeds: list[int]) -> list[float]:
+        """Validation accuracy on every file and seed, graph-major (gnn.select's order)."""
+        from autoglm_gnn.trainer import train_config
+
+        return [
+            train_config(path, {**config, "seed": s, "report_test": False}).val_acc
+            for path in files
+            for s in seeds
+        ]
+
+    def test(self, files: list[str], config: dict[str, Any], seeds: list[int]) -> list[float]:
+        """Test accuracy of ``config`` retrained on every file with every seed."""
+        from autoglm_gnn.trainer import train_config
+
+        return [
+            train_config(path, {**config, "seed": s, "report_test": True}).test_acc
+            for path in files
+            for s in seeds
+        ]
+
+
+class Runner:
+    """Runs the units of one benchmark in order, skipping those already on disk, and stops
+    between units when a guard says so."""
+
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        store: Store,
+        backend: Any,
+        files_of: Callable[[str], list[str]],
+        log: Callable[[str], None] = print,
+    ) -> None:
+        self.args = args
+        self.store = store
+        self.backend = backend
+        self.files_of = files_of
+        self.log = log
+        self.cpu_at_start = cpu_spent()
+        self.computed: list[str] = []
+
+    # ------------------------------------------------------------------ guards and units
+
+    def check(self) -> None:
+        """Raise Stop when past --stop-at or --max-cpu-minutes (checked between units)."""
+        limit = self.args.max_cpu_minutes
+        spent = cpu_spent() - self.cpu_at_start
+        if limit is not None and spent >= 60 * limit:
+            raise Stop(f"{spent / 60:.1f} CPU-min spent (limit {limit:g})")
+        deadline = stop_time(self.args.stop_at)
+        if deadline is not None and now_utc() >= deadline:
+            raise Stop(f"past --stop-at {self.args.stop_at} UTC")
+
+    def unit(
+        self, key: str, compute: Callable[[], Any], cpu_of: Callable[[Any], float] | None = None
+    ):
+        """The unit's value: read from disk, or computed (guards first) and written."""
+        value = self.store.get(key)
+        if value is not None:
+            return value
+        self.check()
+        started = time.process_time()
+        value = compute()
+        cpu = cpu_of(value) if cpu_of else time.process_time() - started
+        self.store.put(key, value, cpu)
+        self.computed.append(key)
+        self.log(f"[unit] {key} done, {cpu / 60:.2f} CPU-min")
+        return value
+
+    # ---------------------------------------------------------------------- the pieces
+
+    def budget(self, graph: str) -> int:
+        """Trials per search on ``graph``: --budget, or priced by the calibration search."""
+        if self.args.budget != "auto":
+            return int(self.args.budget)
+        files = self.files_of(graph)
+        settings = {
+            "optimizer": "random",
+            "initial_design": "none",
+            "budget": self.args.calibration_trials,
+            "seed": CALIBRATION_SEED,
+            "space": SPACE,
+            "fidelity": FIDELITY,
+            "final_top_k": 0,
+        }
+        run_id = f"{graph}-calibrate-{short_hash(settings)}"
+        found = self.unit(
+            f"{graph}/calibrate",
+            lambda: self.backend.search(files[0], run_id, settings),
+            cpu_of=lambda v: v["cpu"],
+        )
+        return calibrated_budget(found, self.args)
+
+    def val(self, graph: str, config: dict[str, Any]) -> list[float]:
+        files = self.files_of(graph)[: self.args.select_splits]
+        seeds = list(range(50, 50 + self.args.select_seeds))
+        key = run_key(config, len(files), seeds)
+        return self.unit(
+            f"{graph}/val/{key}",
+            lambda: {"config": config, "val_accs": self.backend.val(files, config, seeds)},
+        )["val_accs"]
+
+    def test(self, graph: str, config: dict[str, Any]) -> list[float]:
+        files = self.files_of(graph)
+        seeds = test_seeds(self.args, len(files))
+        key = run_key(config, len(files), seeds)
+        return self.unit(
+            f"{graph}/test/{key}",
+            lambda: {"config": config, "test_accs": self.backend.test(files, config, seeds)},
+        )["test_accs"]
+
+    def choose(self, graph: str, candidates: list[dict[str, Any]], defaults: int) -> dict:
+        """gnn.select's rule over recorded val units: best mean validation, ties to the
+        earlier candidate (the defaults lead)."""
+        from autoglm_gnn.selection import select
+
+        files = self.files_of(graph)[: self.args.select_splits]
+        seeds = list(range(50, 50 + self.args.select_seeds))
+        done = {}
+        for index, config in enumerate(candidates):
+            for position, score in enumerate(self.val(graph, config)):
+                done[(index, position // len(seeds), seeds[position % len(seeds)])] = score
+        ranking = select(files, candidates, seeds, done=done)
+        best = ranking[0]
+        return {
+            "config": best["config"],
+            "val": best["val_mean"],
+            "index": best["index"],
+            "chose_default": best["index"] < defaults,
+            "candidates": [
+                {"index": r["index"], "config": r["config"], "val": r["val_mean"]} for r in ranking
+            ],
+        }
+
+    def defaults(self, graph: str) -> dict[str, Any]:
+        """The bar: the best untuned default by validation, and its test accuracy."""
+        from autoglm_gnn.selection import default_candidates, distinct
+
+        def compute():
+            candidates = distinct(default_candidates())
+            picked = self.choose(graph, candidates, len(candidates))
+            return {**picked, "test_accs": self.test(graph, picked["config"])}
+
+        return self.unit(f"{graph}/defaults", compute, cpu_of=lambda v: 0.0)
+
+    def search(self, graph: str, method: str, seed: int, budget: int) -> dict[str, Any]:
+        """One search of ``method``; then its selection and the tests of both picks."""
+        from autoglm_gnn.selection import search_candidates
+
+        settings = {
+            "budget": budget,
+            **METHODS[method],
+            "seed": seed,
+            "space": SPACE,
+            "fidelity": FIDELITY,
+            "final_top_k": self.args.final_top_k,
+            "final_seeds": self.args.final_seeds,
+            "workers": self.args.workers,
+        }
+        name = f"{method}-s{seed}-b{budget}-{short_hash(settings)}"
+        files = self.files_of(graph)
+        found = self.unit(
+            f"{graph}/search/{name}",
+            lambda: {
+                "method": method,
+                "seed": seed,
+                "budget": budget,
+                "settings": settings,
+                **self.backend.search(files[0], f"{graph}-{name}", settings),
+            },
+            cpu_of=lambda v: v["cpu"],
+        )
+        search_test = self.test(graph, found["best_config"])
+
+        def selection():
+            candidates, defaults = search_candidates(
+                found["best_config"], found["final_ranking"], self.args.select_top
+            )
+            picked = self.choose(graph, candidates, defaults)
+            return {"method": method, "seed": seed, "budget": budget, **picked}
+
+        picked = self.unit(f"{graph}/select/{name}", selection, cpu_of=lambda v: 0.0)
+        select_test = self.test(graph, picked["config"])
+        return {"search": found, "search_test": search_test, "select": picked, "test": select_test}
+
+    def run(self, graphs: list[str], methods: list[str]) -> None:
+        """Graph by graph in the order given: the defaults, then seed by seed every method
+        (so paired comparisons fill in evenly)."""
+        for graph in graphs:
+            self.defaults(graph)
+            budget = self.budget(graph)
+            self.log(f"[{graph}] budget {budget} trials per search")
+            for seed in range(self.args.seeds):
+                for method in methods:
+                    self.search(graph, method, seed, budget)
+
+
+def calibrated_budget(calibration: dict[str, Any], args: argparse.Namespace) -> int:
+    """Trials that cost about --search-cpu-minutes: the calibration's CPU per trial
+    (promotions included), after the final stage's full-fidelity retrains; a multiple of 10."""
+    journal = calibration["journal"]
+    top = max(r["rung"] for r in journal)
+    full = [r["cpu_seconds"] or 0.0 for r in journal if r["rung"] == top and r["status"] == "ok"]
+    per_full = statistics.fmean(full) if full else 0.0
+    per_trial = calibration["cpu"] / max(1, calibration["trials"])
+    target = 60 * args.search_cpu_minutes - args.final_top_k * args.final_seeds * per_full
+    return int(min(10_000, max(20, 10 * round(target / per_trial / 10))))
+
+
+def stop_time(spec: str | None) -> dt.datetime | None:
+    """--stop-at HH:MM (UTC) as today's datetime (tomorrow's if already past by hours)."""
+    if not spec:
+        return None
+    hour, minute = (int(x) for x in spec.split(":"))
+    now = now_utc()
+    at = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    return at if at > now - dt.timedelta(hours=12) else at + dt.timedelta(days=1)
+
+
+# ------------------------------------------------------------------------------ the report
 
 
 def pct(values: list[float]) -> str:
+    if not values:
+        return "n/a"
     if len(values) == 1:
         return f"{100 * values[0]:.2f}"
     return f"{100 * statistics.fmean(values):.2f} ± {100 * statistics.pstdev(values):.2f}"
-
-
-def run_graph(name: str, args, records: Records, work: Path, data_dir: Path) -> dict[str, Any]:
-    """Every method on one graph: search, +select, tests; and the defaults' selection."""
-    import graph_search
-
-    from autoglm_gnn.selection import default_candidates, search_candidates
-
-    files = build(name, data_dir, work / "graphs")
-    retrains = args.split_retrains if len(files) > 1 else args.retrains
-    bench = graph_search.Bench(args, work / "home", files[0])
-    rows: dict[str, Any] = {}
-
-    def defaults():
-        chosen = choose(files, default_candidates(), args)
-        chosen["tests"] = test_accs(files, chosen["config"], retrains)
-        return chosen
-
-    rows["defaults"] = [records.get(f"{name}/defaults", defaults)]
-    for method in filter(None, args.methods.split(",")):
-        for seed in range(args.seeds):
-
-            def measure(method=method, seed=seed):
-                config = {
-                    "budget": args.budget,
-                    **METHODS[method],
-                    "seed": seed,
-                    "space": SPACE,
-                    "fidelity": graph_search.FIDELITY,
-                }
-                run = bench.search(f"{name}-{method}-s{seed}", config)
-                out = run["out"]
-                found = {
-                    "config": out["best_config"],
-                    "val": out["best_score"],
-                    "cpu": run["cpu"],
-                    "tests": test_accs(files, out["best_config"], retrains),
-                    "trials": out["trials"],
-                }
-                candidates, defaults = search_candidates(
-                    out["best_config"], out["final_ranking"], args.select_top
-                )
-                picked = choose(files, candidates, args)
-                picked["chose_default"] = picked["index"] < defaults
-                picked["tests"] = test_accs(files, picked["config"], retrains)
-                return {"search": found, "select": picked}
-
-            result = records.get(f"{name}/{method}/{seed}/b{args.budget}", measure)
-            rows.setdefault(method, []).append(result["search"])
-            rows.setdefault(f"{method}+select", []).append(
-                {**result["select"], "cpu": result["search"]["cpu"] + result["select"]["cpu"]}
-            )
-            print(f"[{name}] {method} seed {seed}: {json.dumps(result)[:400]}", flush=True)
-    return rows
 
 
 def describe(config: dict[str, Any]) -> str:
@@ -196,74 +482,290 @@ def describe(config: dict[str, Any]) -> str:
     )
 
 
-def report(args, results: dict[str, dict[str, Any]]) -> str:
+def collect(store: Store, graph: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Finished units of one graph: the defaults' bar and, per method, the seeds whose search,
+    selection and tests are all on disk."""
+    bar = store.get(f"{graph}/defaults")
+    files = split_count(graph)
+
+    def tested(config: dict[str, Any]) -> list[float] | None:
+        found = store.get(f"{graph}/test/{run_key(config, files, test_seeds(args, files))}")
+        return found["test_accs"] if found else None
+
+    methods: dict[str, list[dict[str, Any]]] = {}
+    selections = {
+        (s["method"], s["seed"], s["budget"]): s for s in store.glob(f"{graph}/select/*.json")
+    }
+    for found in store.glob(f"{graph}/search/*.json"):
+        picked = selections.get((found["method"], found["seed"], found["budget"]))
+        row = {"search": found, "search_test": tested(found["best_config"])}
+        if picked is not None:
+            row |= {"select": picked, "test": tested(picked["config"])}
+        methods.setdefault(found["method"], []).append(row)
+    for rows in methods.values():
+        rows.sort(key=lambda r: r["search"]["seed"])
+    calibration = store.get(f"{graph}/calibrate")
+    return {"bar": bar, "methods": methods, "calibration": calibration}
+
+
+def paired(a: list[float], b: list[float]) -> str:
+    """Mean difference and paired tests (t and Wilcoxon signed-rank, two-sided) over seeds."""
+    from scipy import stats
+
+    diffs = [x - y for x, y in zip(a, b, strict=True)]
+    per_seed = ", ".join(f"{100 * d:+.2f}" for d in diffs)
+    text = f"{100 * statistics.fmean(diffs):+.2f} (per seed {per_seed})"
+    if len(diffs) < 3:
+        return text + "; fewer than 3 seeds: no test"
+    if all(d == 0 for d in diffs):
+        return text + "; identical"
+    t = stats.ttest_rel(a, b).pvalue
+    w = stats.wilcoxon(a, b).pvalue
+    worse = statistics.fmean(diffs) < 0 and t < 0.05
+    better = statistics.fmean(diffs) > 0 and t < 0.05
+    verdict = (
+        "significantly worse"
+        if worse
+        else "significantly better"
+        if better
+        else "not significantly different"
+    )
+    return text + f"; paired t p={t:.2g}, Wilcoxon p={w:.2g}: {verdict}"
+
+
+def against_bar(tests: list[list[float]], bar: list[float]) -> str:
+    """Test accuracy of each seed's pick against the best default's: ahead, tied (within one
+    standard error of the difference) or behind, on the mean over seeds."""
+    means = [statistics.fmean(t) for t in tests]
+    diff = statistics.fmean(means) - statistics.fmean(bar)
+    runs = [x for t in tests for x in t]
+    se = (
+        (statistics.pvariance(runs) / len(runs) + statistics.pvariance(bar) / len(bar)) ** 0.5
+        if len(runs) > 1 and len(bar) > 1
+        else 0.0
+    )
+    verdict = "ahead" if diff > se else "tie" if diff >= -se else "behind"
+    per_seed = ", ".join(f"{100 * (m - statistics.fmean(bar)):+.2f}" for m in means)
+    return f"{100 * diff:+.2f} ({verdict}; s.e. {100 * se:.2f}; per seed {per_seed})"
+
+
+TARGETS = {"cora": 0.845, "actor": 0.375}
+
+
+def report(store: Store, args: argparse.Namespace, graphs: list[str], methods: list[str]) -> str:
+    data = {g: collect(store, g, args) for g in graphs}
     lines = [
         "## Graph search beyond Cora: Cora, Actor, CSBM (issue 17)",
         "",
-        f"`python bench/graph_search.py --graphs {args.graphs} --methods {args.methods} "
-        f"--budget {args.budget} --seeds {args.seeds}` ({time.strftime('%Y-%m-%d')}). Space: "
+        f"`python bench/graph_generalise.py --graphs {args.graphs}` (resumable: every finished "
+        "unit is kept under bench/out/graph_generalise/ and never recomputed; last written "
+        f"{now_utc():%Y-%m-%d %H:%M} UTC). Budget: about {args.search_cpu_minutes:g} CPU-minutes "
+        "per search; the tuner counts trials, not CPU, so a short random search on each graph "
+        f"({args.calibration_trials} trials) prices a trial and sets the trial budget, equal for "
+        "every method on that graph. Methods: **default** = the search as configs/autognn-*.yaml "
+        "run it (the tuner's default optimiser, TPE with a bounded history, one optimiser per "
+        "layer type, star design around gnn.train's defaults); **random** = uniform sampling; "
+        "**TPE** = Optuna's multivariate TPE, plain (whole history), from its own first point. "
+        "Every method runs the same tuner.search loop: space below, ASHA fidelity 100 -> 200 "
+        f"epochs (30% promoted), {args.workers} worker, final stage {args.final_top_k} "
+        f"finalists x {args.final_seeds} seeds, searched on the graph's first split. "
+        f"**+select**: the search's best and its next {args.select_top} finalists plus the "
+        f"untuned defaults (GCN, APPNP, MLP, GCNII) on seeds 50-{49 + args.select_seeds} x the "
+        f"first {args.select_splits} split(s), best mean validation, ties to the defaults "
+        "(gnn.select's rule). **best default**: the same selection over the defaults alone. "
+        f"Test: seeds 100+ ({args.retrains} per single graph; Actor: {args.split_retrains} per "
+        "split on all 10 splits), mean ± population sd over runs (one seed), else mean ± sd of "
+        "the per-seed means over search seeds. CPU: CPU-minutes of the trials (the search's "
+        "workers) per search, mean over seeds; the 2 cores were shared with other work, so wall "
+        "time is not reported. Space: "
         + "; ".join(f"`{k}` {json.dumps(v)}" for k, v in SPACE.items())
-        + f". Fidelity, final stage ({args.final_top_k} finalists x {args.final_seeds} seeds) "
-        "and worker pool as in the Cora benchmark. +select: the search's best and next "
-        f"{args.select_top} finalists plus the untuned defaults (GCN, APPNP, MLP, GCNII) on "
-        f"{args.select_seeds} seeds x the first {args.select_splits} split(s), best mean "
-        "validation (gnn.select). defaults: the same selection over the defaults alone. Test: "
-        f"seeds 100+ ({args.retrains} per graph; Actor: {args.split_retrains} per split on all "
-        "10 splits), mean ± population sd over those runs, then over search seeds. CPU min: "
-        "search (tuner workers) + selection; the machine's 2 cores were shared with other "
-        "work, so wall time is not reported.",
+        + ".",
         "",
-        "| graph | method | selected (per seed) | val (selection) | test % | CPU min |",
-        "|---|---|---|---|---|---|",
     ]
-    for graph, rows in results.items():
-        for method, runs in rows.items():
-            picks = "; ".join(
-                describe(r["config"]) + (" (a default)" if r.get("chose_default") else "")
-                for r in runs
+    expected = args.seeds
+    partial = False
+    rows = []
+    for graph in graphs:
+        d = data[graph]
+        cal = d["calibration"]
+        budget = calibrated_budget(cal, args) if cal else None
+        bar = d["bar"]
+        if bar:
+            rows.append(
+                f"| {graph} | best default | - | {describe(bar['config'])} | "
+                f"{100 * bar['val']:.2f} | {pct(bar['test_accs'])} | - | - |"
             )
-            tests = [statistics.fmean(r["tests"]) for r in runs]
-            spread = pct(runs[0]["tests"]) if len(runs) == 1 else pct(tests)
-            lines.append(
-                f"| {graph} | {method} | {picks} | "
-                f"{100 * statistics.fmean(r['val'] for r in runs):.2f} | {spread} | "
-                f"{statistics.fmean(r['cpu'] for r in runs) / 60:.1f} |"
-            )
-    lines += ["", "### Against the best untuned default (paired by search seed)", ""]
-    for graph, rows in results.items():
-        bar = statistics.fmean(rows["defaults"][0]["tests"])
-        for method, runs in rows.items():
-            if method == "defaults":
+        for method in methods:
+            runs = d["methods"].get(method, [])
+            done = [
+                r for r in runs if r.get("test") is not None and r.get("search_test") is not None
+            ]
+            if len(done) < expected:
+                partial = True
+            if not done:
+                rows.append(f"| {graph} | {method} | 0/{expected} | not run yet | | | | |")
                 continue
-            diffs = [statistics.fmean(r["tests"]) - bar for r in runs]
-            lines.append(
-                f"* {graph}, {method}: "
-                + ", ".join(f"{100 * d:+.2f}" for d in diffs)
-                + f" points test vs the best default ({100 * bar:.2f})"
+            n = f"{len(done)}/{expected}" + (" (partial)" if len(done) < expected else "")
+            cpu = statistics.fmean(r["search"]["cpu"] for r in done) / 60
+            trials = "/".join(str(r["search"]["budget"]) for r in done[:1])
+            for label, val, test, picks in (
+                (
+                    method,
+                    [r["search"]["best_score"] for r in done],
+                    [r["search_test"] for r in done],
+                    [describe(r["search"]["best_config"]) for r in done],
+                ),
+                (
+                    f"{method}+select",
+                    [r["select"]["val"] for r in done],
+                    [r["test"] for r in done],
+                    [
+                        describe(r["select"]["config"])
+                        + (" (a default)" if r["select"]["chose_default"] else "")
+                        for r in done
+                    ],
+                ),
+            ):
+                spread = (
+                    pct(test[0]) if len(test) == 1 else pct([statistics.fmean(t) for t in test])
+                )
+                rows.append(
+                    f"| {graph} | {label} | {n} | {'; '.join(picks)} | "
+                    f"{100 * statistics.fmean(val):.2f} | {spread} | {trials} | {cpu:.1f} |"
+                )
+        if budget is None and not bar:
+            rows.append(f"| {graph} | - | 0/{expected} | not run yet | | | | |")
+    if partial:
+        lines += [
+            f"**Partial**: the seeds column says how many of the {expected} search seeds have "
+            "finished (search, selection and tests); cells with fewer are not final figures.",
+            "",
+        ]
+    lines += [
+        "| graph | method | seeds | selected (per seed) | val % (selection) | test % | trials "
+        "| CPU min per search |",
+        "|---|---|---|---|---|---|---|---|",
+        *rows,
+        "",
+        "### Against the best untuned default by validation (test accuracy, points)",
+        "",
+    ]
+    for graph in graphs:
+        d = data[graph]
+        if not d["bar"]:
+            continue
+        bar = d["bar"]["test_accs"]
+        target = TARGETS.get(graph)
+        for method in methods:
+            done = [r for r in d["methods"].get(method, []) if r.get("test") is not None]
+            if not done:
+                continue
+            line = f"* {graph}, {method}+select ({len(done)} seed(s)): " + against_bar(
+                [r["test"] for r in done], bar
             )
+            if target is not None:
+                mean = statistics.fmean(statistics.fmean(r["test"]) for r in done)
+                met = "met" if mean >= target else "not met"
+                line += f"; target {100 * target:.1f}: {100 * mean:.2f}, {met}"
+            lines.append(line)
+    lines += [
+        "",
+        "### Paired over search seeds: default against random and TPE (test of +select)",
+        "",
+    ]
+    any_pair = False
+    for graph in graphs:
+        d = data[graph]["methods"]
+        for other in [m for m in methods if m != "default"]:
+            mine = {r["search"]["seed"]: r for r in d.get("default", []) if r.get("test")}
+            theirs = {r["search"]["seed"]: r for r in d.get(other, []) if r.get("test")}
+            seeds = sorted(set(mine) & set(theirs))
+            if not seeds:
+                continue
+            any_pair = True
+            a = [statistics.fmean(mine[s]["test"]) for s in seeds]
+            b = [statistics.fmean(theirs[s]["test"]) for s in seeds]
+            va = [mine[s]["select"]["val"] for s in seeds]
+            vb = [theirs[s]["select"]["val"] for s in seeds]
+            lines.append(
+                f"* {graph}, default - {other} ({len(seeds)} seeds): test {paired(a, b)}; "
+                f"selection val {paired(va, vb)}"
+            )
+    if not any_pair:
+        lines.append("* no seed has finished for two methods on one graph yet")
+    lines += ["", "### Units and cost", ""]
+    total = 0.0
+    for path in sorted(store.root.rglob("*.json")):
+        total += json.loads(path.read_text()).get("cpu", 0.0)
+    for graph in graphs:
+        cal = data[graph]["calibration"]
+        if cal:
+            per = cal["cpu"] / max(1, cal["trials"])
+            lines.append(
+                f"* {graph}: calibration {cal['trials']} random trials, {per:.2f} CPU s per trial "
+                f"(promotions included) -> {calibrated_budget(cal, args)} trials per search"
+            )
+    lines.append(f"* CPU-minutes in finished units so far: {total / 60:.1f}")
     return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------------------ main
+
+
+def install_stop(stop_at: str | None) -> threading.Timer | None:
+    """SIGTERM (and --stop-at, by a timer sending it) ends the run as an exception, so the
+    search's pool closes its workers and the report is still written. Returns the timer."""
+
+    def handler(signum: int, frame: Any) -> None:
+        raise Stop(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, handler)
+    deadline = stop_time(stop_at)
+    if deadline is not None:
+        seconds = max(0.0, (deadline - now_utc()).total_seconds())
+        timer = threading.Timer(seconds, os.kill, (os.getpid(), signal.SIGTERM))
+        timer.daemon = True
+        timer.start()
+        return timer
+    return None
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    import torch
-
-    torch.set_num_threads(1)
-    data_dir = Path(args.data_dir) if args.data_dir else REPO.parent / "shared" / "data"
-    work = Path(args.work_dir or tempfile.mkdtemp(prefix="graph-generalise-"))
+    work = Path(args.work_dir)
     work.mkdir(parents=True, exist_ok=True)
-    records = Records(work / "records.jsonl")
-    results = {}
-    out = (
-        REPO
-        / "bench"
-        / "results"
-        / ("graph_generalise_quick.md" if args.quick else "graph_generalise.md")
-    )
-    for name in graph_names(args.graphs):
-        results[name] = run_graph(name, args, records, work, data_dir)
-        out.write_text(report(args, results), encoding="utf-8")  # partial figures as they come
-        print(f"written {out}", flush=True)
+    store = Store(work / "units")
+    graphs = graph_names(args.graphs)
+    methods = [m for m in args.methods.split(",") if m]
+    out = Path(args.out)
+    if not args.report_only:
+        import torch
+
+        torch.set_num_threads(1)
+        data_dir = Path(args.data_dir) if args.data_dir else REPO.parent / "shared" / "data"
+        timer = install_stop(args.stop_at)
+        files: dict[str, list[str]] = {}
+
+        def files_of(graph: str) -> list[str]:
+            if graph not in files:
+                files[graph] = build(graph, data_dir, work / "graphs")
+            return files[graph]
+
+        runner = Runner(
+            args, store, Backend(args, work / "home"), files_of, log=lambda m: print(m, flush=True)
+        )
+        try:
+            runner.run(graphs, methods)
+            print("all units finished", flush=True)
+        except Stop as stop:
+            print(f"stopped cleanly: {stop}", flush=True)
+        if timer is not None:
+            timer.cancel()
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        spent = (cpu_spent() - runner.cpu_at_start) / 60
+        print(f"this run: {len(runner.computed)} units, {spent:.1f} CPU-min", flush=True)
+    out.write_text(report(store, args, graphs, methods), encoding="utf-8")
+    print(f"written {out}", flush=True)
 
 
 if __name__ == "__main__":

@@ -571,8 +571,9 @@ def report(store: Store, args: argparse.Namespace, graphs: list[str], methods: l
         f"finalists x {args.final_seeds} seeds, searched on the graph's first split. "
         f"**+select**: the search's best and its next {args.select_top} finalists plus the "
         f"untuned defaults (GCN, APPNP, MLP, GCNII) on seeds 50-{49 + args.select_seeds} x the "
-        f"first {args.select_splits} split(s), best mean validation, ties to the defaults "
-        "(gnn.select's rule). **best default**: the same selection over the defaults alone. "
+        f"first {args.select_splits} splits (Actor; the one graph elsewhere), best mean "
+        "validation, ties to the defaults (gnn.select's rule). **best default**: the same "
+        "selection over the defaults alone. "
         f"Test: seeds 100+ ({args.retrains} per single graph; Actor: {args.split_retrains} per "
         "split on all 10 splits), mean ± population sd over runs (one seed), else mean ± sd of "
         "the per-seed means over search seeds. CPU: CPU-minutes of the trials (the search's "
@@ -650,6 +651,7 @@ def report(store: Store, args: argparse.Namespace, graphs: list[str], methods: l
         "### Against the best untuned default by validation (test accuracy, points)",
         "",
     ]
+    verdicts: dict[str, str] = {}
     for graph in graphs:
         d = data[graph]
         if not d["bar"]:
@@ -660,14 +662,25 @@ def report(store: Store, args: argparse.Namespace, graphs: list[str], methods: l
             done = [r for r in d["methods"].get(method, []) if r.get("test") is not None]
             if not done:
                 continue
-            line = f"* {graph}, {method}+select ({len(done)} seed(s)): " + against_bar(
-                [r["test"] for r in done], bar
+            own = against_bar([r["search_test"] for r in done], bar)
+            picked = against_bar([r["test"] for r in done], bar)
+            if method == "default":
+                verdicts[graph] = picked.split("(")[1].split(";")[0]
+            line = (
+                f"* {graph}, {method} ({len(done)} seed(s)): +select {picked}; the search's "
+                f"own pick {own}"
             )
             if target is not None:
                 mean = statistics.fmean(statistics.fmean(r["test"]) for r in done)
                 met = "met" if mean >= target else "not met"
-                line += f"; target {100 * target:.1f}: {100 * mean:.2f}, {met}"
+                line += f"; target {100 * target:.1f} (+select): {100 * mean:.2f}, {met}"
             lines.append(line)
+    if not verdicts:
+        lines.append("* no search has finished with its selection and tests yet")
+    csbm = [g for g in graphs if g.startswith("csbm-")]
+    if csbm:
+        levels = ", ".join(f"{g[5:]}: {verdicts.get(g, 'not measured')}" for g in csbm)
+        lines += ["", f"CSBM sweep, default+select against the best default per level: {levels}."]
     lines += [
         "",
         "### Paired over search seeds: default against random and TPE (test of +select)",

@@ -94,4 +94,5 @@ def test_report_marks_partial_cells_and_compares_with_the_bar(tmp_path: Path) ->
     assert "| csbm-0.5 | random | 0/3 | not run yet |" in text
     # the bar: APPNP at its defaults (best val of the defaults); the search's wider APPNP
     # beats it on validation and tests 1 point higher
-    assert "csbm-0.5, default+select (1 seed(s)): +1.00 (ahead" in text
+    assert "csbm-0.5, default (1 seed(s)): +select +1.00 (ahead" in text
+    assert "CSBM sweep, default+select against the best default per level: 0.5: ahead" in text

@@ -261,11 +261,21 @@ CHECKPOINTS = (10, 20, 50, 100)
 CACHE = OUT / "searches.jsonl"
 #: In the cache keys of the warm-start, prior and their cold searches: bumped when the code
 #: they run changes (v2: profile distance with key statistics, the guard's entropy-loss
-#: trigger, prior share 0, and the TPE of 251f4bd for every arm, cold included).
-STUDY_VERSION = "v2"
-#: The prior-guided searches' version (v3: seeds stop once the prior's best is not the
-#: search's best). The prior-share-0.3 rows are the v2 diagnostic, kept as recorded.
-PRIOR_VERSION = "v3"
+#: trigger, prior share 0, and the TPE of 251f4bd for every arm, cold included; v4: warm
+#: configs and seeds asked after the start point, told to TPE only when they beat every
+#: other result, one search per budget).
+STUDY_VERSION = "v4"
+PRIOR_VERSION = "v4"
+#: The cold baseline's key: cold searches are unchanged since v2 (a cold search proposes its
+#: former points, tested; the recorded traces match a rerun).
+COLD_VERSION = "v2"
+#: The screened searches' version (v2: the predictor weighted by profile distance, with its
+#: self-check). The strategy study's searches (``search/``) are cold searches, which the
+#: transfer gate does not change (tested: a cold search proposes its former points).
+SEARCH_VERSION = "v2"
+#: Budgets of the warm-start and prior studies below the largest (``--study-budget``): each
+#: budget is its own search, since the seeds asked are a share of the budget.
+STUDY_BUDGETS = (10, 20)
 #: The prior share of the arm that draws prior samples besides the seeds (the old default).
 SAMPLES_SHARE = 0.3
 
@@ -324,18 +334,19 @@ def run_search(
     strategy = make_strategy(
         strategy_name, space, budget=budget, workers=1, seed=seed, start=dict(DEFAULT)
     )
-    if prior is not None:
+    if prior is not None or warm:
         from autoglm_tuner.prior import PriorGuided, seed_count
 
         strategy = PriorGuided(
             strategy,
             prior,
-            seeds=seed_count(budget, search_default("prior_seeds"), prior),
+            seeds=seed_count(budget, search_default("prior_seeds"), prior) if prior else 0,
             share=search_default("prior_share") if share is None else share,
             seed=seed,
             kl_threshold=kl_threshold,
             patience=search_default("kl_patience"),
             active=active,
+            warm=warm,
         )
     proposer = Proposer(
         strategy,
@@ -344,7 +355,6 @@ def run_search(
         seed=seed,
         key=key,
         design=make_design("default", dict(DEFAULT), space),
-        warm=warm,
         screen=screen,
         keep=0.3 if screen is not None else 1.0,
     )
@@ -354,8 +364,13 @@ def run_search(
         proposer.tell(candidate, -rows[k]["val_acc"])
         trace.append(k)
     events = getattr(strategy, "events", [])
+    described = strategy.describe() if hasattr(strategy, "describe") else {}
     return {
         "trace": trace,
+        "held": described.get("held_back", 0),
+        "told": described.get("seeds_told", 0) + described.get("warm_told", 0),
+        "asked": described.get("seeds_asked", 0) + described.get("warm_asked", 0),
+        "screen_stopped": proposer.check.stopped_at if screen is not None else None,
         "cpu": time.process_time() - started,
         "guard": len(events),
         "events": events,
@@ -502,7 +517,7 @@ def predictor_study(args: argparse.Namespace, cache: Cache, runs: dict) -> list[
         for name in args.screen_strategies.split(","):
             screened = []
             for seed in range(args.screen_seeds):
-                task = f"screen/{graph}/{name}/{seed}/{budget}"
+                task = f"screen-{SEARCH_VERSION}/{graph}/{name}/{seed}/{budget}"
                 screened.append(
                     cache.get(task, run_search, graph, name, seed, budget, screen=screen)
                 )
@@ -517,6 +532,58 @@ def predictor_study(args: argparse.Namespace, cache: Cache, runs: dict) -> list[
 # ------------------------------------------------------------------------------ warm start
 
 
+def study_budgets(args: argparse.Namespace) -> list[int]:
+    """The warm-start and prior studies' budgets: ``STUDY_BUDGETS`` and ``--study-budget``."""
+    return sorted({*STUDY_BUDGETS, args.study_budget})
+
+
+def study_runs(
+    args: argparse.Namespace,
+    cache: Cache,
+    prefix: str,
+    graph: str,
+    seeds: int,
+    *,
+    per_budget: bool = True,
+    **kwargs: Any,
+) -> dict[int, list[dict[str, Any]]]:
+    """TPE searches of ``graph`` (``run_search`` with ``kwargs``), cached under
+    ``prefix/seed/budget``: budget -> searches. ``per_budget``: one search per seed and study
+    budget (the prior's seeds are a share of the budget); else one search of the largest
+    budget per seed, read at each budget (cold and warm-start searches: TPE ignores the
+    budget and the warm configs do not depend on it, so a shorter search is its prefix)."""
+    budgets = study_budgets(args)
+    if not per_budget:
+        last = [
+            cache.get(
+                f"{prefix}/{seed}/{budgets[-1]}",
+                run_search,
+                graph,
+                DEFAULT_STRATEGY,
+                seed,
+                budgets[-1],
+                **kwargs,
+            )
+            for seed in range(seeds)
+        ]
+        return {b: [{**r, "trace": r["trace"][:b]} for r in last] for b in budgets}
+    return {
+        budget: [
+            cache.get(
+                f"{prefix}/{seed}/{budget}",
+                run_search,
+                graph,
+                DEFAULT_STRATEGY,
+                seed,
+                budget,
+                **kwargs,
+            )
+            for seed in range(seeds)
+        ]
+        for budget in budgets
+    }
+
+
 def warm_study(args: argparse.Namespace, cache: Cache) -> list[dict[str, Any]]:
     """The tuner's warm start (warmstart.find_warm_start): the other graphs' searches as
     summaries (profile and their 3 best configs), the tuner's defaults (3 configs, profile
@@ -524,7 +591,6 @@ def warm_study(args: argparse.Namespace, cache: Cache) -> list[dict[str, Any]]:
     from autoglm_tuner.warmstart import find_warm_start
 
     graphs = args.graphs.split(",")
-    budget = args.study_budget
     out = []
     for graph in graphs:
         summaries = []
@@ -557,18 +623,15 @@ def warm_study(args: argparse.Namespace, cache: Cache) -> list[dict[str, Any]]:
             if not warm.configs:
                 print(f"warm {graph} {limit_name}: no search close enough", flush=True)
                 continue
-            traces = [
-                cache.get(
-                    f"warm-{STUDY_VERSION}/{graph}/{max_distance}/{seed}/{budget}",
-                    run_search,
-                    graph,
-                    DEFAULT_STRATEGY,
-                    seed,
-                    budget,
-                    warm=warm.configs,
-                )
-                for seed in range(args.warm_seeds)
-            ]
+            traces = study_runs(
+                args,
+                cache,
+                f"warm-{STUDY_VERSION}/{graph}/{max_distance}",
+                graph,
+                args.warm_seeds,
+                per_budget=False,
+                warm=warm.configs,
+            )
             out.append(
                 {
                     "graph": graph,
@@ -842,75 +905,100 @@ def predictor_lines(study: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
 
 
 def warm_against_cold(
-    graph: str, cold: list[dict], warm: list[dict], budget: int
+    graph: str, cold: dict[int, list[dict]], warm: dict[int, list[dict]]
 ) -> dict[str, Any]:
-    """Paired figures of searches that started from earlier searches (``warm``) against
-    cold ones on the same seeds, both read at ``budget`` evaluations: evaluations to the cold
-    search's final best, regrets at 10, 20 and ``budget``, verdicts at 20 and ``budget``."""
+    """Paired figures of searches that started from earlier searches (``warm``: budget ->
+    searches) against cold ones on the same seeds, each budget its own search: evaluations
+    to the cold search's final best (largest budget), mean regret and a verdict per budget,
+    and the transferred points asked, told to TPE and held back (largest budget, means)."""
     from tuner_zero_cost import verdict
 
     best = stats(graph)["best_val"]["val_acc"]
-    cold_t = [r["trace"][:budget] for r in cold[: len(warm)]]
-    warm_t = [r["trace"][:budget] for r in warm]
-    finals = [at(graph, t, budget)["val_acc"] for t in cold_t]
-    never = budget + 1
+    budgets = sorted(warm)
+    last = budgets[-1]
+    seeds = len(warm[last])
+    cold_t = [r["trace"] for r in cold[last][:seeds]]
+    warm_t = [r["trace"] for r in warm[last]]
+    finals = [at(graph, t, last)["val_acc"] for t in cold_t]
+    never = last + 1
     cold_f = [reached(graph, t, f, never) for t, f in zip(cold_t, finals, strict=True)]
     warm_f = [reached(graph, t, f, never) for t, f in zip(warm_t, finals, strict=True)]
-    reg = {
-        (which, b): [best - at(graph, t, b)["val_acc"] for t in found]
-        for which, found in (("cold", cold_t), ("warm", warm_t))
-        for b in (10, 20, budget)
-    }
+    cells, verdicts = [], {}
+    for b in budgets:
+        reg = {
+            which: [best - at(graph, r["trace"], b)["val_acc"] for r in found[b][:seeds]]
+            for which, found in (("cold", cold), ("warm", warm))
+        }
+        cells += [f"{100 * statistics.fmean(reg[w]):.2f}" for w in ("cold", "warm")]
+        verdicts[b] = verdict(reg["warm"], reg["cold"])
+    mean = lambda field: statistics.fmean(r.get(field, 0) for r in warm[last])  # noqa: E731
     return {
         "cold_to_final": statistics.median(cold_f),
         "warm_to_final": statistics.median(warm_f),
         "saved": statistics.median(c - w for c, w in zip(cold_f, warm_f, strict=True)),
-        "reached": sum(w <= budget for w in warm_f) / len(warm_f),
-        "cells": " | ".join(
-            f"{100 * statistics.fmean(reg[(w, b)]):.2f}"
-            for b in (10, 20, budget)
-            for w in ("cold", "warm")
-        ),
-        "v20": verdict(reg[("warm", 20)], reg[("cold", 20)]),
-        "vfinal": verdict(reg[("warm", budget)], reg[("cold", budget)]),
+        "reached": sum(w <= last for w in warm_f) / len(warm_f),
+        "cells": " | ".join(cells),
+        "verdicts": verdicts,
+        "verdict_cells": " | ".join(verdicts[b] for b in budgets),
+        "transfer": f"{mean('asked'):.2f} / {mean('told'):.2f} / {mean('held'):.2f}",
     }
 
 
-def warm_lines(study: list[dict[str, Any]], runs: dict, budget: int) -> tuple[list[str], list[str]]:
+def budget_header(budgets: list[int], what: str) -> tuple[str, str]:
+    """The regret and verdict column headers of the warm-start and prior tables."""
+    regrets = " | ".join(f"regret at {b}: cold | {what}" for b in budgets)
+    verdicts = " | ".join(f"{what} vs cold at {b}" for b in budgets)
+    return regrets, verdicts
+
+
+def transfer_text(budgets: list[int], what: str, seeds: int) -> str:
+    """How the transferred points are used and compared (shared by both tables)."""
+    last = budgets[-1]
+    return (
+        "They are asked after the start point (gnn.train's defaults), alternating with TPE's "
+        "points while the transferred points lead (their best is the search's best), and "
+        "each is told to TPE only if it beats every other result so far; a loser is held "
+        "back (told only if TPE proposes that point itself). Against the cold TPE search on "
+        f"the same {seeds} seeds; each budget ({', '.join(map(str, budgets))}) is its own "
+        f"search. *To cold's final*: median evaluations to reach the cold budget-{last} "
+        f"search's best validation accuracy (cold's own count, then the {what} one's; "
+        f"{last + 1} = never) and the median per-seed saving. Regret: mean validation regret "
+        f"(pp). Verdicts: {what} against cold at each budget (paired Wilcoxon, p < 0.05; "
+        f"`better` = lower regret). *Asked / told / held*: transferred points per budget-{last} "
+        "search (means)."
+    )
+
+
+def warm_lines(study: list[dict[str, Any]], runs: dict) -> tuple[list[str], list[str]]:
     """The tuner's warm start against the cold TPE search on the same seeds."""
     if not study:
         return [], []
     notes: list[str] = []
-    seeds = len(study[0]["traces"])
+    budgets = sorted(study[0]["traces"])
+    seeds = len(study[0]["traces"][budgets[-1]])
+    regrets, verdicts = budget_header(budgets, "warm")
     lines = [
         "### Warm start (warmstart.py), leave one graph out",
         "",
         "Summaries of earlier searches made from the other three tables (profile, 3 best "
         "configurations), looked up as tuner.search does (`warm_start_configs: 3`; profile "
         "distance at most 0.25, the default, and with no limit; rows only where a search was "
-        "close enough). The warm configurations are asked first, then the design and "
-        f"`{DEFAULT_STRATEGY}`; against the cold `{DEFAULT_STRATEGY}` search on the same "
-        f"{seeds} seeds, both read at {budget} evaluations. *To cold's final*: median "
-        f"evaluations to reach the cold search's best validation accuracy at {budget} (the cold "
-        f"search's own count, then the warm one's; {budget + 1} = never), and the median "
-        "per-seed saving. Regret: mean validation regret (pp). Verdicts: warm against cold on "
-        f"the regret at 20 and at {budget} (paired Wilcoxon, p < 0.05; `better` = lower).",
+        "close enough). " + transfer_text(budgets, "warm", seeds),
         "",
         "| graph | limit | warm configs from (distance) | to cold's final: cold | warm | saved "
-        f"| regret at 10: cold | warm | at 20: cold | warm | at {budget}: cold | warm "
-        f"| warm vs cold at 20 | at {budget} |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        f"| {regrets} | {verdicts} | asked / told / held |",
+        "|" + "---|" * (7 + 3 * len(budgets)),
     ]
     for entry in study:
         graph = entry["graph"]
-        f = warm_against_cold(graph, runs[(graph, DEFAULT_STRATEGY)], entry["traces"], budget)
+        f = warm_against_cold(graph, runs[(graph, DEFAULT_STRATEGY)], entry["traces"])
         sources = ", ".join(f"{s['run_id']} ({s['distance']:.2f})" for s in entry["sources"])
         lines.append(
             f"| {graph} | {entry['limit']} | {sources} | {f['cold_to_final']:g} "
-            f"| {f['warm_to_final']:g} | {f['saved']:g} | {f['cells']} | {f['v20']} "
-            f"| {f['vfinal']} |"
+            f"| {f['warm_to_final']:g} | {f['saved']:g} | {f['cells']} | {f['verdict_cells']} "
+            f"| {f['transfer']} |"
         )
-        notes.append(f"{graph}/{entry['limit']}: {f['v20']} at 20, {f['vfinal']} at {budget}")
+        notes += [f"{graph}/{entry['limit']}/{b}: {v}" for b, v in f["verdicts"].items()]
     return [*lines, ""], notes
 
 
@@ -988,20 +1076,12 @@ def cold_study(args: argparse.Namespace, cache: Cache) -> dict[tuple, list[dict[
     """Cold TPE searches at the study budget on the current sources: the paired baseline
     of the warm-start and prior studies (the strategy study's searches may predate a
     strategy change). Keyed as ``runs``: (graph, strategy) -> traces."""
-    budget, seeds = args.study_budget, max(args.warm_seeds, args.prior_seeds)
+    seeds = max(args.warm_seeds, args.prior_seeds)
     out = {}
     for graph in args.graphs.split(","):
-        out[(graph, DEFAULT_STRATEGY)] = [
-            cache.get(
-                f"cold-{STUDY_VERSION}/{graph}/{seed}/{budget}",
-                run_search,
-                graph,
-                DEFAULT_STRATEGY,
-                seed,
-                budget,
-            )
-            for seed in range(seeds)
-        ]
+        out[(graph, DEFAULT_STRATEGY)] = study_runs(
+            args, cache, f"cold-{COLD_VERSION}/{graph}", graph, seeds, per_budget=False
+        )
         print(f"cold {graph}: done", flush=True)
     return out
 
@@ -1090,7 +1170,6 @@ def prior_study(args: argparse.Namespace, cache: Cache, runs: dict) -> list[dict
     from autoglm_tuner.warmstart import profile_distance
 
     graphs = args.graphs.split(",")
-    budget = args.study_budget
     homophilous = [g for g in graphs if profile_of(g)["edge_homophily"] >= 0.5]
     out = []
     for graph in graphs:
@@ -1118,22 +1197,12 @@ def prior_study(args: argparse.Namespace, cache: Cache, runs: dict) -> list[dict
         conditions = [
             ("others' best 30%", others, False, threshold, 1.0, share),
             (
-                "others' best 30% (v2 gate)",
-                others,
-                False,
-                threshold,
-                1.0,
-                share,
-                f"{STUDY_VERSION}/{graph}/others' best 30%",
-            ),
-            (
-                f"others' best 30%, prior share {SAMPLES_SHARE} (v2 gate)",
+                f"others' best 30%, prior share {SAMPLES_SHARE}",
                 others,
                 False,
                 threshold,
                 1.0,
                 SAMPLES_SHARE,
-                f"{STUDY_VERSION}/{graph}/others' best 30%, prior share {SAMPLES_SHARE}",
             ),
             ("others' worst 30%", others, True, threshold, 1.0, share),
         ]
@@ -1143,26 +1212,21 @@ def prior_study(args: argparse.Namespace, cache: Cache, runs: dict) -> list[dict
         if graph not in homophilous:
             names = ", ".join(homophilous)
             conditions.append((f"homophilous {names}", homophilous, False, threshold, 1.0, share))
-        for label, names, worst, guard, limit, share_of, *recorded in conditions:
-            task = recorded[0] if recorded else f"{PRIOR_VERSION}/{graph}/{label}"
+        for label, names, worst, guard, limit, share_of in conditions:
             prior = build_prior(
                 sources(names), table_space(), max_distance=limit, active=active, worst=worst
             )
-            traces = [
-                cache.get(
-                    f"prior-{task}/{seed}/{budget}",
-                    run_search,
-                    graph,
-                    DEFAULT_STRATEGY,
-                    seed,
-                    budget,
-                    prior=prior,
-                    kl_threshold=guard,
-                    share=share_of,
-                )
-                for seed in range(args.prior_seeds)
-            ]
-            fired = [e for r in traces for e in r.get("events", [])]
+            traces = study_runs(
+                args,
+                cache,
+                f"prior-{PRIOR_VERSION}/{graph}/{label}",
+                graph,
+                args.prior_seeds,
+                prior=prior,
+                kl_threshold=guard,
+                share=share_of,
+            )
+            fired = [e for r in traces[args.study_budget] for e in r.get("events", [])]
             out.append(
                 {
                     "graph": graph,
@@ -1176,14 +1240,14 @@ def prior_study(args: argparse.Namespace, cache: Cache, runs: dict) -> list[dict
     return out
 
 
-def prior_lines(
-    study: list[dict[str, Any]], runs: dict, budget: int
-) -> tuple[list[str], list[str]]:
+def prior_lines(study: list[dict[str, Any]], runs: dict) -> tuple[list[str], list[str]]:
     """Prior-guided against cold TPE: trials to the cold search's final score, verdicts."""
     if not study:
         return [], []
-    seeds = len(study[0]["traces"])
+    budgets = sorted(study[0]["traces"])
+    seeds = len(study[0]["traces"][budgets[-1]])
     notes: list[str] = []
+    regrets, verdicts = budget_header(budgets, "guided")
     lines = [
         "### Space prior and KL guard (prior.py), leave one graph out",
         "",
@@ -1191,39 +1255,30 @@ def prior_lines(
         "past search with all its rows; the best 30%, or the worst 30% for a misleading "
         "prior), each source weighted by its profile distance; *others* use `max_distance` 1 "
         "(every other table counts), *tuner lookup* the search's default 0.25 (rows only "
-        "where a graph is that close). It guides TPE as "
-        "tuner.search does with its defaults (seeds: "
-        f"{search_default('prior_seeds'):.0%} of the budget, alternating with TPE's points, "
-        "stopped once the evidence turns against the prior; prior share "
-        f"{search_default('prior_share')}, or {SAMPLES_SHARE} where the row says so, "
-        "decaying with the evidence; KL guard when the last 20 results lost "
-        f"{search_default('kl_threshold')} of their entropy after "
-        f"{search_default('kl_patience')} results without improvement). Against cold TPE on "
-        f"the same {seeds} seeds, both read at {budget} evaluations. *To cold's final*: "
-        f"median evaluations to reach the cold search's best validation accuracy at {budget} "
-        f"(cold's own count, then the guided one's; {budget + 1} = never) and the median "
-        "per-seed saving. Regret: mean validation regret (pp). Verdicts: guided against cold "
-        f"on the regret at 20 and at {budget} (paired Wilcoxon, p < 0.05; `better` = lower "
-        "regret). Guard: KL guard firings per search (mean). Cold and guided searches ran on "
-        "the same strategy sources (cache keys "
-        f"`cold-{STUDY_VERSION}`, `prior-{PRIOR_VERSION}`); the rows marked *v2 gate* are the "
-        "diagnostic run before seeds stopped once the prior no longer leads "
-        f"(`prior-{STUDY_VERSION}`).",
+        "where a graph is that close). It guides TPE as tuner.search does with its defaults: "
+        f"seeds {search_default('prior_seeds'):.0%} of the budget (at least 1), prior share "
+        f"{search_default('prior_share')} (or {SAMPLES_SHARE} where the row says so: prior "
+        "samples besides the seeds, gated like them, their share decaying with the evidence), "
+        f"KL guard when the last 20 results lost {search_default('kl_threshold')} of their "
+        f"entropy after {search_default('kl_patience')} results without improvement. "
+        + transfer_text(budgets, "guided", seeds)
+        + " Guard: KL guard firings per search (mean). Cache keys "
+        f"`cold-{COLD_VERSION}`, `prior-{PRIOR_VERSION}`.",
         "",
-        "| graph | prior | to cold's final: cold | guided | saved | regret at 10: cold "
-        f"| guided | at 20: cold | guided | at {budget}: cold | guided | guided vs cold at 20 "
-        f"| at {budget} | guard |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| graph | prior | to cold's final: cold | guided | saved "
+        f"| {regrets} | {verdicts} | asked / told / held | guard |",
+        "|" + "---|" * (7 + 3 * len(budgets)),
     ]
     for entry in study:
         graph = entry["graph"]
-        f = warm_against_cold(graph, runs[(graph, DEFAULT_STRATEGY)], entry["traces"], budget)
-        guard = statistics.fmean(r.get("guard", 0) for r in entry["traces"])
+        f = warm_against_cold(graph, runs[(graph, DEFAULT_STRATEGY)], entry["traces"])
+        guard = statistics.fmean(r.get("guard", 0) for r in entry["traces"][budgets[-1]])
         lines.append(
             f"| {graph} | {entry['label']} | {f['cold_to_final']:g} | {f['warm_to_final']:g} "
-            f"| {f['saved']:g} | {f['cells']} | {f['v20']} | {f['vfinal']} | {guard:.2f} |"
+            f"| {f['saved']:g} | {f['cells']} | {f['verdict_cells']} | {f['transfer']} "
+            f"| {guard:.2f} |"
         )
-        notes.append(f"{graph}/{entry['label']}: {f['v20']} at 20, {f['vfinal']} at {budget}")
+        notes += [f"{graph}/{entry['label']}/{b}: {v}" for b, v in f["verdicts"].items()]
     return [*lines, ""], notes
 
 
@@ -1243,8 +1298,9 @@ def write_report(
     build_cpu = sum(stats(g)["cpu"] for g in graphs)
     search_part, summary = search_lines(args, runs)
     predictor_part, _ = predictor_lines(predictor)
-    warm_part, _ = warm_lines(warm, cold or runs, args.study_budget)
-    prior_part, _ = prior_lines(prior, cold or runs, args.study_budget)
+    warm_part, warm_notes = warm_lines(warm, cold or runs)
+    prior_part, prior_notes = prior_lines(prior, cold or runs)
+    worse = [n for n in warm_notes + prior_notes if "WORSE" in n]
     prior_part += extra or []
     grid = ", ".join(f"{name} {list(values)}" for name, values in GRID.items())
     lines = [
@@ -1304,6 +1360,9 @@ def write_report(
         f"validation regret: {', '.join(summary['worse']) or 'never'} "
         f"({summary['checked']} paired comparisons); significantly better: "
         f"{', '.join(summary['better']) or 'never'}.",
+        "* Warm start and space prior significantly worse than cold at some budget: "
+        + (", ".join(worse) if worse else "never")
+        + f" ({len(warm_notes) + len(prior_notes)} paired comparisons).",
         *args.verdict,
         "",
         "![mean validation regret of the best so far](graph_table.png)",

@@ -14,6 +14,7 @@ from autoglm.space import Choice, FloatRange, IntRange, dimension_from_dict
 from autoglm.store import RunStore
 from autoglm_tuner.design import make_design
 from autoglm_tuner.prior import (
+    AGREE_AFTER,
     GUARD,
     PRIOR,
     SEED,
@@ -176,13 +177,17 @@ def test_kl_guard_fires_on_a_collapsed_stream_and_not_on_a_diverse_one():
     assert sources[19:25] == [GUARD] * 5 + ["random"]
 
 
-def test_a_misleading_prior_loses_its_share():
+def test_a_misleading_prior_proposes_nothing_when_the_first_results_contradict_it():
+    """The worst 30% of past trials: the prior favours the points that did worst, so its
+    density ranks the search's own first results the wrong way and it asks no seed and no
+    sample; the search is the cold one."""
     worst = build_prior([PriorSource(past_trials(toy_loss, 60, 0))], SPACE, worst=True)
-    strategy, trials = guided_search(worst, seed=0, budget=50, loss=toy_loss)
-    assert strategy.share == 0.0
-    assert strategy.auc() < 0.5
+    strategy, trials = guided_search(worst, seed=0, budget=30, loss=toy_loss)
+    assert strategy.agreement() < 0
     sources = [s for _, _, s in trials]
-    assert sources.count(PRIOR) <= 5  # decayed within the first prior draws
+    assert SEED not in sources and PRIOR not in sources
+    _, cold = guided_search(None, seed=0, budget=30, loss=toy_loss)
+    assert [p for p, _, _ in trials] == [p for p, _, _ in cold]
 
 
 def test_a_good_prior_reaches_the_target_in_fewer_trials_than_a_cold_search():
@@ -200,6 +205,12 @@ def test_a_good_prior_reaches_the_target_in_fewer_trials_than_a_cold_search():
     assert strategy.share > 0  # a prior that helps keeps (some of) its share
 
 
+def unlikely(prior: SpacePrior, seed: int) -> dict[str, Any]:
+    """The least likely of 50 random points under ``prior``."""
+    rng = random.Random(seed)
+    return min((sample(SPACE, rng) for _ in range(50)), key=prior.log_density)
+
+
 def test_seeds_stop_once_the_prior_no_longer_leads():
     """A seed that loses to the best non-prior point stops the seeds even while the AUC
     (seeds against mostly poor points) still favours the prior."""
@@ -214,8 +225,11 @@ def test_seeds_stop_once_the_prior_no_longer_leads():
         patience=20,
     )
     guided.tell_unasked(good.seeds[0], -1.0)  # the start point beats every seed
+    for poor in range(AGREE_AFTER - 1):  # poor points where the prior is thin: it agrees
+        guided.tell_unasked(unlikely(good, poor), 20.0 + poor)
+    assert guided.agreement() > 0
     first = guided.ask()
-    assert first.source == SEED  # the first seed is always asked
+    assert first.source == SEED  # the first seed is asked once the prior agrees
     guided.tell(first, 0.5)
     for poor in range(5):  # poor random points keep the AUC above 0.5
         guided.tell_unasked(sample(SPACE, random.Random(poor)), 10.0)
@@ -349,9 +363,7 @@ def test_a_misleading_prior_stops_after_its_first_loser_and_leaves_tpe_as_cold(
 def test_a_held_back_point_is_told_when_the_optimiser_proposes_it():
     """The optimiser is told a held-back result when it proposes that point itself, as a
     cold search would have told it: the ask is claimed, not discarded as a repeat."""
-    seed_point = {"x": 0.1, "lr": 1e-3, "n": 2, "kind": "a"}
-    prior = build_prior([PriorSource([(seed_point, 0.0)])], SPACE)
-    assert prior is not None
+    seed_point = {"x": 0.1, "lr": 1e-3, "n": 2, "kind": "a"}  # a warm-start config
 
     class Scripted(RandomStrategy):
         """Proposes the seed point on its second ask."""
@@ -374,14 +386,16 @@ def test_a_held_back_point_is_told_when_the_optimiser_proposes_it():
             self.discarded += 1
 
     inner = Scripted()
-    guided = PriorGuided(inner, prior, seeds=1, share=0.0, seed=0, kl_threshold=None, patience=20)
+    guided = PriorGuided(
+        inner, None, seeds=0, share=0.0, seed=0, kl_threshold=None, patience=20, warm=[seed_point]
+    )
     start = {"x": 0.5, "lr": 1e-2, "n": 5, "kind": "b"}
     proposer = Proposer(
         guided, SPACE, budget=5, seed=0, key=repr, design=make_design("default", start, SPACE)
     )
     trials = minimise(proposer, lambda p: 0.0 if p == start else 1.0)
-    assert [s for _, _, s in trials][:2] == ["initial design", SEED]
-    assert guided.held == {} and guided.admitted[SEED] == 0
+    assert [s for _, _, s in trials][:2] == ["initial design", WARM]
+    assert guided.held == {} and guided.admitted[WARM] == 0
     assert (seed_point, 1.0) in inner.told  # told once, when the optimiser proposed it
     assert inner.discarded == 0 and proposer.repeats == 0
     assert len(trials) == 5 and len({repr(sorted(p.items())) for p, _, _ in trials}) == 5

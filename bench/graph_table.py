@@ -858,8 +858,10 @@ def predictor_lines(study: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
     lines = [
         "### Performance predictor (`screen: 0.3`), leave one graph out",
         "",
-        "The predictor (predictor.py: nearest neighbours over configuration and profile) is "
-        "fitted on the three other tables (all 216 rows each, loss = minus validation accuracy, "
+        "The predictor (predictor.py: per past search, nearest neighbours over the "
+        "configuration; the searches weighted by their profile distance, key statistics "
+        "included, so the nearest task decides) is fitted on the three other tables (all 216 "
+        "rows each, loss = minus validation accuracy, "
         "each with its graph's profile as gnn's loaders output it) and ranks the held-out "
         "table: Spearman of its predicted rank against the true validation accuracy (all 216 "
         "rows). Screened searches train only the best-ranked of every 3 proposals; compared "
@@ -868,11 +870,15 @@ def predictor_lines(study: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
         "search's final (budget-100) best validation accuracy (the cold search's own count, "
         "then the screened one's; 101 = never) and the median of the per-seed saving, mean "
         "validation regret at 20 evaluations. Verdict: screened against cold on evaluations to "
-        "the top 5% (paired Wilcoxon, p < 0.05; fewer is better).",
+        "the top 5% (paired Wilcoxon, p < 0.05; fewer is better). *Check stopped*: share of "
+        "the screened searches whose self-check (Spearman of predicted ranks against the "
+        "trained trials' losses below 0.1 from the 6th result on) stopped screening, and the "
+        "median result at which it first did.",
         "",
         "| held-out graph | Spearman | strategy | to top 5%: cold | screened | to cold's final: "
-        "cold | screened | saved (median) | regret at 20: cold | screened | screened vs cold |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "cold | screened | saved (median) | regret at 20: cold | screened | screened vs cold "
+        "| check stopped |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for entry in study:
         graph = entry["graph"]
@@ -891,12 +897,16 @@ def predictor_lines(study: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
         reg_scr = [best - at(graph, r["trace"], 20)["val_acc"] for r in screened]
         v = verdict([float(x) for x in scr_top], [float(x) for x in cold_top])
         rho = entry["rho"]
+        stops = [r["screen_stopped"] for r in screened if r.get("screen_stopped") is not None]
+        stopped = f"{len(stops) / len(screened):.0%}" + (
+            f" (at {statistics.median(stops):g})" if stops else ""
+        )
         lines.append(
             f"| {graph} | {rho:.2f} | {entry['strategy']} | {statistics.median(cold_top):g} "
             f"| {statistics.median(scr_top):g} | {statistics.median(cold_final):g} "
             f"| {statistics.median(scr_final):g} | {statistics.median(saved):g} "
             f"| {100 * statistics.fmean(reg_cold):.2f} | {100 * statistics.fmean(reg_scr):.2f} "
-            f"| {v} |"
+            f"| {v} | {stopped} |"
         )
         notes.append(
             f"{graph}/{entry['strategy']}: rho {rho:.2f}, saved {statistics.median(saved):g}, {v}"

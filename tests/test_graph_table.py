@@ -50,8 +50,9 @@ def test_search_asks_the_default_first_and_never_repeats(bench):
 
 
 def test_a_prior_from_the_worst_rows_of_the_other_tables_leaves_tpe_as_cold(bench):
-    """The misleading prior of the benchmark's prior study: its density ranks the search's
-    first results the wrong way, so it asks no seed, and the search is the cold one."""
+    """The misleading prior of the benchmark's prior study: its seeds (asked after the start
+    point, alternating with TPE) lose, so none is told to TPE and TPE proposes the cold
+    search's points, one trial later per seed."""
     from autoglm_tuner.prior import PriorSource, build_prior
 
     if not all(bench.table_path(g).is_file() for g in bench.GRAPHS):
@@ -64,5 +65,7 @@ def test_a_prior_from_the_worst_rows_of_the_other_tables_leaves_tpe_as_cold(benc
     worst = build_prior(sources, bench.table_space(), active=bench.active, worst=True)
     guided = bench.run_search("cora", "TPE", 0, 20, prior=worst, kl_threshold=0.7)
     cold = bench.run_search("cora", "TPE", 0, 20)
-    assert guided["asked"] == guided["told"] == 0
-    assert guided["trace"] == cold["trace"]
+    assert guided["asked"] >= 1 and guided["told"] == 0
+    seeds = {1 + 2 * i for i in range(guided["asked"])}
+    own = [k for i, k in enumerate(guided["trace"]) if i not in seeds]
+    assert own == cold["trace"][: len(own)]

@@ -106,11 +106,12 @@ class SearchConfig(NodeModel):
     prior: Literal["auto", "off"] = Field(
         "auto",
         description="'auto': with a profile, learn a prior over the space from the best 30% of "
-        "the trials of close past searches (warm_start_max_distance), ask its seeds first (and "
+        "the trials of close past searches (warm_start_max_distance), ask its seeds once it agrees "
+        "with the search's first results (and "
         "draw prior_share of proposals from it); 'off': never (docs/tuner.md)",
     )
     prior_seeds: float = Field(
-        0.1, ge=0, le=0.5, description="share of the budget asked as the prior's seeds first"
+        0.1, ge=0, le=0.5, description="share of the budget asked as the prior's seeds"
     )
     prior_share: float = Field(
         0.0,

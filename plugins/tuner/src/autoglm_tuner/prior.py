@@ -9,11 +9,13 @@ field counts only where the objective reads it (``active``). Sources are weighte
 closeness, and every bin keeps a Laplace floor, so no region is ruled out. The *seeds* are the
 distinct best configurations of those searches, nearest first.
 
-**Use** (:class:`PriorGuided`): seeds are asked first, alternating with the wrapped
-strategy's own proposals (capped by the caller, and stopped as soon as the evidence turns
-against the prior); then a share of proposals (``share``; the search's default is 0, the
-seeds only) is drawn from the prior and the rest come from the strategy. Every result is
-told to the strategy exactly once (prior points as points it did not ask).
+**Use** (:class:`PriorGuided`): the warm-start configs and the seeds are asked after the
+design's start point, alternating with the wrapped strategy's proposals (capped by the
+caller, and stopped as soon as the evidence turns against them). A transferred point is told
+to the strategy only if it beats every other result so far; otherwise it is held back (told
+only if the strategy proposes it itself). Then a share of proposals (``share``; the search's
+default is 0, the seeds only) is drawn from the prior and the rest come from the strategy.
+Every result is told to the strategy at most once.
 
 **Adaptive share.** Why: a prior learnt on tasks that looked close may point the wrong way;
 sampling from it then wastes trials. The share follows the evidence: the probability that a
@@ -55,7 +57,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autoglm.space import Choice, Dimension, IntRange
-from autoglm_tuner.fidelity import spearman
 from autoglm_tuner.proposer import WARM
 from autoglm_tuner.spaces import in_space, sample
 from autoglm_tuner.strategies import Candidate, Strategy
@@ -73,9 +74,6 @@ WINDOW = 20
 EXPLORE = 5
 #: The share's evidence starts at this AUC, worth this many prior results.
 AUC_START, AUC_WEIGHT = 0.75, 2.0
-#: Results of the search's own points (start point, optimiser) before the prior may propose:
-#: its agreement with them is checked first (:meth:`PriorGuided.agreement`).
-AGREE_AFTER = 4
 
 SEED = "prior seed"
 PRIOR = "prior"
@@ -191,15 +189,6 @@ class SpacePrior:
             index = rng.choices(range(len(self.probs[name])), weights=self.probs[name])[0]
             out[name] = value_in(dim, index, rng)
         return out
-
-    def log_density(self, params: Params, active: Active | None = None) -> float:
-        """Log probability of ``params``'s bins under the prior, over the fields it reads."""
-        used = set(active(params)) if active else set(self.space)
-        return sum(
-            math.log(self.probs[name][bin_of(dim, params[name])])
-            for name, dim in self.space.items()
-            if name in used
-        )
 
     def divergence(
         self, points: list[Params], active: Active | None = None
@@ -365,8 +354,6 @@ class PriorGuided(Strategy):
         #: transferred results told to ``inner`` (they won), and held back (they lost)
         self.admitted = {WARM: 0, SEED: 0, PRIOR: 0}
         self.held: dict[str, float] = {}
-        #: the search's own results: (minus the prior's log density, loss)
-        self.own: list[tuple[float, float]] = []
         self.key: Callable[[Params], str] = _repr_key
 
     @property
@@ -387,13 +374,12 @@ class PriorGuided(Strategy):
             space = self.prior.space
             point = self.prior.sample(self.rng) if self.explore_prior else sample(space, self.rng)
             return Candidate(point, None, GUARD)
-        ready = self.queue and (self.queue[0][1] == WARM or self._agrees())
-        if ready and self.trusted and not self.seed_last:
+        if self.queue and self.trusted and not self.seed_last:
             self.seed_last = True
             params, source = self.queue.pop(0)
             return Candidate(params, None, source)
         self.seed_last = False
-        if self.share > 0 and self._agrees() and self.rng.random() < self.share:
+        if self.prior is not None and self.share > 0 and self.rng.random() < self.share:
             return Candidate(self.prior.sample(self.rng), None, PRIOR)
         return self.inner.ask()
 
@@ -436,29 +422,10 @@ class PriorGuided(Strategy):
         self._observe(params, loss, False)
         self.inner.tell_unasked(params, loss)
 
-    def agreement(self) -> float | None:
-        """Spearman correlation, over the search's own results so far, of how unlikely the
-        prior finds each point and its loss: positive when the points the prior favours did
-        better. None before ``AGREE_AFTER`` results (or without a prior)."""
-        if self.prior is None or len(self.own) < AGREE_AFTER:
-            return None
-        return spearman([d for d, _ in self.own], [loss for _, loss in self.own])
-
-    def _agrees(self) -> bool:
-        """The prior may propose (seeds, samples) only once the search's own results bear it
-        out. Why: a seed that loses costs its trial (held back, it moves nothing else), and
-        on the zero-cost benchmark that one trial in 20 made misleading priors measurably
-        worse than cold; a prior whose density ranks the first results the wrong way (the
-        worst-30% prior) now asks nothing and leaves the search as cold."""
-        rho = self.agreement()
-        return rho is not None and rho > 0
-
     # ------------------------------------------------------------------ adaptation
 
     def _observe(self, params: Params, loss: float, from_prior: bool) -> None:
         self.results += 1
-        if not from_prior and self.prior is not None:
-            self.own.append((-self.prior.log_density(params, self.active), loss))
         self.recent.append(params)
         (self.prior_losses if from_prior else self.other_losses).append(loss)
         if from_prior:
@@ -533,7 +500,6 @@ class PriorGuided(Strategy):
             "held_back": len(self.held),
             "exploration_points": self.told[GUARD],
             "final_share": round(self.share, 4),
-            "agreement": None if self.agreement() is None else round(self.agreement(), 4),
             "kl_guard": self.events,
         }
 

@@ -106,8 +106,8 @@ class SearchConfig(NodeModel):
     prior: Literal["auto", "off"] = Field(
         "auto",
         description="'auto': with a profile, learn a prior over the space from the best 30% of "
-        "the trials of close past searches (warm_start_max_distance), ask its seeds once it agrees "
-        "with the search's first results (and "
+        "the trials of close past searches (warm_start_max_distance), ask its seeds after the "
+        "start point, told to the optimiser only when they win (and "
         "draw prior_share of proposals from it); 'off': never (docs/tuner.md)",
     )
     prior_seeds: float = Field(

@@ -270,9 +270,10 @@ PRIOR_VERSION = "v4"
 #: former points, tested; the recorded traces match a rerun).
 COLD_VERSION = "v2"
 #: The screened searches' version (v2: the predictor weighted by profile distance, with its
-#: self-check). The strategy study's searches (``search/``) are cold searches, which the
-#: transfer gate does not change (tested: a cold search proposes its former points).
-SEARCH_VERSION = "v2"
+#: self-check; v3: every second trial unscreened). The strategy study's searches
+#: (``search/``) are cold searches, which the transfer gate does not change (tested: a cold
+#: search proposes its former points).
+SEARCH_VERSION = "v3"
 #: Budgets of the warm-start and prior studies below the largest (``--study-budget``): each
 #: budget is its own search, since the seeds asked are a share of the budget.
 STUDY_BUDGETS = (10, 20)
@@ -864,7 +865,8 @@ def predictor_lines(study: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
         "rows each, loss = minus validation accuracy, "
         "each with its graph's profile as gnn's loaders output it) and ranks the held-out "
         "table: Spearman of its predicted rank against the true validation accuracy (all 216 "
-        "rows). Screened searches train only the best-ranked of every 3 proposals; compared "
+        "rows). Screened searches train only the best-ranked of every 3 proposals (every second "
+        "trial takes the strategy's own proposal, unscreened); compared "
         f"with the same strategy's unscreened search on the same {seeds} seeds: median "
         "evaluations to the table's top 5% (101 = never), median evaluations to reach the cold "
         "search's final (budget-100) best validation accuracy (the cold search's own count, "

@@ -10,7 +10,13 @@ import statistics
 from autoglm_tuner import spaces
 from autoglm_tuner.design import make_design
 from autoglm_tuner.fidelity import spearman
-from autoglm_tuner.predictor import CHECK_AFTER, PastSearch, Predictor, ScreenCheck
+from autoglm_tuner.predictor import (
+    CHECK_AFTER,
+    UNSCREENED_EVERY,
+    PastSearch,
+    Predictor,
+    ScreenCheck,
+)
 from autoglm_tuner.proposer import Proposer, minimise
 from autoglm_tuner.strategies import make_strategy
 
@@ -63,14 +69,15 @@ def test_a_screened_search_trains_only_the_best_share_and_gets_there_sooner():
             keep=0.3,
         )
         trials = minimise(proposer, loss)
-        if screen:
-            assert proposer.screened_out == 2 * (budget - 1)  # 3 proposals per trial, 1 kept
+        if screen:  # 3 proposals per screened trial, 1 kept; every 2nd trial unscreened
+            screened = sum(1 for i in range(1, budget) if i % UNSCREENED_EVERY != 1)
+            assert proposer.screened_out == 2 * screened
         return min(value for _, value, _ in trials)
 
     screened = [best_after(seed, True) for seed in range(8)]
     plain = [best_after(seed, False) for seed in range(8)]
     assert statistics.mean(screened) < statistics.mean(plain)
-    assert sum(s < p for s, p in zip(screened, plain, strict=True)) >= 6
+    assert sum(s < p for s, p in zip(screened, plain, strict=True)) >= 5  # half screened
 
 
 def test_search_screens_with_the_trials_of_earlier_searches(run_search):

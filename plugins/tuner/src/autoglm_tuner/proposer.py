@@ -35,7 +35,7 @@ from typing import Any
 
 from autoglm.space import Dimension
 from autoglm_tuner.design import Design
-from autoglm_tuner.predictor import ScreenCheck
+from autoglm_tuner.predictor import UNSCREENED_EVERY, ScreenCheck
 from autoglm_tuner.spaces import finite_points, sample
 from autoglm_tuner.strategies import WAIT, Candidate, Strategy
 
@@ -70,7 +70,7 @@ class Proposer:
         ``keep`` < 1 the strategy proposes ``round(1 / keep)`` distinct points per trial and
         only the best-ranked is trained, the others discarded (see predictor.py), while the
         predicted ranks of the trials trained so far agree with their results
-        (``predictor.ScreenCheck``)."""
+        (``predictor.ScreenCheck``); every ``UNSCREENED_EVERY``-th trial is not screened."""
         self.strategy = strategy
         self.space = space
         self.budget = budget
@@ -126,7 +126,9 @@ class Proposer:
             self.queue = [(p, DESIGN) for p in self.design.follow_ups(self._design_loss)]
             return self.ask()
         proposals: list[Candidate] = []
-        pool = self.pool if self.check.agrees() else 1
+        # every UNSCREENED_EVERY-th trial is the optimiser's own proposal (see predictor.py)
+        control = self.handed % UNSCREENED_EVERY == UNSCREENED_EVERY - 1
+        pool = self.pool if self.check.agrees() and not control else 1
         while len(proposals) < pool:
             candidate = self._proposal({self.key(c.params) for c in proposals})
             if candidate is None:

@@ -92,9 +92,10 @@ class SearchConfig(NodeModel):
         None,
         gt=0,
         le=1,
-        description="train only this share of the optimiser's proposals (e.g. 0.3): the ones "
-        "the performance predictor, fitted on the trials and profiles of past searches of the "
-        "same objective and metric, ranks best; needs the profile input (docs/tuner.md)",
+        description="on every second trial, train only this share of the optimiser's proposals "
+        "(e.g. 0.3): the ones the performance predictor, fitted on the trials and profiles of "
+        "past searches of the same objective and metric, ranks best, while its ranks agree with "
+        "the trials trained; needs the profile input (docs/tuner.md)",
     )
     warm_start: bool = True
     warm_start_configs: int = Field(

@@ -263,9 +263,10 @@ CACHE = OUT / "searches.jsonl"
 #: they run changes (v2: profile distance with key statistics, the guard's entropy-loss
 #: trigger, prior share 0, and the TPE of 251f4bd for every arm, cold included; v4: warm
 #: configs and seeds asked after the start point, told to TPE only when they beat every
-#: other result, one search per budget).
-STUDY_VERSION = "v4"
-PRIOR_VERSION = "v4"
+#: other result, one search per budget; v5: a held-back warm config or seed takes one of
+#: TPE's random startup slots instead of pushing the cold search one trial later).
+STUDY_VERSION = "v5"
+PRIOR_VERSION = "v5"
 #: The cold baseline's key: cold searches are unchanged since v2 (a cold search proposes its
 #: former points, tested; the recorded traces match a rerun).
 COLD_VERSION = "v2"

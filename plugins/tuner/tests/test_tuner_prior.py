@@ -25,7 +25,7 @@ from autoglm_tuner.prior import (
 )
 from autoglm_tuner.proposer import WARM, Proposer, minimise
 from autoglm_tuner.spaces import sample
-from autoglm_tuner.strategies import RandomStrategy, make_strategy
+from autoglm_tuner.strategies import Candidate, RandomStrategy, make_strategy
 from autoglm_tuner.warmstart import SUMMARY_KIND
 
 PROFILE = {"nodes": 2708, "edges": 10556, "classes": 7}
@@ -52,6 +52,10 @@ def past_trials(loss, count: int, seed: int) -> list[tuple[dict[str, Any], float
     rng = random.Random(seed)
     points = [sample(SPACE, rng) for _ in range(count)]
     return [(p, loss(p)) for p in points]
+
+
+#: TPE's random startup trials (Optuna's default ``n_startup_trials``)
+STARTUP = 10
 
 
 def guided_search(prior: SpacePrior | None, seed: int, budget: int, loss, **kw: Any):
@@ -178,7 +182,8 @@ def test_kl_guard_fires_on_a_collapsed_stream_and_not_on_a_diverse_one():
 
 def test_a_misleading_prior_loses_its_share_and_its_points_are_held_back():
     """The worst 30% of past trials: its seeds and samples lose, so its share decays, none
-    of its points is told to TPE, and TPE proposes what it proposes in a cold search."""
+    of its points is told to TPE, and TPE's random startup draws are the cold search's, one
+    fewer per held-back point asked while the startup ran (each took a startup slot)."""
     worst = build_prior([PriorSource(past_trials(toy_loss, 60, 0))], SPACE, worst=True)
     strategy, trials = guided_search(worst, seed=0, budget=50, loss=toy_loss)
     assert strategy.share == 0.0 and strategy.auc() < 0.5
@@ -187,7 +192,9 @@ def test_a_misleading_prior_loses_its_share_and_its_points_are_held_back():
     assert strategy.admitted == {WARM: 0, SEED: 0, PRIOR: 0}
     _, cold = guided_search(None, seed=0, budget=50, loss=toy_loss)
     own = [p for p, _, s in trials if s.startswith("TPE")]
-    assert own == [p for p, _, _ in cold][: len(own)]
+    startup = strategy.inner.study.sampler._n_startup_trials
+    assert startup == STARTUP - len(strategy.slots) and strategy.slots
+    assert own[:startup] == [p for p, _, _ in cold][:startup]
 
 
 def test_a_good_prior_reaches_the_target_in_fewer_trials_than_a_cold_search():
@@ -326,8 +333,9 @@ def test_a_misleading_prior_stops_after_its_first_loser_and_leaves_tpe_as_cold(
 ):
     """Real journaled searches: a past search that *minimised* the score (its best trials are
     the worst for a maximising search) of a close task. Its first transferred point loses to
-    the start point, so no other is asked, and its result is held back from TPE: the guided
-    search's TPE points are the cold search's, one trial later."""
+    the start point, so no other is asked, and its result is held back from TPE. It takes a
+    random startup slot: TPE draws the cold search's first random points but not its last
+    one, and its model starts at the same trial as in the cold search (not one later)."""
     run_search(
         {"optimizer": "random", "budget": 20, "mode": "min", "seed": 1},
         {"profile": PROFILE},
@@ -344,11 +352,77 @@ def test_a_misleading_prior_stops_after_its_first_loser_and_leaves_tpe_as_cold(
     assert [r["source"] for r in rows[:2]] == ["initial design", WARM]
     assert rows[1]["score"] < rows[0]["score"]  # the transferred point lost to the start
     assert prior["warm_asked"] == 1 and prior["seeds_asked"] == 0 and SEED not in guided.proposals
-    assert prior["warm_told"] == 0 and prior["held_back"] == 1
+    assert prior["warm_told"] == 0 and prior["held_back"] == 1 and prior["startup_slots"] == 1
     tpe = [r["params"] for r in rows if r["source"].startswith("TPE")]
     cold_tpe = [r["params"] for r in _trial_rows(cold) if r["source"].startswith("TPE")]
-    assert len(tpe) == len(cold_tpe) - 1 and tpe == cold_tpe[: len(tpe)]
-    assert guided.best_score >= max(r["score"] for r in _trial_rows(cold)[: len(rows) - 1])
+    assert len(tpe) == len(cold_tpe) - 1
+    # the start point and 8 random draws (the cold search's first 8 of 9) make the startup
+    random_draws = STARTUP - 2
+    assert tpe[:random_draws] == cold_tpe[:random_draws]
+    assert tpe[random_draws] != cold_tpe[random_draws]  # a model proposal, not the 9th draw
+
+
+def _counting_model_fits(strategy: Any) -> list[int]:
+    """Counts TPE's model-based proposals (its fits; random startup draws do not fit)."""
+    sampler = strategy.study.sampler
+    fits, fit = [], sampler._sample
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        fits.append(1)
+        return fit(*args, **kwargs)
+
+    sampler._sample = counted
+    return fits
+
+
+@pytest.mark.parametrize("budget", [12, 20])
+def test_a_losing_seed_takes_a_startup_slot_so_tpe_makes_as_many_model_proposals_as_cold(
+    budget: int,
+):
+    """A misleading prior's seed replaces one of TPE's random startup draws instead of
+    pushing the cold search one trial later: the guided search asks the same budget, and
+    TPE makes as many model-based proposals as in the cold search (one fewer before)."""
+    worst = build_prior([PriorSource(past_trials(toy_loss, 60, 1))], SPACE, worst=True)
+    start = {"x": 0.5, "lr": 1e-2, "n": 5, "kind": "b"}
+
+    def search(prior: SpacePrior | None) -> tuple[Any, list, list[int]]:
+        inner = make_strategy("TPE", SPACE, budget=budget, workers=1, seed=3)
+        fits = _counting_model_fits(inner)
+        strategy = inner
+        if prior is not None:
+            strategy = PriorGuided(
+                inner, prior, seeds=2, share=0.0, seed=3, kl_threshold=0.7, patience=20
+            )
+        design = make_design("default", start, SPACE)
+        proposer = Proposer(strategy, SPACE, budget=budget, seed=3, key=repr, design=design)
+        return strategy, minimise(proposer, toy_loss), fits
+
+    guided, trials, fits = search(worst)
+    _, cold, cold_fits = search(None)
+    assert [s for _, _, s in trials][:2] == ["initial design", SEED]
+    assert guided.describe()["startup_slots"] == 1 and guided.admitted[SEED] == 0
+    assert len(trials) == len(cold) == budget
+    assert len(fits) == len(cold_fits) == budget - STARTUP
+    # the startup's random draws are the cold search's, without its last one
+    draws = [p for p, _, s in trials[2:STARTUP]]
+    assert draws == [p for p, _, _ in cold[1 : STARTUP - 1]]
+
+
+def test_a_startup_slot_is_given_back_when_the_held_back_point_is_told():
+    """A held-back point that TPE proposes during its startup is told then, and counts for
+    the startup itself: its slot is given back, so the startup is not shortened twice."""
+    point = {"x": 0.2, "lr": 1e-3, "n": 1, "kind": "a"}
+    inner = make_strategy("TPE", SPACE, budget=20, workers=1, seed=0)
+    guided = PriorGuided(
+        inner, None, seeds=0, share=0.0, seed=0, kl_threshold=None, patience=20, warm=[point]
+    )
+    guided.tell_unasked({"x": 0.8, "lr": 1e-2, "n": 7, "kind": "c"}, 0.0)  # the start
+    guided.tell(Candidate(point, None, WARM), 1.0)  # loses: held back, takes a slot
+    assert inner.study.sampler._n_startup_trials == STARTUP - 1 and guided.slots
+    asked = inner.ask()
+    asked.params = dict(point)  # TPE proposes the held-back point itself
+    assert guided.claim(asked)
+    assert inner.study.sampler._n_startup_trials == STARTUP and not guided.slots
 
 
 def test_a_held_back_point_is_told_when_the_optimiser_proposes_it():

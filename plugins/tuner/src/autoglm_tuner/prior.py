@@ -310,8 +310,18 @@ class PriorGuided(Strategy):
     so far; otherwise its result is held back, and told only if ``inner`` itself proposes
     that point later (:meth:`claim`). Why: a point from another task that merely looks decent
     pulls TPE's model towards its region (measured on the graph benchmark: the first seed, a
-    loser, made searches worse than cold). Held back, it leaves ``inner`` exactly where a
-    cold search would be, so a losing seed costs its own trial and nothing more."""
+    loser, made searches worse than cold). Held back, it leaves ``inner`` where a cold search
+    would be.
+
+    A held-back point also takes one of ``inner``'s random startup slots while it has any
+    left (:func:`take_startup_slot`: TPE's first trials are random draws until it has been
+    told ``n_startup_trials`` results). Why: held back and uncounted, a losing seed pushed
+    the whole cold search one trial later, so the guided search was the cold one without its
+    last (model-based) trial: significantly worse than cold at budget 20 on two zero-cost
+    problems (bench/results/tuner_prior.md, v4). Counted, it replaces the cold search's last
+    random startup point; TPE's model then starts at the same trial as in a cold search and
+    makes as many proposals. Optimisers without a random startup (Nevergrad's) pay the
+    trial."""
 
     def __init__(
         self,
@@ -354,6 +364,8 @@ class PriorGuided(Strategy):
         #: transferred results told to ``inner`` (they won), and held back (they lost)
         self.admitted = {WARM: 0, SEED: 0, PRIOR: 0}
         self.held: dict[str, float] = {}
+        #: held-back points that took one of ``inner``'s random startup slots
+        self.slots: set[str] = set()
         self.key: Callable[[Params], str] = _repr_key
 
     @property
@@ -393,7 +405,10 @@ class PriorGuided(Strategy):
                 self.admitted[source] += 1
                 self.inner.tell_unasked(candidate.params, loss)
             else:
-                self.held[self.key(candidate.params)] = loss
+                key = self.key(candidate.params)
+                self.held[key] = loss
+                if take_startup_slot(self.inner, -1):
+                    self.slots.add(key)
         elif source == GUARD:
             self._observe(candidate.params, loss, False)
             self.told[GUARD] += 1
@@ -412,9 +427,13 @@ class PriorGuided(Strategy):
         False (the proposer discards the ask)."""
         if candidate.source in (*TRANSFERRED, GUARD):
             return False
-        loss = self.held.pop(self.key(candidate.params), None)
+        key = self.key(candidate.params)
+        loss = self.held.pop(key, None)
         if loss is None:
             return False
+        if key in self.slots:  # told now, it counts for the startup itself: give its slot back
+            self.slots.discard(key)
+            take_startup_slot(self.inner, +1)
         self.inner.tell(candidate, loss)
         return True
 
@@ -498,10 +517,35 @@ class PriorGuided(Strategy):
             "seeds_told": self.admitted[SEED],
             "prior_points": self.told[PRIOR],
             "held_back": len(self.held),
+            "startup_slots": len(self.slots),
             "exploration_points": self.told[GUARD],
             "final_share": round(self.share, 4),
             "kl_guard": self.events,
         }
+
+
+def take_startup_slot(strategy: Strategy, change: int) -> bool:
+    """Shift ``strategy``'s random startup by ``change`` trials (-1: a held-back point takes a
+    slot; +1: gives it back). Only an Optuna sampler with ``n_startup_trials`` (TPE) has
+    one, and a slot is taken only while the startup is still running (fewer results told
+    than its count); False when nothing changed.
+
+    Why reach into the sampler: the held-back point must not be told (that is the gate), yet
+    the startup should end at the same trial as in a cold search. Lowering the count by one
+    does exactly that and leaves every result TPE is told unchanged."""
+    study = getattr(strategy, "study", None)
+    sampler = getattr(study, "sampler", None)
+    count = getattr(sampler, "_n_startup_trials", None)
+    if study is None or not isinstance(count, int):
+        return False
+    if change < 0:
+        from optuna.trial import TrialState
+
+        done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
+        if len(done) >= count:
+            return False
+    sampler._n_startup_trials = max(0, count + change)
+    return True
 
 
 def _repr_key(params: Params) -> str:

@@ -588,9 +588,11 @@ def report(store: Store, args: argparse.Namespace, graphs: list[str], methods: l
     rows = []
     for graph in graphs:
         d = data[graph]
-        cal = d["calibration"]
-        budget = calibrated_budget(cal, args) if cal else None
         bar = d["bar"]
+        if not bar and not d["methods"]:
+            partial = True
+            rows.append(f"| {graph} | all | 0/{expected} | not started | | | | |")
+            continue
         if bar:
             rows.append(
                 f"| {graph} | best default | - | {describe(bar['config'])} | "
@@ -634,8 +636,6 @@ def report(store: Store, args: argparse.Namespace, graphs: list[str], methods: l
                     f"| {graph} | {label} | {n} | {'; '.join(picks)} | "
                     f"{100 * statistics.fmean(val):.2f} | {spread} | {trials} | {cpu:.1f} |"
                 )
-        if budget is None and not bar:
-            rows.append(f"| {graph} | - | 0/{expected} | not run yet | | | | |")
     if partial:
         lines += [
             f"**Partial**: the seeds column says how many of the {expected} search seeds have "
@@ -643,7 +643,13 @@ def report(store: Store, args: argparse.Namespace, graphs: list[str], methods: l
             "",
         ]
     lines += [
-        "| graph | method | seeds | selected (per seed) | val % (selection) | test % | trials "
+        f"val %: for a method's own row, the search's pick as its final stage scored it (split 0: "
+        f"its trial and {args.final_seeds} extra seeds); for +select and the best default, the "
+        "selection's mean.",
+        "",
+    ]
+    lines += [
+        "| graph | method | seeds | selected (per seed) | val % | test % | trials "
         "| CPU min per search |",
         "|---|---|---|---|---|---|---|---|",
         *rows,

@@ -188,7 +188,8 @@ def main(names: list[str]) -> None:
         "",
         f"Machine: {os.cpu_count()} CPU cores shared with other jobs, torch {torch.__version__}, "
         "2 torch threads; all-MiniLM-L6-v2. Script: `bench/adapt_hwu64.py`. CPU seconds are "
-        "process CPU time (both threads), so they do not depend on what else ran. Candidates: "
+        "process CPU time (both threads); on oversubscribed cores they grow with the contention "
+        "(threads spin while waiting for each other). Candidates: "
         f"those of `{WORKFLOW}` (fine-tune at the node's defaults, "
         f"`{json.dumps(FINETUNE)}`), plus the probe at C=10 for reference"
         + (f"; not run alone here: {', '.join(skipped)}" if skipped else "")

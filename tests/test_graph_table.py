@@ -51,8 +51,9 @@ def test_search_asks_the_default_first_and_never_repeats(bench):
 
 def test_a_prior_from_the_worst_rows_of_the_other_tables_leaves_tpe_as_cold(bench):
     """The misleading prior of the benchmark's prior study: its seeds (asked after the start
-    point, alternating with TPE) lose, so none is told to TPE and TPE proposes the cold
-    search's points, one trial later per seed."""
+    point, alternating with TPE) lose, so none is told to TPE; each takes one of TPE's random
+    startup slots, so TPE draws the cold search's first random points, one fewer per seed,
+    and its model starts at the same trial as in the cold search."""
     from autoglm_tuner.prior import PriorSource, build_prior
 
     if not all(bench.table_path(g).is_file() for g in bench.GRAPHS):
@@ -68,4 +69,7 @@ def test_a_prior_from_the_worst_rows_of_the_other_tables_leaves_tpe_as_cold(benc
     assert guided["asked"] >= 1 and guided["told"] == 0
     seeds = {1 + 2 * i for i in range(guided["asked"])}
     own = [k for i, k in enumerate(guided["trace"]) if i not in seeds]
-    assert own == cold["trace"][: len(own)]
+    # the start point and TPE's random startup draws: 10 in the cold search
+    draws = 10 - 1 - guided["asked"]
+    assert own[: 1 + draws] == cold["trace"][: 1 + draws]
+    assert len(guided["trace"]) == len(cold["trace"]) == 20

@@ -547,13 +547,15 @@ def study_runs(
     seeds: int,
     *,
     per_budget: bool = True,
+    first: int = 0,
     **kwargs: Any,
 ) -> dict[int, list[dict[str, Any]]]:
     """TPE searches of ``graph`` (``run_search`` with ``kwargs``), cached under
     ``prefix/seed/budget``: budget -> searches. ``per_budget``: one search per seed and study
     budget (the prior's seeds are a share of the budget); else one search of the largest
     budget per seed, read at each budget (cold and warm-start searches: TPE ignores the
-    budget and the warm configs do not depend on it, so a shorter search is its prefix)."""
+    budget and the warm configs do not depend on it, so a shorter search is its prefix).
+    Seeds ``first`` to ``first + seeds - 1``."""
     budgets = study_budgets(args)
     if not per_budget:
         last = [
@@ -566,7 +568,7 @@ def study_runs(
                 budgets[-1],
                 **kwargs,
             )
-            for seed in range(seeds)
+            for seed in range(first, first + seeds)
         ]
         return {b: [{**r, "trace": r["trace"][:b]} for r in last] for b in budgets}
     return {
@@ -580,7 +582,7 @@ def study_runs(
                 budget,
                 **kwargs,
             )
-            for seed in range(seeds)
+            for seed in range(first, first + seeds)
         ]
         for budget in budgets
     }
@@ -638,6 +640,9 @@ def warm_study(args: argparse.Namespace, cache: Cache) -> list[dict[str, Any]]:
                 {
                     "graph": graph,
                     "limit": limit_name,
+                    "label": f"warm start, {limit_name}",
+                    "prefix": f"warm-{STUDY_VERSION}/{graph}/{max_distance}",
+                    "kwargs": {"per_budget": False, "warm": warm.configs},
                     "sources": warm.sources,
                     "configs": warm.configs,
                     "traces": traces,
@@ -1078,6 +1083,8 @@ def search(args: argparse.Namespace) -> None:
     warm = warm_study(args, cache) if args.warm else []
     prior = prior_study(args, cache, runs) if args.prior else []
     extra = [*distance_lines(), *guard_window_lines(cache)] if args.prior else []
+    if cold:
+        extra = [*fresh_lines(args, cache, warm + prior, cold), *extra]
     state_path = OUT / "state.json"
     state = json.loads(state_path.read_text()) if state_path.is_file() else {}
     if cache.computed or "tuner" not in state:  # the sources the recorded searches ran on
@@ -1100,6 +1107,76 @@ def cold_study(args: argparse.Namespace, cache: Cache) -> dict[tuple, list[dict[
         )
         print(f"cold {graph}: done", flush=True)
     return out
+
+
+def mean_regret(graph: str, runs: list[dict[str, Any]], budget: int) -> float:
+    """Mean validation regret (pp) of ``runs``' best within ``budget`` evaluations."""
+    best = stats(graph)["best_val"]["val_acc"]
+    return statistics.fmean(100 * (best - at(graph, r["trace"], budget)["val_acc"]) for r in runs)
+
+
+#: First seed of the fresh-seed check: past the strategy study's 40 cold seeds.
+FRESH_FROM = 40
+
+
+def fresh_lines(
+    args: argparse.Namespace, cache: Cache, studies: list[dict[str, Any]], cold: dict
+) -> list[str]:
+    """Each warm-start or prior condition significantly worse than cold at some budget,
+    rerun with its cold search on ``--fresh-seeds`` other seeds (from ``FRESH_FROM``). Why:
+    the paired verdicts compare against the cold searches of seeds 0..n-1; when those are
+    lucky (far better than cold TPE's mean on other seeds), a guided search that leaves
+    their trajectory reads worse although it costs nothing. The same verdicts on fresh
+    seeds tell the two apart."""
+    flagged = []
+    for entry in studies:
+        graph = entry["graph"]
+        verdicts = warm_against_cold(graph, cold[(graph, DEFAULT_STRATEGY)], entry["traces"])
+        if any(v.startswith("WORSE") for v in verdicts["verdicts"].values()):
+            flagged.append(entry)
+    if not flagged or not args.fresh_seeds:
+        return []
+    seeds, last = args.fresh_seeds, FRESH_FROM + args.fresh_seeds - 1
+    lines = [
+        f"### Conditions worse than cold, rerun on seeds {FRESH_FROM}-{last}",
+        "",
+        "Every warm-start or prior condition above that is significantly worse than cold at "
+        f"some budget, rerun against cold TPE on {seeds} other seeds ({FRESH_FROM}-{last}), "
+        "same code, same budgets. Why: the verdicts above pair each search with the cold "
+        "search of the same seed; if those cold searches are lucky, any guided search that "
+        "leaves their trajectory reads worse. Mean validation regret (pp), cold's on the "
+        "study's seeds and on the fresh ones, and the paired verdict on the fresh seeds.",
+        "",
+        "| graph | condition | budget | cold, study seeds | cold, fresh seeds | guided, fresh "
+        "seeds | guided vs cold, fresh seeds |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for entry in flagged:
+        graph = entry["graph"]
+        fresh_cold = study_runs(
+            args,
+            cache,
+            f"cold-{COLD_VERSION}/{graph}",
+            graph,
+            seeds,
+            per_budget=False,
+            first=FRESH_FROM,
+        )
+        fresh = study_runs(
+            args, cache, entry["prefix"], graph, seeds, first=FRESH_FROM, **entry["kwargs"]
+        )
+        f = warm_against_cold(graph, fresh_cold, fresh)
+        study_cold = cold[(graph, DEFAULT_STRATEGY)]
+        for b in sorted(fresh):
+            n = len(entry["traces"][b])
+            means = [mean_regret(graph, r, b) for r in (study_cold[b][:n], fresh_cold[b], fresh[b])]
+            lines.append(
+                f"| {graph} | {entry['label']} | {b} | "
+                + " | ".join(f"{m:.2f}" for m in means)
+                + f" | {f['verdicts'][b]} |"
+            )
+        print(f"fresh seeds {graph} {entry['label']}: done", flush=True)
+    return [*lines, ""]
 
 
 def distance_lines() -> list[str]:
@@ -1247,6 +1324,8 @@ def prior_study(args: argparse.Namespace, cache: Cache, runs: dict) -> list[dict
                 {
                     "graph": graph,
                     "label": label,
+                    "prefix": f"prior-{PRIOR_VERSION}/{graph}/{label}",
+                    "kwargs": {"prior": prior, "kl_threshold": guard, "share": share_of},
                     "sources": prior.sources,
                     "traces": traces,
                     "events": fired,
@@ -1360,7 +1439,7 @@ def write_report(
         f"nohup .venv/bin/python bench/graph_table.py search --seeds {args.seeds} "
         f"--ngopt-seeds {args.ngopt_seeds} --gp-seeds {args.gp_seeds} "
         f"--screen-seeds {args.screen_seeds} --warm-seeds {args.warm_seeds} "
-        f"--study-budget {args.study_budget}"
+        f"--study-budget {args.study_budget} --fresh-seeds {args.fresh_seeds}"
         + (f" --prior-seeds {args.prior_seeds} " if args.prior else " --no-prior ")
         + "> bench/out/graph_table/search.log 2>&1 &",
         "```",
@@ -1407,6 +1486,9 @@ def main() -> None:
     s.add_argument("--warm-seeds", type=int, default=20)
     s.add_argument("--ngopt-seeds", type=int, default=10)
     s.add_argument("--study-budget", type=int, default=50, help="warm start and prior")
+    s.add_argument(
+        "--fresh-seeds", type=int, default=40, help="rerun conditions worse than cold (0: no)"
+    )
     s.add_argument("--verdict", action="append", default=[], help="a verdict line to add")
     args = parser.parse_args()
     if args.command == "build":

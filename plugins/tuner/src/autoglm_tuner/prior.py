@@ -13,8 +13,10 @@ distinct best configurations of those searches, nearest first.
 design's start point, alternating with the wrapped strategy's proposals (capped by the
 caller, and stopped as soon as the evidence turns against them). A transferred point is told
 to the strategy only if it beats every other result so far; otherwise it is held back (told
-only if the strategy proposes it itself). Then a share of proposals (``share``; the search's
-default is 0, the seeds only) is drawn from the prior and the rest come from the strategy.
+only if the strategy proposes it itself) and takes one of TPE's random startup slots, so the
+optimiser's model starts at the same trial as in a cold search. Then a share of proposals
+(``share``; the search's default is 0, the seeds only) is drawn from the prior and the rest
+come from the strategy.
 Every result is told to the strategy at most once.
 
 **Adaptive share.** Why: a prior learnt on tasks that looked close may point the wrong way;

@@ -606,7 +606,10 @@ def report(store: Store, args: argparse.Namespace, graphs: list[str], methods: l
             if len(done) < expected:
                 partial = True
             if not done:
-                rows.append(f"| {graph} | {method} | 0/{expected} | not run yet | | | | |")
+                state = f"{len(runs)} search(es) done, selection or tests not yet" if runs else ""
+                rows.append(
+                    f"| {graph} | {method} | 0/{expected} | {state or 'not run yet'} | | | | |"
+                )
                 continue
             n = f"{len(done)}/{expected}" + (" (partial)" if len(done) < expected else "")
             cpu = statistics.fmean(r["search"]["cpu"] for r in done) / 60

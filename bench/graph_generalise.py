@@ -715,7 +715,15 @@ def report(store: Store, args: argparse.Namespace, graphs: list[str], methods: l
             )
     if not any_pair:
         lines.append("* no seed has finished for two methods on one graph yet")
-    lines += ["", "### Units and cost", ""]
+    lines += [
+        "",
+        "### Units and cost",
+        "",
+        "To continue (skips every finished unit, resumes an interrupted search from its "
+        "journal): `nohup nice -n 15 .venv/bin/python bench/graph_generalise.py --graphs "
+        f"{args.graphs} --stop-at HH:MM > bench/out/gg_run.log 2>&1 &`.",
+        "",
+    ]
     total = 0.0
     for path in sorted(store.root.rglob("*.json")):
         total += json.loads(path.read_text()).get("cpu", 0.0)

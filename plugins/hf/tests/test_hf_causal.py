@@ -10,6 +10,7 @@ import pytest
 from autoglm_hf import registry
 from autoglm_hf.adapters import TextModel, from_spec, load_causal_lm
 from autoglm_hf.errors import AdapterError, ModelNotFoundError
+from autoglm_hf.locate import folder_version
 
 
 def test_checkpoints_are_the_native_families(tiny_qwen2, tiny_glm4):
@@ -83,7 +84,8 @@ def test_one_load_per_spec(tiny_qwen2):
     spec = {"kind": "hf-causal", "model": tiny_qwen2, "device": "cpu"}
     model = from_spec(spec)
     assert from_spec(dict(spec)) is model is load_causal_lm(tiny_qwen2, device="cpu")
-    assert registry.load_count(("hf-causal", model.model_id, "cpu", "auto", False)) == 1
+    key = ("hf-causal", model.model_id, folder_version(model.model_id), "cpu", "auto", False)
+    assert registry.load_count(key) == 1
 
 
 def test_bad_arguments_are_named(tiny_lm):

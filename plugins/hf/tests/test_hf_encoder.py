@@ -8,6 +8,7 @@ import pytest
 from autoglm_hf import registry
 from autoglm_hf.adapters import Encoder, default_encoder_path, from_spec, load_encoder
 from autoglm_hf.errors import ModelNotFoundError, ModelSpecError
+from autoglm_hf.locate import folder_version
 
 
 def test_default_encoder_path_is_the_minilm_folder():
@@ -58,7 +59,8 @@ def test_from_spec_shares_one_object_per_spec(minilm):
     spec = {"kind": "hf-encoder", "model": default_encoder_path(), "device": "cpu"}
     assert from_spec(spec) is minilm
     assert from_spec(dict(spec)) is minilm
-    key = ("hf-encoder-backend", minilm.model_id, "cpu", "float32", False)
+    path = default_encoder_path()
+    key = ("hf-encoder-backend", path, folder_version(path), "cpu", "float32", False)
     assert registry.load_count(key) == 1
 
 
@@ -89,3 +91,40 @@ def test_offline_hub_id_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(ModelNotFoundError, match="offline mode is on"):
         load_encoder("autoglm-test/definitely-not-cached-model")
+
+
+def test_a_folder_saved_again_in_place_is_not_served_the_old_weights(tmp_path):
+    """A checkpoint retrained under the same path (a rerun writing the same run folder) is
+    another model: the per-process registry and the on-disk cache must not return the first
+    one's weights or vectors. Found when two fine-tunes in one process shared a path."""
+    import shutil
+
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    folder = tmp_path / "checkpoint"
+    AutoTokenizer.from_pretrained(default_encoder_path()).save_pretrained(folder)
+    config = BertConfig(
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        vocab_size=30522,
+    )
+
+    def save(seed: int) -> None:
+        torch.manual_seed(seed)
+        BertModel(config).save_pretrained(folder)
+
+    cache = tmp_path / "cache"
+    save(0)
+    first = load_encoder(str(folder), device="cpu", cache_dir=str(cache))
+    before = first.embed(["turn on the lights"])
+    shutil.rmtree(folder / "1_Pooling", ignore_errors=True)
+    save(1)
+    second = load_encoder(str(folder), device="cpu", cache_dir=str(cache))
+    after = second.embed(["turn on the lights"])
+    assert second is not first and second.backend is not first.backend
+    assert second.computed == 1  # not a hit on the first model's cached vector
+    assert not np.allclose(before, after, atol=1e-4)
+    assert load_encoder(str(folder), device="cpu", cache_dir=str(cache)) is second

@@ -15,7 +15,7 @@ from typing import Any
 from autoglm_hf import registry
 from autoglm_hf.devices import resolve_device, resolve_dtype
 from autoglm_hf.errors import AdapterError
-from autoglm_hf.locate import from_pretrained, resolve_model
+from autoglm_hf.locate import folder_version, from_pretrained, resolve_model
 from autoglm_hf.stops import stop_criteria, truncate_at_stop
 
 
@@ -222,5 +222,5 @@ def load_causal_lm(
 ) -> HFCausalLM:
     """Shared per process: the same arguments return the same object, weights load once."""
     resolved = resolve_model(model)
-    key = ("hf-causal", resolved, device, dtype, trust_remote_code)
+    key = ("hf-causal", resolved, folder_version(resolved), device, dtype, trust_remote_code)
     return registry.shared(key, lambda: HFCausalLM(resolved, device, dtype, trust_remote_code))

@@ -17,7 +17,7 @@ import numpy as np
 from autoglm_hf import registry
 from autoglm_hf.devices import resolve_device, resolve_dtype
 from autoglm_hf.embedding_cache import EmbeddingCache, text_digest
-from autoglm_hf.locate import from_pretrained, resolve_model
+from autoglm_hf.locate import folder_version, from_pretrained, resolve_model
 
 #: Longest input when neither the model folder nor the tokenizer says otherwise.
 DEFAULT_MAX_LENGTH = 512
@@ -143,10 +143,12 @@ def load_encoder(
 ) -> HFEncoder:
     """Shared per process: the same arguments return the same object, weights load once."""
     resolved = resolve_model(model)
-    backend_key = ("hf-encoder-backend", resolved, device, dtype, trust_remote_code)
+    version = folder_version(resolved)
+    backend_key = ("hf-encoder-backend", resolved, version, device, dtype, trust_remote_code)
     backend = registry.shared(
         backend_key, lambda: EncoderBackend(resolved, device, dtype, trust_remote_code)
     )
     cache = str(Path(cache_dir).resolve()) if cache_dir else None
-    key = ("hf-encoder", resolved, device, dtype, trust_remote_code, cache)
-    return registry.shared(key, lambda: HFEncoder(backend, resolved, cache))
+    key = ("hf-encoder", resolved, version, device, dtype, trust_remote_code, cache)
+    model_id = f"{resolved}@{version}" if version else resolved
+    return registry.shared(key, lambda: HFEncoder(backend, model_id, cache))

@@ -9,6 +9,7 @@ what was tried and how to fix it.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -52,6 +53,22 @@ def resolve_model(model: str) -> str:
             )
         return str(path)
     return model
+
+
+def folder_version(resolved: str) -> str:
+    """A short digest of a local model folder's files (name, size, inode, modification time);
+    empty for a hub id, whose revision pins it. Every per-process and on-disk cache keyed on a
+    model folder includes it: a folder saved again in place (a checkpoint retrained under the
+    same path) is another model, and must not be served the first one's weights or vectors."""
+    path = Path(resolved)
+    if not path.is_dir():
+        return ""
+    digest = hashlib.sha256()
+    for item in sorted(path.iterdir()):
+        if item.is_file():
+            st = item.stat()
+            digest.update(f"{item.name}\0{st.st_size}\0{st.st_ino}\0{st.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]
 
 
 def from_pretrained(loader: Callable[..., T], model: str, what: str, **kwargs: Any) -> T:

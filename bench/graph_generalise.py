@@ -50,6 +50,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
 
+from graph_search import FIDELITY  # noqa: E402  (the workflows' fidelity schedule)
 from graph_sets import build, graph_names  # noqa: E402
 
 WORK = REPO / "bench" / "out" / "graph_generalise"
@@ -71,15 +72,6 @@ SPACE: dict[str, Any] = {
     "k": {"choice": [2, 4, 8, 10, 16], "ordered": True},
     "alpha": {"float": [0.05, 0.9]},
     "jk": {"choice": ["none", "cat", "max"]},
-}
-#: The workflows' fidelity schedule (configs/autognn-*.yaml; graph_search.FIDELITY).
-FIDELITY: dict[str, Any] = {
-    "field": "max_epochs",
-    "min": 100,
-    "max": 200,
-    "eta": 2,
-    "top_fraction": 0.3,
-    "schedule": "asha",
 }
 #: Optuna's plain multivariate TPE (whole history), registered under this name in the process
 #: that runs the searches. The tuner's own ``TPE`` bounds its history past 100 trials

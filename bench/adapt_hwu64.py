@@ -32,7 +32,8 @@ from pathlib import Path
 
 import torch
 
-torch.set_num_threads(2)
+#: 2 on a quiet machine; 1 on a busy one, where a second thread's spin-waits inflate CPU seconds
+torch.set_num_threads(int(os.environ.get("BENCH_TORCH_THREADS", "2")))
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -187,9 +188,10 @@ def main(names: list[str]) -> None:
         "## Adapting the encoder to labelled data: probes vs fine-tuning (issue 19)",
         "",
         f"Machine: {os.cpu_count()} CPU cores shared with other jobs, torch {torch.__version__}, "
-        "2 torch threads; all-MiniLM-L6-v2. Script: `bench/adapt_hwu64.py`. CPU seconds are "
-        "process CPU time (both threads); on oversubscribed cores they grow with the contention "
-        "(threads spin while waiting for each other). Candidates: "
+        f"{torch.get_num_threads()} torch thread(s) (`BENCH_TORCH_THREADS`); all-MiniLM-L6-v2. "
+        "Script: `bench/adapt_hwu64.py`. CPU seconds are process CPU time (all threads); with 2 "
+        "threads on oversubscribed cores they grow with the contention (threads spin while "
+        "waiting for each other), so busy machines measure with 1. Candidates: "
         f"those of `{WORKFLOW}` (fine-tune at the node's defaults, "
         f"`{json.dumps(FINETUNE)}`), plus the probe at C=10 for reference"
         + (f"; not run alone here: {', '.join(skipped)}" if skipped else "")

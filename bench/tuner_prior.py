@@ -513,35 +513,42 @@ def to_cold_final(found: list[list[float]], cold: list[list[float]]) -> list[int
     ]
 
 
-def guard_table(args, runs, problems, curve) -> list[str]:
-    """What the KL guard does: the same prior with and without it, paired, budgets 50/100:
-    regret, trials to the cold search's final best, firings and what they measured."""
-    rows = []
+def arm_pairs(problems, curve, variant: str):
+    """(problem, budget, prior, cold, prior arm, its ``variant`` arm) at budgets 50 and 100 for
+    the good and the worst prior, where all three arms ran: the pairs the ablation tables
+    compare (the guard switched off, prior samples added)."""
     for name in problems:
         for budget in (50, 100):
             cold = curve("cold", name, budget)
             for prior in ("good", "worst"):
-                on, off = curve(prior, name, budget), curve(f"{prior}-noguard", name, budget)
-                if cold is None or on is None or off is None:
-                    continue
-                a, b = [c[-1] for c in on], [c[-1] for c in off]
-                records = [runs[(prior, name, s, budget)] for s in range(args.seeds)]
-                events = [e for r in records for e in r.get("events", [])]
-                fired = len(events) / len(records)
-                measured = (
-                    f"{statistics.mean(e['collapse'] for e in events):.2f} / "
-                    f"{statistics.mean(e['kl_prior'] for e in events):.2f} / "
-                    f"{statistics.mean(e['kl_uniform'] for e in events):.2f}"
-                    if events
-                    else "-"
-                )
-                t_on = statistics.median(to_cold_final(on, cold))
-                t_off = statistics.median(to_cold_final(off, cold))
-                rows.append(
-                    f"| {name} | {budget} | {prior} | {statistics.mean(b):.3f} | "
-                    f"{statistics.mean(a):.3f} | {t_off:g} | {t_on:g} | {fired:.2f} | {measured} "
-                    f"| {zc.verdict(a, b)} |"
-                )
+                arm, other = curve(prior, name, budget), curve(f"{prior}-{variant}", name, budget)
+                if cold is not None and arm is not None and other is not None:
+                    yield name, budget, prior, cold, arm, other
+
+
+def guard_table(args, runs, problems, curve) -> list[str]:
+    """What the KL guard does: the same prior with and without it, paired, budgets 50/100:
+    regret, trials to the cold search's final best, firings and what they measured."""
+    rows = []
+    for name, budget, prior, cold, on, off in arm_pairs(problems, curve, "noguard"):
+        a, b = [c[-1] for c in on], [c[-1] for c in off]
+        records = [runs[(prior, name, s, budget)] for s in range(args.seeds)]
+        events = [e for r in records for e in r.get("events", [])]
+        fired = len(events) / len(records)
+        measured = (
+            f"{statistics.mean(e['collapse'] for e in events):.2f} / "
+            f"{statistics.mean(e['kl_prior'] for e in events):.2f} / "
+            f"{statistics.mean(e['kl_uniform'] for e in events):.2f}"
+            if events
+            else "-"
+        )
+        t_on = statistics.median(to_cold_final(on, cold))
+        t_off = statistics.median(to_cold_final(off, cold))
+        rows.append(
+            f"| {name} | {budget} | {prior} | {statistics.mean(b):.3f} | "
+            f"{statistics.mean(a):.3f} | {t_off:g} | {t_on:g} | {fired:.2f} | {measured} "
+            f"| {zc.verdict(a, b)} |"
+        )
     if not rows:
         return []
     return [
@@ -566,19 +573,13 @@ def seeds_table(problems, curve) -> list[str]:
     """Do prior samples add to the seeds, or cause harm? Seeds only (the default) against
     seeds plus samples (share ``SAMPLES_SHARE``), each against cold."""
     rows = []
-    for name in problems:
-        for budget in (50, 100):
-            cold = curve("cold", name, budget)
-            for prior in ("good", "worst"):
-                seeds, full = curve(prior, name, budget), curve(f"{prior}-samples", name, budget)
-                if cold is None or seeds is None or full is None:
-                    continue
-                a, b, c = ([x[-1] for x in found] for found in (full, seeds, cold))
-                rows.append(
-                    f"| {name} | {budget} | {prior} | {statistics.mean(c):.3f} | "
-                    f"{statistics.mean(b):.3f} | {statistics.mean(a):.3f} | {zc.verdict(b, c)} | "
-                    f"{zc.verdict(a, c)} | {zc.verdict(a, b)} |"
-                )
+    for name, budget, prior, cold, seeds, full in arm_pairs(problems, curve, "samples"):
+        a, b, c = ([x[-1] for x in found] for found in (full, seeds, cold))
+        rows.append(
+            f"| {name} | {budget} | {prior} | {statistics.mean(c):.3f} | "
+            f"{statistics.mean(b):.3f} | {statistics.mean(a):.3f} | {zc.verdict(b, c)} | "
+            f"{zc.verdict(a, c)} | {zc.verdict(a, b)} |"
+        )
     if not rows:
         return []
     return [

@@ -414,6 +414,18 @@ class Search:
             return None
         return lambda points: predictor.rank(points, profile)
 
+    def _closeness(self) -> dict[str, Any]:
+        """What makes a past search close enough to transfer from, the same for the warm start
+        and the space prior: its objective and metric, the profile distance limit and this
+        search's profile and space."""
+        return {
+            "objective": self.objective.name,
+            "metric": self.config.metric,
+            "profile": self.inputs.profile,
+            "space": self.space,
+            "max_distance": self.config.warm_start_max_distance,
+        }
+
     def _summaries(self) -> list[tuple[str, str, dict[str, Any]]]:
         """Finished searches of the same objective and metric that journaled their trials."""
         cfg = self.config
@@ -445,15 +457,7 @@ class Search:
             if saved:
                 used = {tuple(source) for source in saved[-1]["sources"]}
                 summaries = [s for s in summaries if (s[0], s[1]) in used]
-            prior = find_prior(
-                summaries,
-                objective=self.objective.name,
-                metric=cfg.metric,
-                profile=self.inputs.profile,
-                space=self.space,
-                max_distance=cfg.warm_start_max_distance,
-                active=self._active,
-            )
+            prior = find_prior(summaries, **self._closeness(), active=self._active)
             if not saved:
                 sources = [[s["run_id"], s["node_id"]] for s in prior.sources] if prior else []
                 self.context.journal_append(PRIOR_KIND, {"sources": sources})
@@ -501,11 +505,7 @@ class Search:
         if cfg.warm_start and self.inputs.profile and cfg.optimizer != "grid":
             warm = find_warm_start(
                 self.context.journal_search(SUMMARY_KIND),
-                objective=self.objective.name,
-                metric=cfg.metric,
-                profile=self.inputs.profile,
-                space=self.space,
-                max_distance=cfg.warm_start_max_distance,
+                **self._closeness(),
                 limit=cfg.warm_start_configs,
                 exclude=(self.context.run_id, self.context.node_id),
             )

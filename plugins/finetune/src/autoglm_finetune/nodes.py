@@ -108,11 +108,9 @@ def _finish(
 
 
 def _val_accuracy(head: Any, x: Any, targets: list[int]) -> float:
-    import numpy as np
+    from autoglm_finetune.ensemble import accuracy
 
-    if not len(targets):
-        return 0.0
-    return float((head.logits(x).argmax(axis=1) == np.asarray(targets)).mean())
+    return accuracy(head.logits(x), targets)
 
 
 class ProbeNode(NodeType):

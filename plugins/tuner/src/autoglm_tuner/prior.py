@@ -316,7 +316,7 @@ class PriorGuided(Strategy):
     would be.
 
     A held-back point also takes one of ``inner``'s random startup slots while it has any
-    left (:func:`take_startup_slot`: TPE's first trials are random draws until it has been
+    left (``Strategy.shift_startup``: TPE's first trials are random draws until it has been
     told ``n_startup_trials`` results). Why: held back and uncounted, a losing seed pushed
     the whole cold search one trial later, so the guided search was the cold one without its
     last (model-based) trial: significantly worse than cold at budget 20 on two zero-cost
@@ -409,7 +409,7 @@ class PriorGuided(Strategy):
             else:
                 key = self.key(candidate.params)
                 self.held[key] = loss
-                if take_startup_slot(self.inner, -1):
+                if self.inner.shift_startup(-1):
                     self.slots.add(key)
         elif source == GUARD:
             self._observe(candidate.params, loss, False)
@@ -435,7 +435,7 @@ class PriorGuided(Strategy):
             return False
         if key in self.slots:  # told now, it counts for the startup itself: give its slot back
             self.slots.discard(key)
-            take_startup_slot(self.inner, +1)
+            self.inner.shift_startup(+1)
         self.inner.tell(candidate, loss)
         return True
 
@@ -524,30 +524,6 @@ class PriorGuided(Strategy):
             "final_share": round(self.share, 4),
             "kl_guard": self.events,
         }
-
-
-def take_startup_slot(strategy: Strategy, change: int) -> bool:
-    """Shift ``strategy``'s random startup by ``change`` trials (-1: a held-back point takes a
-    slot; +1: gives it back). Only an Optuna sampler with ``n_startup_trials`` (TPE) has
-    one, and a slot is taken only while the startup is still running (fewer results told
-    than its count); False when nothing changed.
-
-    Why reach into the sampler: the held-back point must not be told (that is the gate), yet
-    the startup should end at the same trial as in a cold search. Lowering the count by one
-    does exactly that and leaves every result TPE is told unchanged."""
-    study = getattr(strategy, "study", None)
-    sampler = getattr(study, "sampler", None)
-    count = getattr(sampler, "_n_startup_trials", None)
-    if study is None or not isinstance(count, int):
-        return False
-    if change < 0:
-        from optuna.trial import TrialState
-
-        done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
-        if len(done) >= count:
-            return False
-    sampler._n_startup_trials = max(0, count + change)
-    return True
 
 
 def _repr_key(params: Params) -> str:

@@ -74,6 +74,12 @@ class Strategy:
     def tell_unasked(self, params: dict[str, Any], loss: float) -> None:
         """The result of a point this strategy did not propose."""
 
+    def shift_startup(self, change: int) -> bool:
+        """Move the end of a random startup by ``change`` trials (-1: a result held back from
+        this strategy takes a startup slot, ``prior.PriorGuided``; +1: gives it back). False
+        when nothing changed: only a sampler with a random startup (TPE) has one."""
+        return False
+
 
 class RandomStrategy(Strategy):
     """Uniform (log-uniform on log scales) independent sampling: the classic baseline."""
@@ -243,6 +249,23 @@ class OptunaStrategy(Strategy):
                 params=internal, distributions=self.distributions, value=loss
             )
         )
+
+    def shift_startup(self, change: int) -> bool:
+        """Optuna samplers with ``n_startup_trials`` draw their first trials at random; a slot
+        is taken only while that startup is still running (fewer results told than its
+        count). Why reach into the sampler: the held-back point must not be told (that is
+        the prior's gate), yet the startup should end at the same trial as in a cold search;
+        lowering the count by one does exactly that and leaves every result told unchanged."""
+        sampler = self.study.sampler
+        count = getattr(sampler, "_n_startup_trials", None)
+        if not isinstance(count, int):
+            return False
+        if change < 0:
+            states = (self.optuna.trial.TrialState.COMPLETE, self.optuna.trial.TrialState.PRUNED)
+            if len(self.study.get_trials(deepcopy=False, states=states)) >= count:
+                return False
+        sampler._n_startup_trials = max(0, count + change)
+        return True
 
     def _value(self, name: str, raw: Any) -> Any:
         dim = self.space[name]

@@ -190,6 +190,98 @@ def test_tpe_keeps_the_best_trials_whole_and_is_plain_tpe_up_to_its_history():
     assert [p for p, *_ in bounded] == [p for p, *_ in plain]
 
 
+def test_the_above_draw_takes_trials_in_proportion_to_plain_tpes_weights():
+    """The draw of the other trials past the bound: exactly ``count`` distinct ones, each
+    about as often as its plain TPE weight says (the most recent, weight 1, more often than
+    old ones on the ramp), weighted so that the drawn weights sum to all of them (the prior
+    keeps plain TPE's share), and every one whose share reaches 1 always drawn."""
+    import numpy as np
+    from optuna.samplers._tpe.sampler import default_weights
+
+    from autoglm_tuner.tpe import systematic_draw
+
+    weights = default_weights(400)
+    seen = np.zeros(400)
+    for seed in range(300):
+        drawn, drawn_weights = systematic_draw(weights, 60, seed / 300)
+        assert len(drawn) == len(set(drawn.tolist())) == 60
+        assert drawn_weights.sum() == pytest.approx(weights.sum())
+        seen[drawn] += 1
+    expected = 300 * 60 * weights / weights.sum()
+    assert abs(seen[-25:].sum() - expected[-25:].sum()) < 0.05 * expected[-25:].sum()
+    assert abs(seen[:100].sum() - expected[:100].sum()) < 0.15 * expected[:100].sum()
+    heavy = np.concatenate([np.full(5, 10.0), np.ones(50)])  # 5 x 10 of 100: shares >= 1
+    drawn, drawn_weights = systematic_draw(heavy, 20, 0.5)
+    assert set(range(5)) <= set(drawn.tolist()) and len(drawn) == 20
+    assert drawn_weights.sum() == pytest.approx(heavy.sum())
+
+
+def test_drawing_every_trial_gives_plain_tpes_above_estimator():
+    """The estimator on a draw has plain TPE's bandwidths and categorical smoothing for the
+    whole set: drawn whole, it is plain TPE's estimator (numeric values distinct here: among
+    tied ones the bandwidths may go to the tied kernels in another order)."""
+    import numpy as np
+    import optuna
+    from optuna.samplers._tpe.parzen_estimator import _ParzenEstimator
+    from optuna.samplers._tpe.sampler import default_weights
+
+    from autoglm_tuner.tpe import _DrawnParzenEstimator, reference_bandwidths
+
+    space = {
+        "layer": optuna.distributions.CategoricalDistribution(["a", "b", "c"]),
+        "depth": optuna.distributions.IntDistribution(1, 200),
+        "lr": optuna.distributions.FloatDistribution(1e-3, 1e-1, log=True),
+        "dropout": optuna.distributions.FloatDistribution(0.0, 0.8),
+    }
+    rng = np.random.default_rng(0)
+    n = 60
+    observations = {
+        "layer": rng.integers(0, 3, n).astype(float),
+        "depth": rng.choice(200, n, replace=False) + 1.0,
+        "lr": np.exp(rng.uniform(np.log(1e-3), np.log(1e-1), n)),
+        "dropout": rng.uniform(0, 0.8, n),
+    }
+    sampler = optuna.samplers.TPESampler(multivariate=True)
+    parameters = sampler._parzen_estimator_parameters
+    weights = default_weights(n)
+    plain = _ParzenEstimator(observations, space, parameters, weights)
+    every = reference_bandwidths(observations, np.arange(n), space, parameters)
+    drawn = _DrawnParzenEstimator(observations, space, parameters, weights, every, n)
+    points = plain.sample(np.random.RandomState(1), 50)
+    assert np.allclose(drawn.log_pdf(points), plain.log_pdf(points))
+    # a draw of a third: kernels as narrow as among all of them, not among the third
+    third = {name: values[::3] for name, values in observations.items()}
+    alone = _ParzenEstimator(third, space, parameters, np.ones(n // 3))
+    some = reference_bandwidths(observations, np.arange(0, n, 3), space, parameters)
+    among = _DrawnParzenEstimator(third, space, parameters, np.ones(n // 3), some, n)
+    for i, name in enumerate(space):
+        if name in ("lr", "dropout"):  # continuous: narrower, by about the draw's ratio
+            sigma = among._mixture_distribution.distributions[i].sigma[:-1]
+            wide = alone._mixture_distribution.distributions[i].sigma[:-1]
+            assert np.median(sigma / wide) < 0.6
+
+
+def test_past_its_history_tpe_keeps_the_recent_trials_and_weights_the_rest():
+    """Past the bound the most recent trials are fitted whole, with plain TPE's weights, the
+    others drawn; the above estimator's weights sum to plain TPE's over all the other
+    trials, so its prior keeps plain TPE's share of the mixture."""
+    from optuna.samplers._tpe.sampler import default_gamma, default_weights
+
+    strategy, _ = tpe_search(history=40, budget=150)
+    sampler = strategy.study.sampler
+    every = strategy.study.get_trials(deepcopy=False)
+    fitted = sampler.bounded(every)
+    rest, drawn = sampler._draw
+    best = default_gamma(150)
+    assert len(fitted) == 40 and len(rest) == 150 - best and len(drawn) == 40 - best
+    plain = default_weights(len(rest))
+    assert sum(drawn.values()) == pytest.approx(plain.sum())
+    top = {t.number for t in sorted(every, key=lambda t: t.value)[:best]}
+    others = [t.number for t in every if t.number not in top]
+    for number in others[-((40 - best) // 3) :]:
+        assert drawn[number] == pytest.approx(1.0)
+
+
 def test_gp_with_expected_improvement_runs_as_a_strategy():
     proposer, trials = search("GP", bowl(A), 12)
     assert proposer.strategy.used == "GP + EI (Optuna)"

@@ -8,15 +8,38 @@ Past ``history`` trials the estimators are fitted on a bounded set instead:
 
 * all of the best ``gamma(n)`` trials, gamma taken of the whole history (the "below" set:
   the good region is modelled from the same trials as with the whole history);
-* a seeded random subsample of the others, in their original order (so the above-set weights
-  still ramp from old to recent), drawn afresh at each ask from a generator seeded by the
-  sampler's seed and the number of trials, so a resumed search asks the same points.
+* ``history - gamma(n)`` of the others (the "above" set), chosen so that their mixture is
+  an unbiased estimate of the one plain TPE fits on all of them: the most recent third
+  (25 with history 100; Optuna's ``default_weights`` gives its last 25 the largest weight,
+  1) are kept whole with plain TPE's weights, and the rest are drawn from the older trials
+  with probability proportional to the weight plain TPE gives each (a ramp from old to
+  recent) by systematic sampling in trial order (spread over the whole history), each
+  weighted by its weight over that probability (Horvitz-Thompson). The weights sum to
+  plain TPE's, so the prior keeps plain TPE's share of the mixture; every kernel has the
+  bandwidth plain TPE would give it (the gaps to its neighbours among all the above trials,
+  not among the fitted ones), and the categorical kernels the smoothing of all of them. The
+  draw comes from a generator seeded by the sampler's seed and the number of trials, so a
+  resumed search asks the same points.
+
+Why not a uniform sample of the others, fitted as if it were the whole history (the version
+before): its above density was a different one from plain TPE's. It lost plain TPE's
+recency weights (the last 25 trials, weighted 1, were mostly left out), gave the prior about
+ten times plain TPE's share (the prior's weight is 1 beside the observations' summed
+weights: about 50 for 75 observations against about 500 for 975), and widened every kernel
+to the gaps between 75 points instead of about 1,000 (and the magic clip's floor from
+1/100 to 1/77 of the range). On the zero-cost benchmark (40 paired seeds, 24 cells past 100
+trials) it was significantly worse than plain TPE in 4 cells and never better: stuck in a
+wrong basin more often, or finishing less precisely. A drawn above set is still noisier
+than the whole one; see the benchmark's report (``bench/tuner_zero_cost.py``) for where the
+estimate stands against plain TPE.
 
 Every result is still told once and kept in the study; only what one ask is fitted on is
 bounded. Up to ``history`` trials the fit is plain TPE's. The rest of the per-ask work that
 grew with the trials (a pass over every trial to count and sort them, a deep copy of the
 parameters per field) or was done one number at a time in Python is avoided too; see the
-methods below.
+methods below. What still grows with the trials is a few array passes per ask (the draw,
+and each numeric field's order of all the trials, kept across asks: one insertion per trial
+told), microseconds at 2,000 trials; the bandwidths read only the fitted kernels' neighbours.
 """
 
 from __future__ import annotations
@@ -24,21 +47,42 @@ from __future__ import annotations
 import bisect
 import contextlib
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 import optuna
 from optuna.samplers._tpe import _truncnorm
-from optuna.samplers._tpe.sampler import default_gamma
+from optuna.samplers._tpe.parzen_estimator import _ParzenEstimator
+from optuna.samplers._tpe.probability_distributions import (
+    _BatchedDiscreteTruncLogNormDistributions as _DiscreteTruncLogNorm,
+)
+from optuna.samplers._tpe.probability_distributions import (
+    _BatchedDiscreteTruncNormDistributions as _DiscreteTruncNorm,
+)
+from optuna.samplers._tpe.probability_distributions import (
+    _BatchedTruncLogNormDistributions as _TruncLogNorm,
+)
+from optuna.samplers._tpe.probability_distributions import (
+    _BatchedTruncNormDistributions as _TruncNorm,
+)
+from optuna.samplers._tpe.sampler import default_gamma, default_weights
+from optuna.search_space import IntersectionSearchSpace
+from optuna.search_space.intersection import _calculate as _intersection
 
 _COMPLETE = optuna.trial.TrialState.COMPLETE
 _PRUNED = optuna.trial.TrialState.PRUNED
 _FAIL = optuna.trial.TrialState.FAIL
 
 #: Trials the estimators are fitted on, at most: the best 25 (Optuna's whole below set from 241
-#: trials on) and 75 others. On the zero-cost benchmark's GNN space a trial costs 4.7 ms of CPU
-#: at 1,001-2,000 trials with 100 (about 2 ms more with 250), 20+ ms with the whole history.
+#: trials on) and 75 others. On the zero-cost benchmark's GNN space a trial costs 3.7 ms of CPU
+#: at 1,001-2,000 trials with 100 (about 0.7 ms more with 200), 20+ ms with the whole history.
 HISTORY = 100
+
+#: What the bounded fit is, for results cached by version: ``weighted`` keeps the recent
+#: trials and draws the rest with plain TPE's weights and bandwidths (the module doc); the
+#: version before (untagged, ``uniform``) fitted a uniform sample as a whole history.
+FIT = "weighted"
 
 
 class BoundedTPESampler(optuna.samplers.TPESampler):
@@ -53,6 +97,8 @@ class BoundedTPESampler(optuna.samplers.TPESampler):
             raise ValueError(f"history {history} leaves too few trials beside the best ones")
         super().__init__(seed=seed, **options)
         self._gamma = self._gamma_of_all  # Optuna's ``gamma`` argument is deprecated
+        if type(self._search_space) is IntersectionSearchSpace:
+            self._search_space = _IntersectionWithoutCopy(include_pruned=True)
         self.history = history
         #: finished trials of the whole history at the current ask (what gamma is taken of)
         self._finished = 0
@@ -70,9 +116,20 @@ class BoundedTPESampler(optuna.samplers.TPESampler):
         #: internal representation of each finished trial's parameters, by trial number and
         #: field names
         self._internal: dict[tuple[int, tuple[str, ...]], tuple[float, ...]] = {}
+        #: this ask's above set past the bound: the positions (in ``_complete``) of all the
+        #: complete trials outside the best, and the drawn trials' weights by number
+        self._draw: tuple[np.ndarray, dict[int, float]] | None = None
+        #: every complete trial's internal representation, in ``_complete`` order, for one
+        #: tuple of field names: what the drawn kernels' bandwidths are measured against
+        self._table = np.empty((0, 0))
+        self._table_names: tuple[str, ...] = ()
+        self._table_rows = 0
+        #: by field, the table's rows in the order of their values, and those values
+        self._order: list[np.ndarray] = []
+        self._sorted: list[np.ndarray] = []
 
     def _sample(self, study: Any, trial: Any, search_space: dict[str, Any]) -> dict[str, Any]:
-        with _vectorised_log_ndtr():
+        with _vectorised_log_ndtr(self):
             return super()._sample(_BoundedStudy(study, self), trial, search_space)
 
     def _gamma_of_all(self, fitted: int) -> int:
@@ -89,9 +146,10 @@ class BoundedTPESampler(optuna.samplers.TPESampler):
 
     def bounded(self, trials: list[Any], states: Any = None) -> list[Any]:
         """The trials in ``states`` one ask is fitted on: all of them up to ``history``
-        complete ones, else the best ``gamma(n)`` and a seeded random sample of the other
-        complete ones, plus every running trial (the constant liar's: one per busy worker),
-        in trial order. ``trials``: all of the study's, in number order.
+        complete ones, else the best ``gamma(n)`` and a seeded draw of the other complete
+        ones weighted as plain TPE weights them (``_draw``), plus every running trial (the
+        constant liar's: one per busy worker), in trial order. ``trials``: all of the
+        study's, in number order.
 
         The ranking is kept across asks (a finished trial's value never changes), and trials
         below ``_settled`` (all complete and ranked, or failed) are not looked at again, so
@@ -119,17 +177,114 @@ class BoundedTPESampler(optuna.samplers.TPESampler):
         end = trials[-1]._number + 1 if trials else 0
         self._settled = end if unsettled is None else unsettled
         self._finished = len(self._complete) + pruned
+        self._draw = None
         if len(self._complete) <= self.history:
             self.largest_fit = max(self.largest_fit, len(self._complete))
             return [t for t in trials if states is None or t.state in states]
         best = default_gamma(len(self._complete))
         top = [number for _, number in self._ranked[:best]]
-        rest = _Without(self._complete, [self._position[number] for number in top])
-        rng = random.Random(f"tpe-history-{self._seed}-{len(self._complete)}")
-        chosen = [*top, *rng.sample(rest, self.history - best)]
+        rest = np.delete(np.arange(len(self._complete)), [self._position[n] for n in top])
+        start = random.Random(f"tpe-history-{self._seed}-{len(self._complete)}").random()
+        # kept whole: the most recent third of the slots (25 with history 100; Optuna weighs
+        # its last 25 at 1, the most): the rest drawn
+        kept = np.zeros(len(rest), dtype=bool)
+        kept[len(rest) - (self.history - best) // 3 :] = True
+        drawn, weights = systematic_draw(
+            default_weights(len(rest)), self.history - best, start, kept
+        )
+        others = [self._complete[i] for i in rest[drawn].tolist()]
+        self._draw = (rest, dict(zip(others, weights.tolist(), strict=True)))
+        chosen = [*top, *others]
         self.largest_fit = max(self.largest_fit, len(chosen))
         fitted = [self._by_number[number] for number in chosen] + recent
         return sorted(fitted, key=lambda t: t._number)
+
+    def _build_parzen_estimator(
+        self, study: Any, search_space: dict[str, Any], trials: list[Any], handle_below: bool
+    ) -> Any:
+        """Optuna's, except the above estimator past the bound: the drawn trials weighted and
+        with the bandwidths plain TPE would give them on all the above trials (module doc).
+        The trials not drawn here (running or pruned ones, all fitted) keep weight 1, plain
+        TPE's for the most recent trials."""
+        if handle_below or self._draw is None or study._is_multi_objective():
+            return super()._build_parzen_estimator(study, search_space, trials, handle_below)
+        rest, drawn = self._draw
+        names = tuple(search_space)
+        # the trials with every field set (what ``_get_internal_repr`` keeps a row of)
+        kept = [
+            t
+            for t in trials
+            if (t._number, names) in self._internal
+            or search_space.keys() <= self._params_of(t, study).keys()
+        ]
+        observations = self._get_internal_repr(kept, search_space, study)
+        weights = np.array([drawn.get(t._number, 1.0) for t in kept])
+        table = self._complete_table(search_space)
+        positions = np.array([self._position.get(t._number, -1) for t in kept])
+        extra = [i for i, t in enumerate(kept) if t._number not in drawn]
+        parameters = self._parzen_estimator_parameters
+        if extra:  # running or pruned trials fitted too: sort them in with the others
+            reference = {
+                name: np.concatenate([table[rest, j], observations[name][extra]])
+                for j, name in enumerate(search_space)
+            }
+            index = np.searchsorted(rest, positions)
+            index[extra] = len(rest) + np.arange(len(extra))
+            sigmas = reference_bandwidths(reference, index, search_space, parameters)
+        else:  # the complete trials' order by each field, kept across asks, less the best
+            outside = np.zeros(len(self._complete), dtype=bool)
+            outside[rest] = True
+            rank = np.empty(len(self._complete), dtype=int)
+            sigmas = {}
+            for j, (name, dimension) in enumerate(search_space.items()):
+                if isinstance(dimension, optuna.distributions.CategoricalDistribution):
+                    continue
+                kept_rows = outside[self._order[j]]
+                order = self._order[j][kept_rows]
+                values = self._sorted[j][kept_rows]
+                rank[order] = np.arange(len(order))
+                values = values[: len(values) - int(np.isnan(values).sum())]  # NaN last
+                sigmas[name] = _bandwidths_at(values, rank[positions], dimension, parameters)
+        return _DrawnParzenEstimator(
+            observations, search_space, parameters, weights, sigmas, len(rest) + len(extra)
+        )
+
+    def _params_of(self, trial: Any, study: Any) -> dict[str, Any]:
+        return trial.params if trial.state.is_finished() else self._get_params(trial, study)
+
+    def _complete_table(self, search_space: dict[str, Any]) -> np.ndarray:
+        """Every complete trial's internal representation (NaN where a field is unset), one
+        row per trial in ``_complete`` order, and for each field the rows in the order of
+        their values (``_order``; ties in trial order, NaN last): the trials told since the
+        last ask are added (sorted in by bisection), the others kept."""
+        names = tuple(search_space)
+        if names != self._table_names:
+            self._table_names, self._table_rows = names, 0
+            self._table = np.empty((0, len(names)))
+            self._order = [np.empty(0, dtype=int) for _ in names]
+            self._sorted = [np.empty(0) for _ in names]
+        count = len(self._complete)
+        if count > len(self._table):
+            grown = np.empty((max(count, 2 * len(self._table), 256), len(names)))
+            grown[: self._table_rows] = self._table[: self._table_rows]
+            self._table = grown
+        for i in range(self._table_rows, count):
+            number = self._complete[i]
+            row = self._internal.get((number, names))
+            if row is None:
+                params = self._by_number[number].params
+                row = tuple(
+                    search_space[n].to_internal_repr(params[n]) if n in params else np.nan
+                    for n in names
+                )
+            self._table[i] = row
+            for j, value in enumerate(row):
+                at = np.searchsorted(self._sorted[j], value, side="right")
+                values, order = self._sorted[j], self._order[j]
+                self._sorted[j] = np.concatenate((values[:at], [value], values[at:]))
+                self._order[j] = np.concatenate((order[:at], [i], order[at:]))
+        self._table_rows = count
+        return self._table[:count]
 
     def _get_internal_repr(
         self, trials: list[Any], search_space: dict[str, Any], study: Any
@@ -137,10 +292,16 @@ class BoundedTPESampler(optuna.samplers.TPESampler):
         """Optuna's conversion, one row per trial cached for finished trials (the strategy
         fixes each field's distribution, and a finished trial's values never change);
         running trials (the constant liar's) are converted afresh. The per-value loop was a
-        third of TPE's cost per ask."""
-        import numpy as np
-
+        third of TPE's cost per ask. Past the bound, complete trials' rows are read from the
+        table of all of them (``_complete_table``)."""
         names = tuple(search_space)
+        if self._draw is not None:  # past the bound: complete trials' rows from the table
+            table = self._complete_table(search_space)
+            index = [self._position.get(t._number, -1) for t in trials]
+            if min(index, default=0) >= 0 and all(t.state == _COMPLETE for t in trials):
+                rows = table[index].reshape(len(index), len(names))
+                if not np.isnan(rows).any():
+                    return {name: rows[:, i] for i, name in enumerate(names)}
         rows = []
         for trial in trials:
             finished = trial.state.is_finished()
@@ -158,44 +319,176 @@ class BoundedTPESampler(optuna.samplers.TPESampler):
         return {name: table[:, i] for i, name in enumerate(names)}
 
 
-class _Without(Sequence):
-    """``items`` without the entries at ``skip`` (positions), indexed lazily: what
-    ``random.sample`` draws the other trials from without building a list of all of them
-    (it reads only the drawn indices once there are more than a few hundred)."""
+def systematic_draw(
+    weights: np.ndarray, count: int, start: float, kept: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` distinct indices: those in ``kept`` (a mask, fewer than ``count``) and the
+    others drawn with probability proportional to ``weights`` (capped at 1: an index whose
+    share reaches 1 is always drawn), by systematic sampling in index order from ``start``
+    (uniform in [0, 1)), and each drawn index's weight over its probability (Horvitz-Thompson:
+    the kept ones keep theirs), so the drawn weights sum to the sum of all the weights. All
+    of them when ``count`` covers them."""
+    weights = np.asarray(weights, dtype=float)
+    if count >= len(weights):
+        return np.arange(len(weights)), weights.copy()
+    certain = np.zeros(len(weights), dtype=bool) if kept is None else kept.copy()
 
-    def __init__(self, items: list[int], skip: list[int]) -> None:
-        self.items, self.skip = items, sorted(skip)
+    def chances() -> np.ndarray:
+        scale = (count - certain.sum()) / weights[~certain].sum()
+        return np.where(certain, 1.0, weights * scale)
 
-    def __len__(self) -> int:
-        return len(self.items) - len(self.skip)
+    chance = chances()
+    while (reached := ~certain & (chance >= 1.0)).any():
+        certain |= reached
+        chance = chances()
+    bounds = np.cumsum(chance)
+    bounds *= count / bounds[-1]
+    drawn = np.searchsorted(bounds, start + np.arange(count), side="right")
+    # a point on a bound's rounding error could land twice
+    drawn = np.unique(np.minimum(drawn, len(weights) - 1))
+    return drawn, weights[drawn] / chance[drawn]
 
-    def __getitem__(self, index: int) -> int:  # type: ignore[override]
-        if not 0 <= index < len(self):
-            raise IndexError(index)
-        for position in self.skip:
-            if position > index:
-                break
-            index += 1
-        return self.items[index]
+
+class _DrawnParzenEstimator(_ParzenEstimator):
+    """Optuna's Parzen estimator on a weighted draw of ``count`` observations: the numeric
+    kernels get ``sigmas`` (by field: the bandwidths Optuna gives them in an estimator on all
+    of the ``count``, ``reference_bandwidths``), the categorical ones that estimator's
+    smoothing (the prior weight spread over as many kernels). Weights and prior are Optuna's
+    code."""
+
+    def __init__(
+        self,
+        observations: dict[str, np.ndarray],
+        search_space: dict[str, Any],
+        parameters: Any,
+        weights: np.ndarray,
+        sigmas: dict[str, np.ndarray],
+        count: int,
+    ) -> None:
+        self._sigmas, self._count = sigmas, count
+        super().__init__(observations, search_space, parameters, weights)
+
+    def _calculate_distributions(
+        self, observations: np.ndarray, param_name: str, search_space: Any, parameters: Any
+    ) -> Any:
+        if len(observations) == 0:
+            return super()._calculate_distributions(
+                observations, param_name, search_space, parameters
+            )
+        if isinstance(search_space, optuna.distributions.CategoricalDistribution):
+            share = (len(observations) + 1) / (self._count + 1)
+            parameters = parameters._replace(prior_weight=parameters.prior_weight * share)
+            return super()._calculate_distributions(
+                observations, param_name, search_space, parameters
+            )
+        # Optuna's ``_calculate_numerical_distributions`` with the given bandwidths
+        low, high, step = search_space.low, search_space.high, search_space.step
+        mus = np.log(observations) if search_space.log else observations
+        if step is not None:
+            low, high = low - step / 2, high + step / 2
+        if search_space.log:
+            low, high = np.log(low), np.log(high)
+        mus = np.append(mus, 0.5 * (low + high))
+        sigmas = np.append(self._sigmas[param_name], high - low)
+        if step is None:
+            kind = _TruncLogNorm if search_space.log else _TruncNorm
+            return kind(mus, sigmas, search_space.low, search_space.high)
+        kind = _DiscreteTruncLogNorm if search_space.log else _DiscreteTruncNorm
+        return kind(mus, sigmas, search_space.low, search_space.high, step)
+
+
+def reference_bandwidths(
+    reference: dict[str, np.ndarray],
+    index: np.ndarray,
+    search_space: dict[str, Any],
+    parameters: Any,
+) -> dict[str, np.ndarray]:
+    """By numeric field, the bandwidths Optuna gives the kernels at rows ``index`` of
+    ``reference`` (by field, every observation; NaN: unset, left out as Optuna leaves out
+    such trials) in an estimator on all of it."""
+    sigmas = {}
+    for name, dimension in search_space.items():
+        if isinstance(dimension, optuna.distributions.CategoricalDistribution):
+            continue
+        order = np.argsort(reference[name], kind="stable")  # NaN last
+        rank = np.empty(len(order), dtype=int)
+        rank[order] = np.arange(len(order))
+        values = reference[name][order]
+        values = values[: len(values) - int(np.isnan(values).sum())]
+        sigmas[name] = _bandwidths_at(values, rank[index], dimension, parameters)
+    return sigmas
+
+
+def _bandwidths_at(values: np.ndarray, at: np.ndarray, space: Any, parameters: Any) -> np.ndarray:
+    """Optuna's bandwidths (``_ParzenEstimator._calculate_numerical_distributions``) of the
+    kernels at ``values[at]`` in an estimator on all of ``values`` (sorted; ties in trial
+    order, Optuna's in its sort's: tied kernels may swap bandwidths): the larger gap to a
+    neighbour, the range's ends as outer neighbours (the two extreme kernels look inward
+    only unless ``consider_endpoints``), clipped to the magic clip's minimum for that many
+    kernels and to the range. Reads only the neighbours of ``at``."""
+    low, high = space.low, space.high
+    if space.step is not None:
+        low, high = low - space.step / 2, high + space.step / 2
+
+    def scale(x: Any) -> Any:
+        return np.log(x) if space.log else x
+
+    low, high, last = scale(low), scale(high), len(values) - 1
+    here = scale(values[at])
+    left = np.where(at > 0, scale(values[np.maximum(at - 1, 0)]), low)
+    right = np.where(at < last, scale(values[np.minimum(at + 1, last)]), high)
+    sigmas = np.maximum(here - left, right - here)
+    if not parameters.consider_endpoints and last >= 1:
+        inner = scale(values[[0, 1, last - 1, last]])
+        sigmas = np.where(at == 0, inner[1] - inner[0], sigmas)
+        sigmas = np.where(at == last, inner[3] - inner[2], sigmas)
+    if parameters.consider_magic_clip:
+        smallest = (high - low) / min(100.0, 1.0 + len(values) + 1)
+    else:
+        smallest = 1e-12
+    return np.clip(sigmas, smallest, high - low)
 
 
 #: Optuna's own, restored after each ask (not whatever another thread's ask left in place)
 _OPTUNA_LOG_NDTR = _truncnorm._log_ndtr
+_OPTUNA_ERF = _truncnorm.erf
 
 
 @contextlib.contextmanager
-def _vectorised_log_ndtr() -> Iterator[None]:
+def _vectorised_log_ndtr(sampler: BoundedTPESampler) -> Iterator[None]:
     """Optuna's truncated-normal code computes log Phi(x) one element at a time in Python
     (``_truncnorm._log_ndtr``), about a thousand calls per ask; SciPy's ``log_ndtr`` is the
     same function (relative difference under 1e-7, Optuna's being the approximation)
-    vectorised. Swapped in for this sampler's asks only, and restored after."""
-    from scipy.special import log_ndtr
+    vectorised. Likewise erf (``_truncnorm.erf``: Python's ``math.erf`` per element below
+    2,000 elements), but only in the asks past the bound (``sampler._draw`` set), so that the
+    points up to ``history`` trials stay exactly those asked before. Swapped in for this
+    sampler's asks only, and restored after."""
+    from scipy.special import erf, log_ndtr
+
+    def either_erf(x: Any) -> Any:
+        return erf(x) if sampler._draw is not None else _OPTUNA_ERF(x)
 
     _truncnorm._log_ndtr = log_ndtr
+    _truncnorm.erf = either_erf
     try:
         yield
     finally:
         _truncnorm._log_ndtr = _OPTUNA_LOG_NDTR
+        _truncnorm.erf = _OPTUNA_ERF
+
+
+class _IntersectionWithoutCopy(IntersectionSearchSpace):
+    """Optuna's intersection search space without the deep copy of every distribution at
+    each ask (a tenth of a millisecond): the sampler only reads what it returns."""
+
+    def calculate(self, study: Any, use_cache: bool = False) -> dict[str, Any]:
+        self._search_space, self._cached_trial_number = _intersection(
+            study._get_trials(deepcopy=False, use_cache=use_cache),
+            self._include_pruned,
+            self._search_space,
+            self._cached_trial_number,
+        )
+        return dict(sorted((self._search_space or {}).items()))
 
 
 class _BoundedStudy:

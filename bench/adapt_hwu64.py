@@ -132,18 +132,26 @@ def table(name: str, task: dict, results: list[dict], report: dict | None, done:
     for res in results:
         members: dict[int, list[float]] = {}
         for h in res.get("history", []):
-            if "epoch" in h and "val" in h:
+            if "epoch" in h and "val" in h and not h.get("refit"):
                 members.setdefault(h.get("member", 1), []).append(h["val"])
         if members and res.get("blend_weight") is not None:
             per_member = "; ".join(
                 (f"member {m}: " if len(members) > 1 else "") + ", ".join(f"{v:.4f}" for v in vals)
                 for m, vals in members.items()
             )
+            refit = ""
+            if res.get("refit") and res.get("test_accuracy_validated") is not None:
+                gain = res["test_accuracy"] - res["test_accuracy_validated"]
+                refit = (
+                    " Refitted on train + validation with each member's chosen epochs: test "
+                    f"{res['test_accuracy']:.4f}, against {res['test_accuracy_validated']:.4f} "
+                    f"for the validated members before the refit ({gain:+.4f})."
+                )
             lines += [
                 "",
                 f"{res['name']}: validation accuracy per epoch {per_member}; probe weight in "
                 f"the blend {res['blend_weight']:.1f} (chosen on validation, kept only when it "
-                "wins there by the node's blend_margin).",
+                f"wins there by the node's blend_margin).{refit}",
             ]
     if report and done:
         chosen = next(r for r in report["rows"] if r["chosen"])

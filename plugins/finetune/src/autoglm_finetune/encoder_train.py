@@ -45,6 +45,8 @@ class TrainSettings:
     frozen_layers: int = 0
     layer_decay: float = 1.0
     label_smoothing: float = 0.0
+    contrastive_weight: float = 0.0
+    temperature: float = 0.1
 
 
 def load_trainable(path: str) -> tuple[Any, Any]:
@@ -104,7 +106,10 @@ def finetune_classifier(
     ones run once, ``layer_cache``; ``cached``: their train and validation states from
     ``frozen_states``, shared by seeded members); returns the head (weight (d, classes), bias)
     of the best validation epoch (the model holds that epoch's weights too), the per-epoch
-    history and that epoch's validation embeddings (for blending with a probe)."""
+    history and that epoch's validation embeddings (for blending with a probe).
+
+    With no validation rows (a refit on train + validation, whose epochs were chosen before)
+    every epoch runs and the last one is kept."""
     import torch
 
     from autoglm_finetune import layer_cache as lc
@@ -138,17 +143,25 @@ def finetune_classifier(
         losses = []
         for idx in lc.length_batches(lengths, settings.batch_size, rng):
             check_cancelled()
-            logits = head(lc.top_embeddings(model, [states[i] for i in idx], frozen))
+            embedded = lc.top_embeddings(model, [states[i] for i in idx], frozen)
             loss = torch.nn.functional.cross_entropy(
-                logits, y[idx], label_smoothing=settings.label_smoothing
+                head(embedded), y[idx], label_smoothing=settings.label_smoothing
             )
+            if settings.contrastive_weight:
+                loss = loss + settings.contrastive_weight * supervised_contrastive(
+                    embedded, y[idx], settings.temperature
+                )
             losses.append(take_step(loss, optimizer, scheduler, clip=trained))
             step += 1
             if progress and (step % 20 == 0 or step == total):
                 progress(step, total, f"epoch {epoch + 1} loss {np.mean(losses[-20:]):.4f}")
+        row: dict[str, float] = {"epoch": epoch + 1, "loss": float(np.mean(losses))}
+        if not validation[1]:
+            history.append(row)
+            continue
         xv = lc.embed_states(model, val_states, frozen)
         accuracy = _accuracy(head, xv, validation[1])
-        history.append({"epoch": epoch + 1, "loss": float(np.mean(losses)), "val": accuracy})
+        history.append({**row, "val": accuracy})
         if best is None or accuracy > best[0]:
             stale = 0
             best = (
@@ -161,17 +174,41 @@ def finetune_classifier(
             stale += 1
             if stale >= settings.patience:
                 break
-    assert best is not None
-    if progress:
-        epochs_run = len(history)
-        progress(total, total, f"best validation accuracy {best[0]:.4f} ({epochs_run} epochs)")
-    model.load_state_dict(best[1])
-    head.load_state_dict(best[2])
+    if best is None:  # no validation: the last epoch's weights, no validation embeddings
+        vectors = np.zeros((0, model.config.hidden_size), "float32")
+        if progress:
+            progress(total, total, f"trained {len(history)} epochs on every row")
+    else:
+        if progress:
+            epochs_run = len(history)
+            progress(total, total, f"best validation accuracy {best[0]:.4f} ({epochs_run} epochs)")
+        model.load_state_dict(best[1])
+        head.load_state_dict(best[2])
+        vectors = best[3]
     model.eval()
     for p in model.parameters():
         p.requires_grad_(True)
     weight = head.weight.detach().cpu().numpy().T.copy()
-    return (weight, head.bias.detach().cpu().numpy().copy()), history, best[3]
+    return (weight, head.bias.detach().cpu().numpy().copy()), history, vectors
+
+
+def supervised_contrastive(embedded: Any, labels: Any, temperature: float) -> Any:
+    """Supervised contrastive loss (Khosla et al. 2020) over one batch of L2-normalised
+    embeddings: each text is pulled towards the batch's other texts of its label and pushed
+    from the rest. Texts with no partner of their label in the batch do not count."""
+    import torch
+
+    similarity = embedded @ embedded.T / temperature
+    own = torch.eye(len(labels), dtype=torch.bool, device=embedded.device)
+    similarity = similarity.masked_fill(own, float("-inf"))
+    log_prob = similarity - torch.logsumexp(similarity, dim=1, keepdim=True)
+    positive = (labels[:, None] == labels[None, :]) & ~own
+    counts = positive.sum(1)
+    anchors = counts > 0
+    if not anchors.any():
+        return embedded.sum() * 0.0
+    mean_positive = log_prob.masked_fill(~positive, 0.0).sum(1)[anchors] / counts[anchors]
+    return -mean_positive.mean()
 
 
 def frozen_count(model: Any, settings: TrainSettings) -> int:
@@ -217,14 +254,17 @@ def finetune_members(
     init_head: tuple[np.ndarray, np.ndarray] | None = None,
     progress: Progress | None = None,
     check_cancelled: Callable[[], None] = lambda: None,
+    cached: tuple[list[Any], list[Any]] | None = None,
+    epochs: list[int] | None = None,
 ) -> list[Member]:
     """``count`` fine-tunes of fresh copies of the encoder (``load()``), seeds ``settings.seed``,
     ``+1``, ...: the frozen bottom layers are the pretrained ones in every copy, so their
-    states are computed once and shared; each member costs only its trained layers."""
+    states are computed once (or given: ``cached``) and shared; each member costs only its
+    trained layers. ``epochs``: each member's own epoch count (a refit repeats the epochs its
+    validated twin kept), else ``settings.epochs``."""
     from dataclasses import replace
 
     members: list[Member] = []
-    cached = None
     for index in range(count):
         model = load()
         if cached is None:
@@ -241,7 +281,11 @@ def finetune_members(
             train,
             validation,
             classes,
-            replace(settings, seed=settings.seed + index),
+            replace(
+                settings,
+                seed=settings.seed + index,
+                epochs=epochs[index] if epochs else settings.epochs,
+            ),
             init_head=init_head,
             progress=report,
             check_cancelled=check_cancelled,
@@ -249,6 +293,13 @@ def finetune_members(
         )
         members.append(Member(model, head, history, vectors))
     return members
+
+
+def best_epoch(history: list[dict[str, float]]) -> int:
+    """The epoch (1-based) whose weights early stopping kept: the first with the best
+    validation accuracy, as ``finetune_classifier`` keeps it."""
+    scores = [h["val"] for h in history]
+    return scores.index(max(scores)) + 1
 
 
 def _accuracy(head: Any, vectors: np.ndarray, targets: list[int]) -> float:

@@ -229,6 +229,7 @@ class ClassifierNode(NodeType):
             frozen_layers=cfg.frozen_layers,
             layer_decay=cfg.layer_decay,
             label_smoothing=cfg.label_smoothing,
+            contrastive_weight=cfg.contrastive_weight,
         )
         texts, y = splits.texts("train"), splits.targets("train")
         val_texts, yv = splits.texts("validation"), splits.targets("validation")
@@ -238,7 +239,7 @@ class ClassifierNode(NodeType):
 
         history: list[dict[str, Any]] = []
         extra: dict[str, Any] = {"base_encoder": cfg.encoder}
-        probe, weight = None, None
+        probe, weight, validated_test, refit = None, None, None, False
         saved: list[tuple[Any, Head]] = []
         if cfg.mode == "full":
             if cfg.init_head == "probe" or cfg.ensemble == "probe":
@@ -251,6 +252,7 @@ class ClassifierNode(NodeType):
             def load() -> Any:
                 return spare.pop() if spare else et.load_trainable(path)[0]
 
+            cached = et.frozen_states(model, tokenizer, texts, val_texts, settings)
             members = et.finetune_members(
                 load,
                 tokenizer,
@@ -262,6 +264,7 @@ class ClassifierNode(NodeType):
                 init_head=probe.layers[0] if cfg.init_head == "probe" and probe else None,
                 progress=report,
                 check_cancelled=context.check_cancelled,
+                cached=cached,
             )
             saved = [(m.model, Head([m.head])) for m in members]
             head = saved[0][1]
@@ -281,6 +284,38 @@ class ClassifierNode(NodeType):
                 )
                 if weight:
                     extra["blend"] = {"encoder": cfg.encoder, "weight": weight}
+            if cfg.refit and yv:
+                if splits.test:
+                    validated_test = _validated_test_accuracy(
+                        saved, tokenizer, splits, cfg, frozen if weight else None, probe, weight
+                    )
+                known = [i for i, t in enumerate(yv) if t >= 0]  # labels seen in training
+                if probe is not None:
+                    xv = frozen.embed([val_texts[i] for i in known], batch_size=cfg.batch_size)
+                    every, targets = np.concatenate([x, xv]), y + [yv[i] for i in known]
+                    probe = fit_logistic(every, np.asarray(targets), C=cfg.C, seed=cfg.seed)
+                saved.clear()  # the validated members' weights are not needed any more
+                refitted = et.finetune_members(
+                    lambda: et.load_trainable(path)[0],
+                    tokenizer,
+                    (texts + [val_texts[i] for i in known], y + [yv[i] for i in known]),
+                    ([], []),
+                    len(splits.labels),
+                    settings,
+                    cfg.seeds,
+                    init_head=probe.layers[0] if cfg.init_head == "probe" and probe else None,
+                    progress=lambda done, total, message: report(done, total, "refit " + message),
+                    check_cancelled=context.check_cancelled,
+                    cached=(cached[0] + [cached[1][i] for i in known], []),
+                    epochs=[et.best_epoch(m.history) for m in members],
+                )
+                saved = [(m.model, Head([m.head])) for m in refitted]
+                head, refit = saved[0][1], True
+                history += [
+                    {**h, "member": i + 1, "refit": True}
+                    for i, m in enumerate(refitted)
+                    for h in m.history
+                ]
         else:
             losses = et.train_contrastive(
                 model,
@@ -321,7 +356,39 @@ class ClassifierNode(NodeType):
         cache = str(context.cache_dir("hf-embeddings"))
         classifier = load_classifier(folder, device=cfg.device, cache_dir=cache)
         out = _finish(folder, splits, classifier, clock, history, val)
-        return out.model_copy(update={"blend_weight": weight})
+        return out.model_copy(
+            update={
+                "blend_weight": weight,
+                "refit": refit,
+                "test_accuracy_validated": validated_test,
+            }
+        )
+
+
+def _validated_test_accuracy(
+    saved: list[tuple[Any, Any]],
+    tokenizer: Any,
+    splits: Any,
+    cfg: ClassifierConfig,
+    frozen: Any,
+    probe: Any,
+    weight: float | None,
+) -> float:
+    """Test accuracy of the members trained without the validation rows (blended with the
+    probe as chosen), before the refit replaces them: what the refit adds, reported beside
+    the refitted checkpoint's own test accuracy."""
+    from autoglm_finetune import encoder_train as et
+    from autoglm_finetune.ensemble import accuracy, average, blend
+
+    texts = splits.texts("test")
+    own = average(
+        [head.probabilities(et.embed_all(m, tokenizer, texts, cfg.max_length)) for m, head in saved]
+    )
+    if weight and frozen is not None and probe is not None:
+        own = blend(
+            own, probe.probabilities(frozen.embed(texts, batch_size=cfg.batch_size)), weight
+        )
+    return accuracy(own, splits.targets("test"))
 
 
 class PredictNode(NodeType):

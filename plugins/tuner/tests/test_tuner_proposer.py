@@ -328,3 +328,46 @@ def test_a_cold_search_proposes_exactly_the_points_it_proposed_before(name):
     """Without a warm start, prior or screen, the proposer asks what it always asked: the
     transfer and screening gates must not move a cold search (the default's benchmarks)."""
     assert _cold_digest(name) == COLD_DIGESTS[name]
+
+
+def test_unbounded_tpe_proposes_exactly_plain_tpes_points():
+    """With a history longer than the search, the sampler's shortcuts (the split read from
+    its kept ranking, the cached table of parameters, the vectorised log Phi and erf) leave
+    plain multivariate TPE's proposals unchanged, bit for bit, on a mixed space."""
+    import optuna
+
+    from autoglm_tuner.tpe import BoundedTPESampler, exact_erf, exact_log_ndtr, lean_logpdf
+
+    def objective(trial):
+        layer = trial.suggest_categorical("layer", ["gcn", "gat", "sage"])
+        depth = trial.suggest_int("depth", 1, 6)
+        lr = trial.suggest_float("lr", 1e-4, 1e-1, log=True)
+        dropout = trial.suggest_float("dropout", 0.0, 0.8)
+        penalty = {"gcn": 0.3, "gat": 0.0, "sage": 0.6}[layer]
+        return (math.log10(lr) + 2.5) ** 2 + (dropout - 0.3) ** 2 + 0.1 * abs(depth - 4) + penalty
+
+    points = []
+    for sampler in (
+        optuna.samplers.TPESampler(multivariate=True, seed=7),
+        BoundedTPESampler(history=10**9, multivariate=True, seed=7),
+    ):
+        study = optuna.create_study(sampler=sampler)
+        study.optimize(objective, n_trials=150)
+        points.append([trial.params for trial in study.trials])
+    assert points[0] == points[1]
+
+    import numpy as np
+    from optuna.samplers._tpe import _erf, _truncnorm
+
+    values = np.random.default_rng(0).normal(0, 10, 5000)
+    values[:4] = [6.0, -20.0, 0.0, np.nan]
+    assert np.array_equal(exact_log_ndtr(values), _truncnorm._log_ndtr(values), equal_nan=True)
+    for size in (1999, 2000):  # both of Optuna's erf paths
+        assert np.array_equal(exact_erf(values[4 : 4 + size]), _erf.erf(values[4 : 4 + size]))
+    kernels = np.random.default_rng(1).uniform(0, 1, (2, 300, 3))
+    mus, sigmas = kernels[0], kernels[1] + 0.01
+    x = np.random.default_rng(2).uniform(-0.1, 1.1, (24, 1, 3))
+    a, b = -mus / sigmas, (1 - mus) / sigmas
+    assert np.array_equal(
+        lean_logpdf(x, a, b, mus, sigmas), _truncnorm.logpdf(x, a, b, mus, sigmas), equal_nan=True
+    )

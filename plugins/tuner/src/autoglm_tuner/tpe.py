@@ -571,8 +571,12 @@ def exact_log_ndtr(a: np.ndarray) -> np.ndarray:
     of ``_log_ndtr_single`` taken on whole arrays, and the same ``math`` functions (libm's:
     NumPy's own log and SciPy's erf may differ from them in the last bit) applied by
     ``np.frompyfunc`` instead of a Python function call per element. The far left tail
-    (a <= -20, and NaN) is left to Optuna's."""
+    (a <= -20, and NaN) is left to Optuna's, and so are arrays of fewer than 64 elements
+    (most calls: a normalisation per discrete bin), where the masks here cost more than
+    Optuna's cached per-element calls."""
     a = np.asarray(a, dtype=float)
+    if a.size < 64:
+        return _OPTUNA_LOG_NDTR(a)
     out = np.empty(a.shape)
     upper = a > 6  # -ndtr(-a), whose x = -a / sqrt 2 takes the erfc branch
     out[upper] = -(0.5 * _ERFC_ONE(a[upper] / 2**0.5).astype(float))

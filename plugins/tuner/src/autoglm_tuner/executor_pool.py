@@ -16,10 +16,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, wait
 from typing import Any
 
 from autoglm.context import NodeContext
+from autoglm.errors import AutoGLMError
 from autoglm.executors import ExecutorChoice, create_executor
 from autoglm_tuner.pool import POLL_INTERVAL, WorkerPool
 
@@ -72,6 +73,14 @@ class ExecutorPool:
                 index, started = running.pop(future)
                 try:
                     result = future.result()
+                except CancelledError as exc:
+                    # The executor dropped the trial without running it to an end (its
+                    # scheduler went away, e.g. with a killed driver): not the trial's
+                    # failure, so it is not journaled; a resumed search runs it again.
+                    raise AutoGLMError(
+                        f"the {self.executor.name} executor lost a trial before it ended "
+                        f"({type(exc).__name__}: {exc}); resume the run to go on"
+                    ) from exc
                 except Exception as exc:  # the cluster lost the trial for good (KilledWorker)
                     result = {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}
                 result.setdefault("seconds", time.monotonic() - started)

@@ -89,6 +89,19 @@ def embed_all(model: Any, tokenizer: Any, texts: list[str], max_length: int, bat
     return torch.cat(out).cpu().numpy()
 
 
+@dataclass
+class InMemoryEncoder:
+    """A model still in memory behind the encoder adapter's ``embed`` (what a checkpoint's
+    ``Classifier`` calls), so it predicts before it is saved exactly as it will after."""
+
+    model: Any
+    tokenizer: Any
+    max_length: int
+
+    def embed(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        return embed_all(self.model, self.tokenizer, texts, self.max_length, batch_size)
+
+
 def finetune_classifier(
     model: Any,
     tokenizer: Any,

@@ -290,15 +290,18 @@ class ClassifierNode(NodeType):
                         saved, tokenizer, splits, cfg, frozen if weight else None, probe, weight
                     )
                 known = [i for i, t in enumerate(yv) if t >= 0]  # labels seen in training
+                added = [val_texts[i] for i in known]
+                every_text, every_y = texts + added, y + [yv[i] for i in known]
                 if probe is not None:
-                    xv = frozen.embed([val_texts[i] for i in known], batch_size=cfg.batch_size)
-                    every, targets = np.concatenate([x, xv]), y + [yv[i] for i in known]
-                    probe = fit_logistic(every, np.asarray(targets), C=cfg.C, seed=cfg.seed)
+                    xv = frozen.embed(added, batch_size=cfg.batch_size)
+                    probe = fit_logistic(
+                        np.concatenate([x, xv]), np.asarray(every_y), C=cfg.C, seed=cfg.seed
+                    )
                 saved.clear()  # the validated members' weights are not needed any more
                 refitted = et.finetune_members(
                     lambda: et.load_trainable(path)[0],
                     tokenizer,
-                    (texts + [val_texts[i] for i in known], y + [yv[i] for i in known]),
+                    (every_text, every_y),
                     ([], []),
                     len(splits.labels),
                     settings,
@@ -376,19 +379,18 @@ def _validated_test_accuracy(
 ) -> float:
     """Test accuracy of the members trained without the validation rows (blended with the
     probe as chosen), before the refit replaces them: what the refit adds, reported beside
-    the refitted checkpoint's own test accuracy."""
-    from autoglm_finetune import encoder_train as et
-    from autoglm_finetune.ensemble import accuracy, average, blend
+    the refitted checkpoint's own test accuracy. Predicted by the checkpoint's own
+    ``Classifier`` (members averaged, then the blend), on the models still in memory."""
+    from autoglm_finetune.checkpoint import Blend, Classifier, Member
+    from autoglm_finetune.encoder_train import InMemoryEncoder
+    from autoglm_finetune.ensemble import accuracy
 
-    texts = splits.texts("test")
-    own = average(
-        [head.probabilities(et.embed_all(m, tokenizer, texts, cfg.max_length)) for m, head in saved]
+    members = [Member(head, InMemoryEncoder(m, tokenizer, cfg.max_length)) for m, head in saved]
+    term = Blend(probe, frozen, weight) if weight and frozen is not None and probe else None
+    classifier = Classifier(
+        Path(), {"labels": splits.labels}, members[0].head, members[0].encoder, term, members[1:]
     )
-    if weight and frozen is not None and probe is not None:
-        own = blend(
-            own, probe.probabilities(frozen.embed(texts, batch_size=cfg.batch_size)), weight
-        )
-    return accuracy(own, splits.targets("test"))
+    return accuracy(classifier.probabilities(splits.texts("test")), splits.targets("test"))
 
 
 class PredictNode(NodeType):

@@ -301,9 +301,10 @@ def one_search(task: tuple[str, str, str, int, int]) -> dict[str, Any]:
         "fills": proposer.sources.get("random fill", 0),
     }
     if strategy_name == "TPE":
-        from autoglm_tuner.tpe import FIT, HISTORY
+        from autoglm_tuner.tpe import FIT, HISTORY, WHOLE_HISTORY
 
         record["history"] = HISTORY
+        record["whole"] = WHOLE_HISTORY
         record["fit"] = FIT
     return record
 

@@ -1,10 +1,29 @@
-"""Optuna's multivariate TPE with a bounded history, so that a long search costs about the same
-per trial at 2,000 trials as at 100.
+"""Optuna's multivariate TPE, exactly, on the whole history up to ``WHOLE_HISTORY`` trials,
+then on a bounded history, so that a long search costs a bounded amount per trial.
 
-Why: TPE refits both Parzen estimators on every finished trial at every ask, so its cost per
-trial grows with the trials told (about 20 ms at 1,000 trials on the GNN-shaped space, most
-of it converting each trial's parameters and scoring candidates against every observation).
-Past ``history`` trials the estimators are fitted on a bounded set instead:
+Why the whole history first: a bounded fit (below) is a different sampler from plain TPE,
+and on the zero-cost benchmark it was significantly worse than plain TPE in 3 of 24 cells
+from trial 101 on; the whole history is what the benchmark's plain TPE fits. Optuna's own
+ask refits both Parzen estimators on every trial, at about 12 ms per trial at trials
+1,001-2,000 on the benchmark's GNN space. This sampler's whole-history ask proposes the
+same points, bit for bit, at about 4 ms there:
+
+* the split into the best trials and the others is read from a kept ranking, and the
+  parameters from a kept table, instead of Optuna's passes over every trial
+  (``_whole_history_split``);
+* both estimators are fitted on all numeric fields at once, a field without ties taking its
+  order from the kept one rather than sorting again, and the best trials' fit kept while
+  they do not change (``tpe_fit``);
+* the candidates are drawn by Optuna's own code, with its per-element log Phi and erf
+  replaced by bit-identical faster versions (``exact_log_ndtr``, ``exact_erf``);
+* the candidates are scored as one matrix product with error bounds, which picks Optuna's
+  candidate or, in a near tie, lets Optuna's scoring pick it (``tpe_scoring``).
+
+Optuna's default constant liar is followed (the other workers' running trials are fitted as
+bad ones); an ask with a pruned trial, or in a study this path does not cover (several
+objectives, maximising, constraints), takes Optuna's own path.
+
+Past ``WHOLE_HISTORY`` complete trials the estimators are fitted on ``history`` of them:
 
 * all of the best ``gamma(n)`` trials, gamma taken of the whole history (the "below" set:
   the good region is modelled from the same trials as with the whole history);
@@ -27,27 +46,16 @@ recency weights (the last 25 trials, weighted 1, were mostly left out), gave the
 ten times plain TPE's share (the prior's weight is 1 beside the observations' summed
 weights: about 50 for 75 observations against about 500 for 975), and widened every kernel
 to the gaps between 75 points instead of about 1,000 (and the magic clip's floor from
-1/100 to 1/77 of the range). On the zero-cost benchmark (40 paired seeds, 24 cells past 100
-trials) it was significantly worse than plain TPE in 4 cells and never better: stuck in a
-wrong basin more often, or finishing less precisely. A drawn above set is still noisier
-than the whole one; see the benchmark's report (``bench/tuner_zero_cost.py``) for where the
-estimate stands against plain TPE.
+1/100 to 1/77 of the range). A drawn above set is still noisier than the whole one; see the
+benchmark's report (``bench/tuner_zero_cost.py``).
 
 Every result is still told once and kept in the study; only what one ask is fitted on is
-bounded. Up to ``history`` trials the fit is plain TPE's. The rest of the per-ask work that
-grew with the trials (a pass over every trial to count and sort them, a deep copy of the
-parameters per field) or was done one number at a time in Python is avoided too; see the
-methods below. What still grows with the trials is a few array passes per ask (the draw,
-and each numeric field's order of all the trials, kept across asks: one insertion per trial
-told), microseconds at 2,000 trials; the bandwidths read only the fitted kernels' neighbours.
-
-With ``history`` at least the number of trials (no bound), an ask with no running trial but
-its own and no pruned one proposes exactly plain multivariate TPE's point (same seed, same
-bits), at about half its cost per trial at 1,001-2,000 trials on the GNN space: the split is
-read from the kept ranking, the parameters from the kept table, and Optuna's per-element
-log Phi and erf and its truncated-normal log density are replaced by bit-identical faster
-versions for that ask (``_sample``, ``exact_log_ndtr``, ``exact_erf``, ``lean_logpdf``).
-What is left grows with the trials: scoring the candidates against every kernel.
+bounded. The rest of the per-ask work that grew with the trials (a pass over every trial to
+count and sort them, a deep copy of the parameters per field) or was done one number at a
+time in Python is avoided too; see the methods below. What still grows with the trials past
+the bound is a few array passes per ask (the draw, and each numeric field's order of all the
+trials, kept across asks: one insertion per trial told), microseconds at 2,000 trials; the
+bandwidths read only the fitted kernels' neighbours.
 """
 
 from __future__ import annotations
@@ -79,41 +87,62 @@ from optuna.samplers._tpe.sampler import default_gamma, default_weights
 from optuna.search_space import IntersectionSearchSpace
 from optuna.search_space.intersection import _calculate as _intersection
 
+from autoglm_tuner.tpe_fit import fit
+from autoglm_tuner.tpe_scoring import best_candidate
+
 _COMPLETE = optuna.trial.TrialState.COMPLETE
 _PRUNED = optuna.trial.TrialState.PRUNED
 _FAIL = optuna.trial.TrialState.FAIL
 _RUNNING = optuna.trial.TrialState.RUNNING
 
-#: Trials the estimators are fitted on, at most: the best 25 (Optuna's whole below set from 241
-#: trials on) and 75 others. On the zero-cost benchmark's GNN space a trial costs 3.7 ms of CPU
-#: at 1,001-2,000 trials with 100 (about 0.7 ms more with 200), 20+ ms with the whole history.
+#: Complete trials up to which every ask fits the whole history: plain multivariate TPE's
+#: points, exactly, at 3.5 ms of CPU per trial over a 2,000-trial search on the zero-cost
+#: benchmark's GNN space (about 4 at trials 1,001-2,000), against Optuna's 12.
+WHOLE_HISTORY = 2000
+
+#: Past ``WHOLE_HISTORY``, the trials a bounded fit is fitted on: the best 25 (Optuna's whole
+#: below set from 241 trials on) and 75 others, about 3.7 ms per trial however long the
+#: search. (On its own from trial 101 on, this fit was significantly worse than plain TPE in
+#: 3 of 24 cells of the benchmark: hence the whole history as long as it is affordable.)
 HISTORY = 100
 
-#: What the bounded fit is, for results cached by version: ``weighted`` keeps the recent
-#: trials and draws the rest with plain TPE's weights and bandwidths (the module doc); the
-#: version before (untagged, ``uniform``) fitted a uniform sample as a whole history.
-FIT = "weighted"
+#: What the default fit is, for results cached by version: ``whole-2000`` fits the whole
+#: history up to 2,000 trials (the sampler's fast exact path), then ``weighted``; before it,
+#: ``weighted`` from 101 trials on (recent trials kept, the rest drawn with plain TPE's
+#: weights and bandwidths: the module doc) and, untagged, ``uniform`` (a uniform sample
+#: fitted as a whole history).
+FIT = "whole-2000"
 
 
 class BoundedTPESampler(optuna.samplers.TPESampler):
-    """``TPESampler`` whose estimators see at most ``history`` trials (see the module doc).
+    """``TPESampler`` fitted on the whole history up to ``whole`` complete trials (default:
+    ``history``), and past them on ``history`` trials (see the module doc).
 
     ``largest_fit`` and ``largest_scan`` count the trials the largest fit used and the most
     trials one ask read: what the tests check to show that the work per ask stays bounded,
     without timing anything."""
 
-    def __init__(self, *, history: int = HISTORY, seed: int = 0, **options: Any) -> None:
+    def __init__(
+        self, *, history: int = HISTORY, whole: int | None = None, seed: int = 0, **options: Any
+    ) -> None:
         if history <= default_gamma(10**9):
             raise ValueError(f"history {history} leaves too few trials beside the best ones")
+        if whole is not None and whole < history:
+            raise ValueError(f"whole {whole} is less than history {history}")
         super().__init__(seed=seed, **options)
         self._gamma = self._gamma_of_all  # Optuna's ``gamma`` argument is deprecated
         if type(self._search_space) is IntersectionSearchSpace:
             self._search_space = _IntersectionWithoutCopy(include_pruned=True)
         self.history = history
+        self.whole = history if whole is None else whole
         #: finished trials of the whole history at the current ask (what gamma is taken of)
         self._finished = 0
         self._seed = seed
         self.largest_fit = 0
+        #: asks that took the fast whole-history path (``_sample``)
+        self.whole_history_asks = 0
+        #: asks whose candidates were scored by the matrix product, or by Optuna (near ties)
+        self.scorings = {"fast": 0, "exact": 0}
         #: the most trials one ask looked at (the tests' check that an ask's pass is bounded)
         self.largest_scan = 0
         #: complete trials seen: by number, their numbers in the order seen, and (loss,
@@ -121,6 +150,9 @@ class BoundedTPESampler(optuna.samplers.TPESampler):
         self._by_number: dict[int, Any] = {}
         self._position: dict[int, int] = {}  # a complete trial's index in ``_complete``
         self._complete: list[int] = []
+        self._numbers = np.empty(0, dtype=np.int64)
+        #: the whole-history path's below estimator and the rows it was fitted on
+        self._below_fit: tuple[Any, Any] | None = None
         self._settled = 0
         self._ranked: list[tuple[float, int]] = []
         #: internal representation of each finished trial's parameters, by trial number and
@@ -139,20 +171,24 @@ class BoundedTPESampler(optuna.samplers.TPESampler):
         self._sorted: list[np.ndarray] = []
 
     def _sample(self, study: Any, trial: Any, search_space: dict[str, Any]) -> dict[str, Any]:
-        """Up to ``history`` complete trials and none running (but this one) or pruned: plain
-        TPE's ask on the whole history without its passes over every trial
-        (``_whole_history_split``, ``_sample_from``), with the same numbers, bit for bit, so
-        the point is plain TPE's. Else Optuna's ask on the bounded study (``bounded``)."""
+        """Up to ``whole`` complete trials and none pruned: plain TPE's ask on the whole
+        history without its passes over every trial (``_whole_history_split``,
+        ``_sample_from``), with the same numbers, bit for bit, so the point is plain TPE's.
+        Else Optuna's ask on the bounded study (``bounded``)."""
         if self._whole_history_applies(study):
             every = study._get_trials(deepcopy=False, states=None, use_cache=True)
             recent, _ = self._take_in(every, (_COMPLETE, _PRUNED, _RUNNING))
             self._draw = None
-            # this ask's own trial (running) is left out by Optuna's constant liar too
             others = [t for t in recent if t._number != trial._number]
-            if not others and len(self._complete) <= self.history:
-                split = self._whole_history_split(search_space)
+            # the constant liar fits the other running trials as bad ones (Optuna's default);
+            # pruned trials take Optuna's path
+            lying = [t for t in others if t.state == _RUNNING] if self._constant_liar else []
+            pruned = any(t.state == _PRUNED for t in others)
+            if not pruned and len(self._complete) <= self.whole:
+                split = self._whole_history_split(search_space, self._rows_of(lying, study))
                 if split is not None:
                     self.largest_fit = max(self.largest_fit, len(self._complete))
+                    self.whole_history_asks += 1
                     with _exact_vectorised_ndtr():
                         return self._sample_from(search_space, *split)
         with _vectorised_log_ndtr(self):
@@ -161,26 +197,33 @@ class BoundedTPESampler(optuna.samplers.TPESampler):
     def _whole_history_applies(self, study: Any) -> bool:
         """Whether an ask may take the whole-history shortcut (``_whole_history_split``):
         one objective, minimised (what ``_ranked`` orders by), and no constraints (no
-        infeasible trials to rank apart). It is taken only when no trial but the asking one
-        is running or pruned (``_sample``): the constant liar's running trials and the pruned
-        ones take Optuna's path."""
+        infeasible trials to rank apart). It is taken only when no trial is pruned
+        (``_sample``): the pruned ones take Optuna's path."""
         return (
             self._constraints_func is None
             and len(study.directions) == 1
             and study.directions[0] == optuna.study.StudyDirection.MINIMIZE
         )
 
+    def _rows_of(self, trials: list[Any], study: Any) -> list[tuple[int, dict[str, Any]]]:
+        """The constant liar's running trials as (number, parameters), in number order."""
+        return sorted((t._number, self._get_params(t, study)) for t in trials)
+
     def _whole_history_split(
-        self, search_space: dict[str, Any]
-    ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]] | None:
+        self, search_space: dict[str, Any], lying: list[tuple[int, dict[str, Any]]]
+    ) -> tuple[np.ndarray, np.ndarray, dict[int, np.ndarray] | None] | None:
         """Plain TPE's below and above observations on every complete trial (no pruned ones),
         read from the kept ranking and table instead of Optuna's ``_split_trials``, which
         calls a few Python properties (state, constraints, value) of every trial at every
         ask (a fifth of an ask's cost at 800 trials) and converts every trial's parameters
         again. Same split: the first ``gamma(n)`` of the trials sorted by value, ties in trial
         order (``_ranked`` is sorted by (value, number), Optuna's sort is stable over trials
-        in number order), each side in trial-number order. None (take Optuna's path) when a
-        complete trial lacks a field, which Optuna would leave out of the fit."""
+        in number order), each side in trial-number order, as rows laid out as Optuna's
+        estimator lays them out (``_rows``), and by field the above rows in the order of
+        their values, read from the kept order (a hint for the fit, ``tpe_fit.fit``). The
+        constant liar's running trials (``lying``: with every field set; Optuna leaves out
+        the others) join the above side in number order, without hints. None (take Optuna's
+        path) when a complete trial lacks a field, which Optuna would leave out of the fit."""
         table = self._complete_table(search_space)
         if np.isnan(table).any():
             return None
@@ -188,25 +231,71 @@ class BoundedTPESampler(optuna.samplers.TPESampler):
         below = np.zeros(count, dtype=bool)
         best = self._ranked[: min(self._gamma(count), count)]
         below[[self._position[number] for _, number in best]] = True
-        by_number = np.argsort(np.asarray(self._complete))
-        rows = by_number[below[by_number]], by_number[~below[by_number]]
-        return tuple({name: table[side, j] for j, name in enumerate(search_space)} for side in rows)
+        if len(self._numbers) < count:  # the complete trials' numbers, kept as an array
+            self._numbers = np.append(self._numbers, self._complete[len(self._numbers) :])
+        numbers = self._numbers
+        by_number = np.arange(count) if (np.diff(numbers) > 0).all() else np.argsort(numbers)
+        in_below = below[by_number]
+        sides = (by_number[in_below], by_number[~in_below])
+        below_rows, above_rows = (np.ascontiguousarray(table[side].T).T for side in sides)
+        names = tuple(search_space)
+        lying = [(n, p) for n, p in lying if search_space.keys() <= p.keys()]
+        if lying:
+            rows = [[search_space[f].to_internal_repr(p[f]) for f in names] for _, p in lying]
+            merged = np.concatenate([numbers[sides[1]], [n for n, _ in lying]])
+            above = np.concatenate([table[sides[1]], np.array(rows, dtype=float)])
+            above_rows = np.ascontiguousarray(above[np.argsort(merged)].T).T
+            return below_rows, above_rows, None
+        row_of = np.full(count, -1)
+        row_of[sides[1]] = np.arange(len(sides[1]))
+        hints = {}
+        for j in range(len(search_space)):
+            rows = row_of[self._order[j]]
+            hints[j] = rows[rows >= 0]
+        return below_rows, above_rows, hints
 
     def _sample_from(
         self,
         search_space: dict[str, Any],
-        below: dict[str, np.ndarray],
-        above: dict[str, np.ndarray],
+        below: np.ndarray,
+        above: np.ndarray,
+        above_orders: dict[int, np.ndarray] | None,
     ) -> dict[str, Any]:
-        """The rest of Optuna's ``_sample`` (single objective): fit both estimators, draw the
-        candidates from the below one, return the best by the ratio of the densities."""
+        """The rest of Optuna's ``_sample`` (single objective) on the split's rows: fit both
+        estimators (all numeric fields at once, ``tpe_fit``), draw the candidates from the
+        below one, return the best by the ratio of the densities (scored by
+        ``tpe_scoring``: Optuna's pick)."""
         parameters = self._parzen_estimator_parameters
-        below_estimator = self._parzen_estimator_cls(below, search_space, parameters)
-        above_estimator = self._parzen_estimator_cls(above, search_space, parameters)
-        samples = below_estimator.sample(self._rng.rng, self._n_ei_candidates)
-        scores = self._compute_acquisition_func(samples, below_estimator, above_estimator)
-        best = optuna.samplers.TPESampler._compare(samples, scores)
-        return {name: space.to_external_repr(best[name]) for name, space in search_space.items()}
+        key = (tuple(search_space), below.shape, below.tobytes())
+        if self._below_fit is None or self._below_fit[0] != key:
+            # the best trials change rarely late in a search: their fit is kept until they do
+            # (a fit is a function of its rows, so the kept one is the one made afresh)
+            self._below_fit = (key, fit(below, search_space, parameters))
+        below_fit = self._below_fit[1]
+        above_fit = fit(above, search_space, parameters, above_orders)
+        drawn = below_fit.distribution.sample(self._rng.rng, self._n_ei_candidates)
+        x = np.ascontiguousarray(drawn.T).T  # laid out as Optuna's ``log_pdf`` lays them out
+        orders = tuple(
+            {i: side.order[:, j] for j, i in enumerate(side.numeric)}
+            for side in (below_fit, above_fit)
+        )
+        best, _, fast = best_candidate(x, below_fit.distribution, above_fit.distribution, orders)
+        self.scorings["fast" if fast else "exact"] += 1
+        return {
+            name: space.to_external_repr(drawn[best, i].item())
+            for i, (name, space) in enumerate(search_space.items())
+        }
+
+    def _compute_acquisition_func(self, samples: dict[str, Any], below: Any, above: Any) -> Any:
+        """Scores of the candidates with Optuna's best one: computed as one matrix product
+        (``tpe_scoring``) when that proves the pick, else Optuna's own (a near tie). The
+        pick is all an ask reads of them."""
+        x = below._transform(samples)
+        _, scores, fast = best_candidate(
+            x, below._mixture_distribution, above._mixture_distribution
+        )
+        self.scorings["fast" if fast else "exact"] += 1
+        return scores
 
     def _gamma_of_all(self, fitted: int) -> int:
         """Optuna's gamma of the whole history, not of the trials fitted on: the below set
@@ -261,7 +350,7 @@ class BoundedTPESampler(optuna.samplers.TPESampler):
         an ask reads only the recent trials instead of filtering and sorting all of them."""
         recent, _ = self._take_in(trials, states)
         self._draw = None
-        if len(self._complete) <= self.history:
+        if len(self._complete) <= self.whole:
             self.largest_fit = max(self.largest_fit, len(self._complete))
             return [t for t in trials if states is None or t.state in states]
         best = default_gamma(len(self._complete))

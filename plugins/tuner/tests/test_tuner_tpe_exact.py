@@ -195,3 +195,27 @@ def test_two_workers_trials_in_flight_take_the_fast_path_to_the_same_points():
     assert proposals[0] == proposals[1]
     # trials 1-10 are the random startup (10 told), trial 11 on are TPE's: one in flight
     assert samplers[0].whole_history_asks == 60 - 10
+
+
+def test_past_whole_trials_the_fit_is_bounded_to_history():
+    """``whole`` sets where the whole-history fit ends and ``history`` what is fitted after
+    it: plain TPE's points up to the 60th complete trial, then a bounded fit of 30."""
+    searches = []
+    for sampler in (
+        BoundedTPESampler(history=30, whole=60, multivariate=True, seed=2),
+        optuna.samplers.TPESampler(multivariate=True, seed=2),
+    ):
+        study = optuna.create_study(sampler=sampler)
+        distributions = {"x": D.FloatDistribution(-3, 3), "k": D.IntDistribution(0, 9)}
+        points = []
+        for _ in range(90):
+            trial = study.ask(distributions)
+            points.append(trial.params)
+            study.tell(trial, (trial.params["x"] - 1) ** 2 + abs(trial.params["k"] - 6))
+        searches.append((sampler, points))
+    (bounded, mine), (_, plain) = searches
+    assert mine[:61] == plain[:61] and mine != plain
+    assert bounded.whole_history_asks == 61 - 10  # asks with 10 to 60 complete trials
+    assert bounded._draw is not None  # the last asks drew their above set
+    with pytest.raises(ValueError, match="less than history"):
+        BoundedTPESampler(history=30, whole=20)

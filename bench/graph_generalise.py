@@ -79,8 +79,8 @@ SPACE: dict[str, Any] = {
 #: baseline is Optuna's sampler itself, as its users run it.
 PLAIN_TPE = "optuna-TPE"
 #: Methods. ``default`` is the search as configs/autognn-*.yaml run it: the tuner's default
-#: optimiser (TPE, bounded history) per layer type with the star design. The baselines run as
-#: their users run them, from their own first point.
+#: optimiser (TPE: Optuna's points, whole history up to 2,000 trials) per layer type with the
+#: star design. The baselines run as their users run them, from their own first point.
 METHODS: dict[str, dict[str, Any]] = {
     "default": {"optimizer": "TPE", "per_choice": "layer", "initial_design": "star"},
     "random": {"optimizer": "random", "initial_design": "none"},
@@ -555,8 +555,9 @@ def report(store: Store, args: argparse.Namespace, graphs: list[str], methods: l
         "per search; the tuner counts trials, not CPU, so a short random search on each graph "
         f"({args.calibration_trials} trials) prices a trial and sets the trial budget, equal for "
         "every method on that graph. Methods: **default** = the search as configs/autognn-*.yaml "
-        "run it (the tuner's default optimiser, TPE with a bounded history, one optimiser per "
-        "layer type, star design around gnn.train's defaults); **random** = uniform sampling; "
+        "run it (the tuner's default optimiser, TPE, one optimiser per layer type: Optuna's own "
+        "points, its bounded fit starting past 2,000 trials; star design around gnn.train's "
+        "defaults); **random** = uniform sampling; "
         "**TPE** = Optuna's multivariate TPE, plain (whole history), from its own first point. "
         "Every method runs the same tuner.search loop: space below, ASHA fidelity 100 -> 200 "
         f"epochs (30% promoted), {args.workers} worker, final stage {args.final_top_k} "

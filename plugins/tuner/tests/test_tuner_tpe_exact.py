@@ -219,3 +219,20 @@ def test_past_whole_trials_the_fit_is_bounded_to_history():
     assert bounded._draw is not None  # the last asks drew their above set
     with pytest.raises(ValueError, match="less than history"):
         BoundedTPESampler(history=30, whole=20)
+
+
+def test_a_maximised_study_is_never_fitted_on_its_worst_trials():
+    """The kept ranking puts the smallest values first; in a maximised study past ``whole``
+    that would call the worst trials the best. Such a study is fitted on all its trials
+    (Optuna's path), and its search climbs."""
+    sampler = BoundedTPESampler(history=30, whole=30, multivariate=True, seed=4)
+    study = optuna.create_study(sampler=sampler, direction="maximize")
+    distributions = {"x": D.FloatDistribution(-3, 3)}
+    for _ in range(80):
+        trial = study.ask(distributions)
+        study.tell(trial, -((trial.params["x"] - 2) ** 2))
+    every = study.get_trials(deepcopy=False)
+    assert len(sampler.bounded(every)) == 80 and sampler._draw is None
+    assert sampler.whole_history_asks == 0
+    late = [t.params["x"] for t in every[40:]]
+    assert study.best_value > -0.01 and sum(abs(x - 2) < 0.5 for x in late) > 20  # random: about 7

@@ -139,6 +139,8 @@ class BoundedTPESampler(optuna.samplers.TPESampler):
         self._finished = 0
         self._seed = seed
         self.largest_fit = 0
+        #: whether the study asking is one the kept ranking fits (``_whole_history_applies``)
+        self._minimising = True
         #: asks that took the fast whole-history path (``_sample``)
         self.whole_history_asks = 0
         #: asks whose candidates were scored by the matrix product, or by Optuna (near ties)
@@ -175,7 +177,8 @@ class BoundedTPESampler(optuna.samplers.TPESampler):
         history without its passes over every trial (``_whole_history_split``,
         ``_sample_from``), with the same numbers, bit for bit, so the point is plain TPE's.
         Else Optuna's ask on the bounded study (``bounded``)."""
-        if self._whole_history_applies(study):
+        self._minimising = self._whole_history_applies(study)
+        if self._minimising:
             every = study._get_trials(deepcopy=False, states=None, use_cache=True)
             recent, _ = self._take_in(every, (_COMPLETE, _PRUNED, _RUNNING))
             self._draw = None
@@ -339,8 +342,8 @@ class BoundedTPESampler(optuna.samplers.TPESampler):
         return recent, pruned
 
     def bounded(self, trials: list[Any], states: Any = None) -> list[Any]:
-        """The trials in ``states`` one ask is fitted on: all of them up to ``history``
-        complete ones, else the best ``gamma(n)`` and a seeded draw of the other complete
+        """The trials in ``states`` one ask is fitted on: all of them up to ``whole``
+        complete ones (or in a study that is not one minimised objective), else the best ``gamma(n)`` and a seeded draw of the other complete
         ones weighted as plain TPE weights them (``_draw``), plus every running trial (the
         constant liar's: one per busy worker), in trial order. ``trials``: all of the
         study's, in number order.
@@ -350,7 +353,9 @@ class BoundedTPESampler(optuna.samplers.TPESampler):
         an ask reads only the recent trials instead of filtering and sorting all of them."""
         recent, _ = self._take_in(trials, states)
         self._draw = None
-        if len(self._complete) <= self.whole:
+        # the kept ranking is by value, smallest first: another kind of study (maximised,
+        # several objectives, constraints) is fitted on all its trials, as Optuna does
+        if len(self._complete) <= self.whole or not self._minimising:
             self.largest_fit = max(self.largest_fit, len(self._complete))
             return [t for t in trials if states is None or t.state in states]
         best = default_gamma(len(self._complete))

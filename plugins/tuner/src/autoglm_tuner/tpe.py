@@ -343,9 +343,10 @@ class BoundedTPESampler(optuna.samplers.TPESampler):
 
     def bounded(self, trials: list[Any], states: Any = None) -> list[Any]:
         """The trials in ``states`` one ask is fitted on: all of them up to ``whole``
-        complete ones (or in a study that is not one minimised objective), else the best ``gamma(n)`` and a seeded draw of the other complete
-        ones weighted as plain TPE weights them (``_draw``), plus every running trial (the
-        constant liar's: one per busy worker), in trial order. ``trials``: all of the
+        complete ones (or in a study that is not one minimised objective), else the best
+        ``gamma(n)`` and a seeded draw of the other complete ones weighted as plain TPE
+        weights them (``_draw``), plus every running trial (the constant liar's: one per busy
+        worker), in trial order. ``trials``: all of the
         study's, in number order.
 
         The ranking is kept across asks (a finished trial's value never changes), and trials

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,11 @@ class RunReader:
     _seq: int = 0
     _since_ms: int = 0
     ended: bool = False
+    #: held by ``poll`` and ``close``: the service polls in a worker thread and may close from
+    #: its event loop; closing a connection while a thread reads through it crashed the
+    #: process (a segfault in SQLite or in the connection's statement cache)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _closed: bool = False
 
     def __post_init__(self) -> None:
         self._ms, self._seq = parse_event_id(self.last_event_id)
@@ -85,9 +91,12 @@ class RunReader:
         return self._conn
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        """Close the connection once no poll is using it; later polls return nothing."""
+        with self._lock:
+            self._closed = True
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
     def _id(self) -> str:
         return f"{self._ms}.{self._seq}"
@@ -98,10 +107,14 @@ class RunReader:
         return ms
 
     def poll(self) -> list[RunEvent]:
-        """Events since the last poll; after ``end`` always empty. Raises ``LookupError`` if
-        the run does not exist."""
-        if self.ended:
-            return []
+        """Events since the last poll; after ``end`` or ``close`` always empty. Raises
+        ``LookupError`` if the run does not exist."""
+        with self._lock:
+            if self.ended or self._closed:
+                return []
+            return self._poll()
+
+    def _poll(self) -> list[RunEvent]:
         db = self._db()
         run = db.execute(
             "SELECT status, error, created_at, started_at, finished_at, owner_pid"

@@ -44,6 +44,8 @@ class _Hub:
     watchers: int = 0
     task: asyncio.Task | None = None
     done: bool = False
+    #: the last watcher left: the poller stops after its read in flight, if any
+    left: bool = False
 
 
 class EventHubs:
@@ -66,13 +68,17 @@ class EventHubs:
         hub.watchers -= 1
         if hub.watchers <= 0 and self._hubs.get(run_id) is hub:
             del self._hubs[run_id]
-            if hub.task is not None:
-                hub.task.cancel()
-            hub.reader.close()
+            hub.left = True  # the poller stops and closes its reader (``_poll``)
 
     async def _poll(self, run_id: str, hub: _Hub) -> None:
+        """Read the run every ``POLL_S`` until it ends or its last watcher leaves, then close
+        the reader. Why not cancel this task when the last watcher leaves: cancelling it
+        mid-read returned to the event loop while the worker thread still read through the
+        connection, and closing it then crashed the service (a segfault in SQLite or in
+        the connection's statement cache). The reader's lock also makes a close wait for a
+        read in flight (on shutdown, when the task is cancelled)."""
         try:
-            while not hub.done:
+            while not hub.done and not hub.left:
                 try:
                     new = await anyio.to_thread.run_sync(hub.reader.poll)
                 except Exception as exc:  # a store hiccup: say so, keep watching
@@ -86,6 +92,8 @@ class EventHubs:
                 await asyncio.sleep(POLL_S)
         except asyncio.CancelledError:
             pass
+        finally:
+            hub.reader.close()
 
     async def stream(self, run_id: str, last_event_id: str | None) -> AsyncIterator[str]:
         """SSE frames: the catch-up, then the shared poller's events until ``end``."""

@@ -1095,7 +1095,7 @@ def write_report(
         for start, table in plain.items():
             if table:
                 lines += [f"From the {start} start:", "", *table]
-        others = strategies[3:]
+    others = strategies[3:]
     if others:
         table = regret_table(
             args,

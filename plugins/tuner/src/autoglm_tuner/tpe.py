@@ -71,23 +71,11 @@ import numpy as np
 import optuna
 from optuna.samplers._tpe import _truncnorm
 from optuna.samplers._tpe.parzen_estimator import _ParzenEstimator
-from optuna.samplers._tpe.probability_distributions import (
-    _BatchedDiscreteTruncLogNormDistributions as _DiscreteTruncLogNorm,
-)
-from optuna.samplers._tpe.probability_distributions import (
-    _BatchedDiscreteTruncNormDistributions as _DiscreteTruncNorm,
-)
-from optuna.samplers._tpe.probability_distributions import (
-    _BatchedTruncLogNormDistributions as _TruncLogNorm,
-)
-from optuna.samplers._tpe.probability_distributions import (
-    _BatchedTruncNormDistributions as _TruncNorm,
-)
 from optuna.samplers._tpe.sampler import default_gamma, default_weights
 from optuna.search_space import IntersectionSearchSpace
 from optuna.search_space.intersection import _calculate as _intersection
 
-from autoglm_tuner.tpe_fit import fit
+from autoglm_tuner.tpe_fit import adapted_range, fit, numeric_kernels
 from autoglm_tuner.tpe_scoring import best_candidate
 
 _COMPLETE = optuna.trial.TrialState.COMPLETE
@@ -222,11 +210,12 @@ class BoundedTPESampler(optuna.samplers.TPESampler):
         again. Same split: the first ``gamma(n)`` of the trials sorted by value, ties in trial
         order (``_ranked`` is sorted by (value, number), Optuna's sort is stable over trials
         in number order), each side in trial-number order, as rows laid out as Optuna's
-        estimator lays them out (``_rows``), and by field the above rows in the order of
-        their values, read from the kept order (a hint for the fit, ``tpe_fit.fit``). The
-        constant liar's running trials (``lying``: with every field set; Optuna leaves out
-        the others) join the above side in number order, without hints. None (take Optuna's
-        path) when a complete trial lacks a field, which Optuna would leave out of the fit."""
+        estimator lays them out (each field's column contiguous), and by field the above
+        rows in the order of their values, read from the kept order (a hint for the fit,
+        ``tpe_fit.fit``). The constant liar's running trials (``lying``: with every field
+        set; Optuna leaves out the others) join the above side in number order, without
+        hints. None (take Optuna's path) when a complete trial lacks a field, which Optuna
+        would leave out of the fit."""
         table = self._complete_table(search_space)
         if np.isnan(table).any():
             return None
@@ -241,10 +230,9 @@ class BoundedTPESampler(optuna.samplers.TPESampler):
         in_below = below[by_number]
         sides = (by_number[in_below], by_number[~in_below])
         below_rows, above_rows = (np.ascontiguousarray(table[side].T).T for side in sides)
-        names = tuple(search_space)
         lying = [(n, p) for n, p in lying if search_space.keys() <= p.keys()]
         if lying:
-            rows = [[search_space[f].to_internal_repr(p[f]) for f in names] for _, p in lying]
+            rows = [_internal_row(search_space, p) for _, p in lying]
             merged = np.concatenate([numbers[sides[1]], [n for n, _ in lying]])
             above = np.concatenate([table[sides[1]], np.array(rows, dtype=float)])
             above_rows = np.ascontiguousarray(above[np.argsort(merged)].T).T
@@ -346,8 +334,7 @@ class BoundedTPESampler(optuna.samplers.TPESampler):
         complete ones (or in a study that is not one minimised objective), else the best
         ``gamma(n)`` and a seeded draw of the other complete ones weighted as plain TPE
         weights them (``_draw``), plus every running trial (the constant liar's: one per busy
-        worker), in trial order. ``trials``: all of the
-        study's, in number order.
+        worker), in trial order. ``trials``: all of the study's, in number order.
 
         The ranking is kept across asks (a finished trial's value never changes), and trials
         below ``_settled`` (all complete and ranked, or failed) are not looked at again, so
@@ -450,11 +437,7 @@ class BoundedTPESampler(optuna.samplers.TPESampler):
             number = self._complete[i]
             row = self._internal.get((number, names))
             if row is None:
-                params = self._by_number[number].params
-                row = tuple(
-                    search_space[n].to_internal_repr(params[n]) if n in params else np.nan
-                    for n in names
-                )
+                row = _internal_row(search_space, self._by_number[number].params)
             self._table[i] = row
             for j, value in enumerate(row):
                 at = np.searchsorted(self._sorted[j], value, side="right")
@@ -489,12 +472,21 @@ class BoundedTPESampler(optuna.samplers.TPESampler):
                 params = trial.params if finished else self._get_params(trial, study)
                 if not search_space.keys() <= params.keys():
                     continue
-                row = tuple(search_space[n].to_internal_repr(params[n]) for n in names)
+                row = _internal_row(search_space, params)
                 if finished:
                     self._internal[key] = row
             rows.append(row)
         table = np.array(rows, dtype=float).reshape(len(rows), len(names))
         return {name: table[:, i] for i, name in enumerate(names)}
+
+
+def _internal_row(search_space: dict[str, Any], params: dict[str, Any]) -> tuple[float, ...]:
+    """A trial's parameters in Optuna's internal representation, a value per field of
+    ``search_space`` in its order (NaN where the trial lacks the field)."""
+    return tuple(
+        space.to_internal_repr(params[name]) if name in params else np.nan
+        for name, space in search_space.items()
+    )
 
 
 def systematic_draw(
@@ -560,19 +552,11 @@ class _DrawnParzenEstimator(_ParzenEstimator):
                 observations, param_name, search_space, parameters
             )
         # Optuna's ``_calculate_numerical_distributions`` with the given bandwidths
-        low, high, step = search_space.low, search_space.high, search_space.step
+        low, high = adapted_range(search_space)
         mus = np.log(observations) if search_space.log else observations
-        if step is not None:
-            low, high = low - step / 2, high + step / 2
-        if search_space.log:
-            low, high = np.log(low), np.log(high)
         mus = np.append(mus, 0.5 * (low + high))
         sigmas = np.append(self._sigmas[param_name], high - low)
-        if step is None:
-            kind = _TruncLogNorm if search_space.log else _TruncNorm
-            return kind(mus, sigmas, search_space.low, search_space.high)
-        kind = _DiscreteTruncLogNorm if search_space.log else _DiscreteTruncNorm
-        return kind(mus, sigmas, search_space.low, search_space.high, step)
+        return numeric_kernels(search_space, mus, sigmas)
 
 
 def reference_bandwidths(
@@ -604,14 +588,11 @@ def _bandwidths_at(values: np.ndarray, at: np.ndarray, space: Any, parameters: A
     neighbour, the range's ends as outer neighbours (the two extreme kernels look inward
     only unless ``consider_endpoints``), clipped to the magic clip's minimum for that many
     kernels and to the range. Reads only the neighbours of ``at``."""
-    low, high = space.low, space.high
-    if space.step is not None:
-        low, high = low - space.step / 2, high + space.step / 2
 
     def scale(x: Any) -> Any:
         return np.log(x) if space.log else x
 
-    low, high, last = scale(low), scale(high), len(values) - 1
+    (low, high), last = adapted_range(space), len(values) - 1
     here = scale(values[at])
     left = np.where(at > 0, scale(values[np.maximum(at - 1, 0)]), low)
     right = np.where(at < last, scale(values[np.minimum(at + 1, last)]), high)
@@ -704,8 +685,8 @@ def lean_logpdf(x: Any, a: Any, b: Any, loc: Any = 0, scale: Any = 1) -> np.ndar
     """Optuna's ``_truncnorm.logpdf`` bit for bit (the same operations in the same order)
     with half the passes over the candidates-by-kernels array: computed in place, and the
     ``np.select`` for points outside a kernel's range (never, for TPE's candidates) or
-    zero-width kernels replaced by masked writes where there are any. The scoring of the
-    candidates against every kernel is most of a whole-history ask's cost."""
+    zero-width kernels replaced by masked writes where there are any. Used where Optuna's
+    own scoring picks the candidate (a near tie, ``tpe_scoring``)."""
     z = np.subtract(x, loc)
     z /= scale
     z, a, b = np.atleast_1d(z, a, b)
@@ -729,9 +710,9 @@ def _exact_vectorised_ndtr() -> Iterator[None]:
     """Optuna's log Phi, erf and truncated-normal log density replaced by
     ``exact_log_ndtr``, ``exact_erf`` and ``lean_logpdf`` (the same numbers, faster) for a
     whole-history ask: per element in Python, or pass after pass over the scoring array,
-    they were the largest cost of such an ask (the kernels' normalisations, the candidates'
-    inverse CDF, the scoring), and these asks must propose exactly plain TPE's points.
-    Restored after."""
+    they were the largest cost of such an ask (the candidates' inverse CDF, and the scoring
+    where Optuna's code still does it), and these asks must propose exactly plain TPE's
+    points. Restored after."""
     _truncnorm._log_ndtr, _truncnorm.erf = exact_log_ndtr, exact_erf
     _truncnorm.logpdf = lean_logpdf
     try:

@@ -69,7 +69,7 @@ def fit(
         for i, space in enumerate(fields)
         if not isinstance(space, optuna.distributions.CategoricalDistribution)
     ]
-    ranges = [_adapted_range(fields[i]) for i in numeric]
+    ranges = [adapted_range(fields[i]) for i in numeric]
     lows = np.array([low for low, _ in ranges])
     highs = np.array([high for _, high in ranges])
     # a column per numeric field, each contiguous as in Optuna's estimator: the kernels'
@@ -92,7 +92,7 @@ def fit(
     sigmas[count] = highs - lows
     distributions: list[Any] = [None] * len(fields)
     for j, i in enumerate(numeric):
-        distributions[i] = _numeric(fields[i], mus[:, j], sigmas[:, j])
+        distributions[i] = numeric_kernels(fields[i], mus[:, j], sigmas[:, j])
     for i, space in enumerate(fields):
         if i not in numeric:
             distributions[i] = _categorical(observations[:, i], space, parameters)
@@ -104,7 +104,7 @@ def _sorts_strictly(column: np.ndarray, order: np.ndarray) -> bool:
     return bool((ordered[1:] > ordered[:-1]).all())
 
 
-def _adapted_range(space: Any) -> tuple[Any, Any]:
+def adapted_range(space: Any) -> tuple[Any, Any]:
     """The range the kernels live on: widened by half a step for discrete fields, in logs for
     log fields (Optuna's arithmetic, so the same numbers)."""
     low, high = space.low, space.high
@@ -145,7 +145,9 @@ def _bandwidths(
     np.put_along_axis(out, order, gaps, axis=0)
 
 
-def _numeric(space: Any, mus: np.ndarray, sigmas: np.ndarray) -> Any:
+def numeric_kernels(space: Any, mus: np.ndarray, sigmas: np.ndarray) -> Any:
+    """Optuna's batched truncated normals of a numeric field (discrete or not, log or not),
+    given on its own range (they widen and log it themselves)."""
     if space.step is None:
         kind = _BatchedTruncLogNormDistributions if space.log else _BatchedTruncNormDistributions
         return kind(mus, sigmas, space.low, space.high)

@@ -105,3 +105,43 @@ def test_evaluate_over_extra_graphs_runs_every_seed_on_every_split(small_graph_f
     out = run_node(EvaluateNode, {"seeds": 2}, node_inputs, home=tmp_path)
     assert out.seeds == [100, 101, 100, 101] and out.graph_indices == [0, 0, 1, 1]
     assert len(set(out.val_accs)) > 1 and out.test_mean == pytest.approx(np.mean(out.test_accs))
+
+
+def test_a_seed_ensemble_averages_its_members_and_reloads(small_graph_file, tmp_path):
+    """Member 0 is the single model of the seed; the ensemble predicts the mean of its
+    members' probabilities, and its checkpoint rebuilds the whole ensemble."""
+    import torch.nn.functional as F
+
+    from autoglm_gnn.models.ensemble import SeedEnsemble, member_seed
+    from autoglm_gnn.tensors import load_tensors
+    from autoglm_gnn.trainer import train_config
+
+    config = {**FAST, "layer": "gcn", "seed": 4}
+    single = train_config(small_graph_file, config)
+    ensemble = train_config(small_graph_file, {**config, "ensemble": 3})
+    assert isinstance(ensemble.model, SeedEnsemble) and len(ensemble.model.members) == 3
+    assert ensemble.params == 3 * single.params and ensemble.epochs >= 3 * FAST["patience"]
+    data = load_tensors(small_graph_file, torch.device("cpu"), "auto")
+    with torch.no_grad():
+        first = ensemble.model.members[0](data, data.feat)
+        assert torch.equal(first, single.model(data, data.feat))  # member 0 = the single model
+        members = [F.softmax(m(data, data.feat), -1) for m in ensemble.model.members]
+        mean = torch.stack(members).mean(0)
+        assert torch.allclose(ensemble.model(data, data.feat).exp(), mean, atol=1e-6)
+    assert member_seed(4, 0) == 4 and member_seed(4, 1) != member_seed(5, 0)
+
+    trained = run_node(
+        TrainNode, {**config, "ensemble": 3, "save_checkpoint": True},
+        {"graph": str(small_graph_file)}, home=tmp_path,
+    )  # fmt: skip
+    assert trained.val_acc == ensemble.val_acc
+    inputs = {"checkpoint": trained.checkpoint, "graph": str(small_graph_file)}
+    val = run_node(PredictNode, {"mask": "val"}, inputs, home=tmp_path)
+    assert val.accuracy == pytest.approx(trained.val_acc)
+
+
+def test_evaluate_can_turn_each_seed_into_an_ensemble(small_graph_file, tmp_path):
+    node_inputs = {"graph": str(small_graph_file), "config": {**FAST, "layer": "gcn"}}
+    out = run_node(EvaluateNode, {"seeds": 2, "ensemble": 2}, node_inputs, home=tmp_path)
+    assert out.config["ensemble"] == 2 and load_checkpoint(out.checkpoint).config.ensemble == 2
+    assert len(load_checkpoint(out.checkpoint).model.members) == 2

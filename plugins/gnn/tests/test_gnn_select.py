@@ -65,3 +65,88 @@ def test_defaults_lead_the_candidates_so_ties_go_to_them():
     assert candidates == [
         {"layer": "gcn"}, {"layer": "mlp"}, best, {"layer": "gcn", "lr": 0.03},
     ]  # fmt: skip
+
+
+def test_each_run_records_which_validation_nodes_it_got_right(small_graph_file):
+    from autoglm_gnn.trainer import train_config
+
+    result = train_config(small_graph_file, {**FAST, "layer": "gcn", "seed": 3})
+    assert set(result.val_correct) <= {"0", "1"} and len(result.val_correct) > 10
+    assert result.val_correct.count("1") / len(result.val_correct) == result.val_acc
+    assert "val_correct" not in result.outputs()  # internal: gnn.train's outputs stay small
+
+
+def _row(index: int, right: int, nodes: int = 500) -> dict:
+    """A ranking row whose candidate got the first ``right`` of ``nodes`` nodes right."""
+    scores = [1.0] * right + [0.0] * (nodes - right)
+    return {
+        "index": index,
+        "config": {"id": index},
+        "val_mean": right / nodes,
+        "node_scores": scores,
+    }
+
+
+def test_the_guard_keeps_the_best_default_against_a_lead_within_node_noise():
+    from autoglm_gnn.selection import GUARD_Z, guarded_choice, paired_lead
+
+    default, search = _row(0, 410), _row(2, 412)  # 2 of 500 nodes: Cora's 0.4 points
+    lead, error = paired_lead(search["node_scores"], default["node_scores"])
+    assert lead == pytest.approx(0.004) and lead < GUARD_Z * error
+    ranking = [search, default, _row(1, 300)]
+    assert guarded_choice(ranking, defaults=2) is default
+    assert guarded_choice(ranking, defaults=2, z=0) is search  # the plain rule
+    # a clear lead (30 nodes, z about 5.6) replaces the default
+    clear = _row(3, 440)
+    assert guarded_choice([clear, search, default], defaults=2) is clear
+    # the guard reads rows in rank order: a later one may pass where the first does not
+    assert guarded_choice([search, clear, default], defaults=2) is clear
+
+
+def test_the_guard_compares_node_by_node_not_by_totals():
+    """Same totals, different nodes: a 20-node lead made of 60 gains and 40 losses is noisier
+    than one made of 20 gains and nothing lost."""
+    from autoglm_gnn.selection import paired_lead
+
+    base = [1.0] * 250 + [0.0] * 250
+    clean = [1.0] * 270 + [0.0] * 230
+    churned = [0.0] * 40 + [1.0] * 210 + [1.0] * 60 + [0.0] * 190
+    clean_lead, clean_error = paired_lead(clean, base)
+    churn_lead, churn_error = paired_lead(churned, base)
+    assert clean_lead == churn_lead == pytest.approx(0.04)
+    assert clean_error < churn_error
+
+
+def test_seed_fractions_average_runs_per_node():
+    from autoglm_gnn.selection import seed_fractions
+
+    assert seed_fractions(["110", "100", "101"]) == [1.0, 1 / 3, 1 / 3]
+    assert seed_fractions([]) == []
+    with pytest.raises(ValueError):
+        seed_fractions(["10", "1"])
+
+
+def test_the_node_journals_per_node_results_and_reports_the_guard(small_graph_file, tmp_path):
+    """Real training: every run's per-node result is journaled, and the node's choice is
+    guarded_choice's over the ranking rebuilt from that journal."""
+    from autoglm_gnn.selection import guarded_choice, search_candidates, select
+
+    inputs = {
+        "graph": str(small_graph_file),
+        "best_config": {**FAST, "layer": "gcn", "lr": 0.02},
+        "ranking": [{"params": {"hidden": 32}, "status": "ok"}],
+    }
+    config = {"seeds": 2, "defaults": ["gcn", "mlp"], "top": 1}
+    context = make_context(tmp_path, node_id="select", node_type="gnn.select")
+    out = run_node(SelectNode, config, inputs, home=tmp_path, context=context)
+    entries = list(context.journal_read("run"))
+    assert len(entries) == out.runs == 8 and all(set(e["correct"]) <= {"0", "1"} for e in entries)
+    assert all("node_scores" not in row for row in out.ranking)
+    candidates, defaults = search_candidates(
+        inputs["best_config"], inputs["ranking"], 1, ["gcn", "mlp"]
+    )
+    done = {tuple(e["key"]): (e["val_acc"], e["correct"]) for e in entries}
+    ranking = select([small_graph_file], candidates, [50, 51], done=done)
+    expected = guarded_choice(ranking, defaults)
+    assert out.best_config == expected["config"]
+    assert out.guard_kept_default == (expected is not ranking[0])

@@ -114,6 +114,13 @@ class TrainConfig(NodeModel):
     weight_decay: Annotated[float, FloatRange(1e-5, 1e-2, log=True)] = Field(5e-4, ge=0.0)
 
     # Not searchable. max_epochs is the fidelity a tuner lowers for cheap trials.
+    ensemble: int = Field(
+        1,
+        ge=1,
+        le=32,
+        description="train this many copies from different seeds and average their class "
+        "probabilities (a seed ensemble: steadier, ensemble times the cost)",
+    )
     max_epochs: int = Field(
         200, ge=1, le=100_000, description="training epochs at most (the fidelity)"
     )

@@ -22,7 +22,8 @@ from torch import nn
 from autoglm_gnn.checkpoint import save_checkpoint
 from autoglm_gnn.config import TrainConfig
 from autoglm_gnn.errors import GNNConfigError
-from autoglm_gnn.models import build_model, count_parameters, parameter_groups
+from autoglm_gnn.models import build_member, count_parameters, parameter_groups
+from autoglm_gnn.models.ensemble import SeedEnsemble, member_seed
 from autoglm_gnn.runtime import resolve_device, seed_everything, set_threads
 from autoglm_gnn.tensors import GraphTensors, load_tensors
 
@@ -38,6 +39,7 @@ class TrainResult:
     val_acc: float
     train_acc: float
     test_acc: float | None
+    #: With ``ensemble`` > 1: the members' mean best epoch, and the epochs of all members.
     best_epoch: int
     epochs: int
     seconds: float
@@ -45,11 +47,15 @@ class TrainResult:
     params: int
     val_loss: float = float("nan")
     model: nn.Module | None = field(default=None, repr=False)
+    #: One character per validation node, in node order: "1" where the selected model is right.
+    #: gnn.select compares candidates node by node, so validation-set noise is measured, not
+    #: only seed noise.
+    val_correct: str = field(default="", repr=False)
 
     def outputs(self) -> dict[str, Any]:
         result = asdict(self)
-        result.pop("model")
-        result.pop("val_loss")
+        for internal in ("model", "val_loss", "val_correct"):
+            result.pop(internal)
         return result
 
 
@@ -59,6 +65,12 @@ def accuracy(logits: torch.Tensor, label: torch.Tensor, mask: torch.Tensor) -> f
     if count == 0:
         return 0.0
     return float((logits[mask].argmax(-1) == label[mask]).sum()) / count
+
+
+def correct_string(logits: torch.Tensor, label: torch.Tensor, mask: torch.Tensor) -> str:
+    """ "1"/"0" per node of ``mask`` (in node order): is the prediction right."""
+    right = (logits[mask].argmax(-1) == label[mask]).tolist()
+    return "".join("1" if hit else "0" for hit in right)
 
 
 def as_config(config: TrainConfig | dict[str, Any]) -> TrainConfig:
@@ -89,13 +101,24 @@ def train_config(
     set_threads(cfg.threads)
     device = resolve_device(cfg.device)
     data = load_tensors(graph, device, cfg.sparse_features)
-    seed_everything(cfg.seed)
-    model = build_model(cfg, data.in_dim, data.num_classes).to(device)
-    best = _fit(model, data, cfg, callback)
-    model.load_state_dict(best["state"])
-    model.eval()
+    members, fits = [], []
+    for member in range(cfg.ensemble):
+        seed_everything(member_seed(cfg.seed, member))
+        model = build_member(cfg, data.in_dim, data.num_classes).to(device)
+        best = _fit(model, data, cfg, callback)
+        model.load_state_dict(best["state"])
+        members.append(model.eval())
+        fits.append(best)
+    model = members[0] if cfg.ensemble == 1 else SeedEnsemble(members).eval()
     with torch.no_grad():
         logits = model(data, data.feat)
+    if cfg.ensemble > 1:
+        val_loss = float(F.cross_entropy(logits[data.val_mask], data.label[data.val_mask]))
+        best = {
+            "epoch": round(sum(f["epoch"] for f in fits) / len(fits)),
+            "epochs": sum(f["epochs"] for f in fits),
+            "val_loss": val_loss,
+        }
     test_acc = accuracy(logits, data.label, data.test_mask) if cfg.report_test else None
     result = TrainResult(
         val_acc=accuracy(logits, data.label, data.val_mask),
@@ -108,6 +131,7 @@ def train_config(
         params=count_parameters(model),
         val_loss=best["val_loss"],
         model=model,
+        val_correct=correct_string(logits, data.label, data.val_mask),
     )
     if cfg.save_checkpoint:
         if checkpoint_path is None:

@@ -10,7 +10,8 @@ features, sparse or dense) and start with the sparse input projection of ``layer
   Â^k (sgc);
 * :mod:`.gcnii` – deep propagation with initial residual and identity mapping;
 * :mod:`.gprgnn` – an MLP, then a learnt weighted sum of Â^0..Â^k (heterophily);
-* :mod:`.h2gcn` – ego, 1-hop and 2-hop embeddings kept apart and concatenated (heterophily).
+* :mod:`.h2gcn` – ego, 1-hop and 2-hop embeddings kept apart and concatenated (heterophily);
+* :mod:`.ensemble` – ``ensemble`` copies of any of these from different seeds, averaged.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from torch import nn
 
 from autoglm_gnn.config import TrainConfig
 from autoglm_gnn.models.appnp import Propagation
+from autoglm_gnn.models.ensemble import SeedEnsemble
 from autoglm_gnn.models.gcnii import GCNII
 from autoglm_gnn.models.gprgnn import GPRGNN
 from autoglm_gnn.models.h2gcn import H2GCN
@@ -34,9 +36,18 @@ MODELS: dict[str, type[nn.Module]] = {
 }
 
 
-def build_model(cfg: TrainConfig, in_dim: int, num_classes: int) -> nn.Module:
-    """The model of ``cfg`` for ``in_dim`` features and ``num_classes`` classes."""
+def build_member(cfg: TrainConfig, in_dim: int, num_classes: int) -> nn.Module:
+    """One model of ``cfg``'s layer type (an ensemble's member, or the model itself)."""
     return MODELS.get(cfg.layer, LayerStack)(cfg, in_dim, num_classes)
+
+
+def build_model(cfg: TrainConfig, in_dim: int, num_classes: int) -> nn.Module:
+    """The model of ``cfg`` for ``in_dim`` features and ``num_classes`` classes: a
+    :class:`SeedEnsemble` of ``cfg.ensemble`` members when that is above 1."""
+    if cfg.ensemble > 1:
+        members = [build_member(cfg, in_dim, num_classes) for _ in range(cfg.ensemble)]
+        return SeedEnsemble(members)
+    return build_member(cfg, in_dim, num_classes)
 
 
 def parameter_groups(model: nn.Module, cfg: TrainConfig) -> list[dict]:

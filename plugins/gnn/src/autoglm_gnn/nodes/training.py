@@ -97,6 +97,13 @@ class EvaluateConfig(NodeModel):
     patience: int | None = Field(
         None, ge=1, le=100_000, description="override the config's patience"
     )
+    ensemble: int | None = Field(
+        None,
+        ge=1,
+        le=32,
+        description="override the config's ensemble: each seed trains this many members "
+        "(from derived seeds) and predicts their mean probabilities",
+    )
 
 
 class EvaluateInputs(NodeModel):
@@ -148,7 +155,7 @@ class EvaluateNode(NodeType):
         cfg: EvaluateConfig = self.config
         overrides = {
             key: value
-            for key in ("max_epochs", "patience")
+            for key in ("max_epochs", "patience", "ensemble")
             if (value := getattr(cfg, key)) is not None
         }
         seeds = list(range(cfg.first_seed, cfg.first_seed + cfg.seeds))
@@ -203,6 +210,13 @@ class SelectConfig(NodeModel):
     first_seed: int = Field(
         50, description="seeds first_seed.. (apart from the search's 0-3 and evaluate's 100+)"
     )
+    guard_z: float = Field(
+        2.0,
+        ge=0.0,
+        le=10.0,
+        description="a search candidate replaces the best default only when its validation "
+        "lead, node by node, exceeds this many standard errors; 0: best mean validation wins",
+    )
 
     @field_validator("defaults")
     @classmethod
@@ -234,6 +248,11 @@ class SelectOutputs(NodeModel):
     best_config: dict[str, Any] = Field(description="the selected config (feed gnn.evaluate)")
     val_mean: float = Field(description="its mean validation accuracy over seeds and graphs")
     chose_default: bool = Field(description="the selected candidate is an untuned default")
+    guard_kept_default: bool = Field(
+        False,
+        description="a search candidate ranked above the selected default by mean validation, "
+        "but its lead was not significant node by node (guard_z)",
+    )
     ranking: list[dict[str, Any]] = Field(
         description="every candidate: config, val_accs, val_mean, val_std; best first"
     )
@@ -242,7 +261,8 @@ class SelectOutputs(NodeModel):
 
 class SelectNode(NodeType):
     """Retrain a search's finalists and the untuned defaults on fresh seeds; pick by mean
-    validation accuracy, so the result is never a default's loss to validation noise."""
+    validation accuracy, and keep the best default unless a search candidate leads it
+    significantly node by node, so the result is rarely a default's loss to validation noise."""
 
     name = "gnn.select"
     description = "Final selection: a search's finalists plus untuned defaults, on fresh seeds"
@@ -265,16 +285,18 @@ class SelectNode(NodeType):
         seeds = list(range(cfg.first_seed, cfg.first_seed + cfg.seeds))
         signature = {"graphs": graphs, "candidates": candidates, "seeds": seeds}
         done = {
-            tuple(entry["key"]): entry["val_acc"]
+            tuple(entry["key"]): (entry["val_acc"], entry["correct"])
             for entry in context.journal_read("run")
-            if entry.get("signature") == signature
+            if entry.get("signature") == signature and "correct" in entry
         }
         total = len(candidates) * len(graphs) * len(seeds)
 
-        def on_run(index: int, g_index: int, seed: int, val_acc: float) -> None:
+        def on_run(index: int, g_index: int, seed: int, score: tuple[float, str]) -> None:
             key = [index, g_index, seed]
-            context.journal_append("run", {"signature": signature, "key": key, "val_acc": val_acc})
-            done[tuple(key)] = val_acc
+            val_acc, correct = score
+            entry = {"signature": signature, "key": key, "val_acc": val_acc, "correct": correct}
+            context.journal_append("run", entry)
+            done[tuple(key)] = score
             layer = candidates[index].get("layer", "gcn")
             context.log.info(
                 "selection run", candidate=index, layer=layer, seed=seed, val_acc=val_acc
@@ -283,15 +305,21 @@ class SelectNode(NodeType):
             context.check_cancelled()
 
         ranking = self._selection.select(graphs, candidates, seeds, done=dict(done), on_run=on_run)
-        best = ranking[0]
+        best = self._selection.guarded_choice(ranking, defaults, cfg.guard_z)
         context.log.info(
-            "selected", config=best["config"], val_mean=best["val_mean"], candidates=len(ranking)
+            "selected",
+            config=best["config"],
+            val_mean=best["val_mean"],
+            candidates=len(ranking),
+            kept_default_over=None if best is ranking[0] else ranking[0]["config"],
         )
+        rows = [{k: v for k, v in row.items() if k != "node_scores"} for row in ranking]
         return SelectOutputs(
             best_config=best["config"],
             val_mean=best["val_mean"],
             chose_default=best["index"] < defaults,
-            ranking=ranking,
+            guard_kept_default=best is not ranking[0],
+            ranking=rows,
             runs=total,
         )
 

@@ -78,6 +78,11 @@ SPACE: dict[str, Any] = {
 #: (autoglm_tuner/tpe.py), and this benchmark's budgets are several hundred trials, so the
 #: baseline is Optuna's sampler itself, as its users run it.
 PLAIN_TPE = "optuna-TPE"
+
+#: Unit folder of the selections: gnn.select's rule with its node-by-node guard. The folder
+#: ``select/`` holds the selections made before the guard (same ranking, no guard); they
+#: are no longer read.
+SELECT = "select-guarded"
 #: Methods. ``default`` is the search as configs/autognn-*.yaml run it: the tuner's default
 #: optimiser (TPE: Optuna's points, whole history up to 2,000 trials) per layer type with the
 #: star design. The baselines run as their users run them, from their own first point.
@@ -111,6 +116,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--select-splits", type=int, default=3, help="splits scored (Actor)")
     add("--final-top-k", type=int, default=5)
     add("--final-seeds", type=int, default=2)
+    add(
+        "--final-ensemble",
+        type=int,
+        default=5,
+        help="the workflows' final model: gnn.evaluate's ensemble (1: single models only)",
+    )
     add("--workers", type=int, default=1, help="trial workers (1: one heavy process)")
     add("--trial-timeout", type=float, default=1800.0, help="wall s (a loaded, niced CPU)")
     add("--data-dir", default=os.environ.get("AUTOGLM_DATA_DIR"))
@@ -167,12 +178,19 @@ def config_key(config: dict[str, Any]) -> dict[str, Any]:
 
     cfg = TrainConfig.model_validate(config).model_dump()
     skip = ignored_fields(cfg["layer"]) | {"seed", "report_test", "save_checkpoint", "threads"}
+    if cfg["ensemble"] == 1:
+        skip.add("ensemble")  # single models keep the unit names they had before the field
     return {k: v for k, v in cfg.items() if k not in skip}
 
 
 def run_key(config: dict[str, Any], files: int, seeds: list[int]) -> str:
     """A val or test unit's name: the model, how many graph files, which seeds."""
     return short_hash([config_key(config), files, seeds])
+
+
+def ensembled(config: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    """``config`` as the workflows' final model: --final-ensemble members."""
+    return {**config, "ensemble": args.final_ensemble}
 
 
 def split_count(graph: str) -> int:
@@ -239,6 +257,17 @@ class Backend:
 
         return [
             train_config(path, {**config, "seed": s, "report_test": False}).val_acc
+            for path in files
+            for s in seeds
+        ]
+
+    def val_nodes(self, files: list[str], config: dict[str, Any], seeds: list[int]) -> list[str]:
+        """Per run (graph-major, as ``val``), "1"/"0" per validation node: gnn.select's guard
+        compares candidates node by node."""
+        from autoglm_gnn.trainer import train_config
+
+        return [
+            train_config(path, {**config, "seed": s, "report_test": False}).val_correct
             for path in files
             for s in seeds
         ]
@@ -344,24 +373,51 @@ class Runner:
             lambda: {"config": config, "test_accs": self.backend.test(files, config, seeds)},
         )["test_accs"]
 
+    def val_nodes(self, graph: str, config: dict[str, Any]) -> list[str]:
+        files = self.files_of(graph)[: self.args.select_splits]
+        seeds = list(range(50, 50 + self.args.select_seeds))
+        key = run_key(config, len(files), seeds)
+        return self.unit(
+            f"{graph}/valn/{key}",
+            lambda: {"config": config, "correct": self.backend.val_nodes(files, config, seeds)},
+        )["correct"]
+
     def choose(self, graph: str, candidates: list[dict[str, Any]], defaults: int) -> dict:
-        """gnn.select's rule over recorded val units: best mean validation, ties to the
-        earlier candidate (the defaults lead)."""
-        from autoglm_gnn.selection import select
+        """gnn.select's rule over recorded val units: rank by mean validation (ties to the
+        earlier candidate: the defaults lead), then its guard: a search candidate ranked above
+        the best default replaces it only with a significant lead node by node. Per-node
+        results are trained only for the rows the guard reads (in rank order, until one
+        passes), so old selections re-judge cheaply."""
+        from autoglm_gnn.selection import guarded_choice, seed_fractions, select
 
         files = self.files_of(graph)[: self.args.select_splits]
         seeds = list(range(50, 50 + self.args.select_seeds))
         done = {}
         for index, config in enumerate(candidates):
             for position, score in enumerate(self.val(graph, config)):
-                done[(index, position // len(seeds), seeds[position % len(seeds)])] = score
+                done[(index, position // len(seeds), seeds[position % len(seeds)])] = (score, "")
         ranking = select(files, candidates, seeds, done=done)
+
+        def with_nodes(row: dict[str, Any]) -> dict[str, Any]:
+            correct = self.val_nodes(graph, row["config"])
+            per_graph = [correct[i : i + len(seeds)] for i in range(0, len(correct), len(seeds))]
+            return {**row, "node_scores": [x for runs in per_graph for x in seed_fractions(runs)]}
+
         best = ranking[0]
+        incumbent = next((r for r in ranking if r["index"] < defaults), None)
+        if incumbent is not None and best is not incumbent:
+            judged = with_nodes(incumbent)
+            best = incumbent
+            for row in ranking[: ranking.index(incumbent)]:
+                if guarded_choice([with_nodes(row), judged], defaults)["index"] == row["index"]:
+                    best = row
+                    break
         return {
             "config": best["config"],
             "val": best["val_mean"],
             "index": best["index"],
             "chose_default": best["index"] < defaults,
+            "unguarded": {"config": ranking[0]["config"], "val": ranking[0]["val_mean"]},
             "candidates": [
                 {"index": r["index"], "config": r["config"], "val": r["val_mean"]} for r in ranking
             ],
@@ -414,15 +470,31 @@ class Runner:
             picked = self.choose(graph, candidates, defaults)
             return {"method": method, "seed": seed, "budget": budget, **picked}
 
-        picked = self.unit(f"{graph}/select/{name}", selection, cpu_of=lambda v: 0.0)
+        picked = self.unit(f"{graph}/{SELECT}/{name}", selection, cpu_of=lambda v: 0.0)
         select_test = self.test(graph, picked["config"])
-        return {"search": found, "search_test": search_test, "select": picked, "test": select_test}
+        unguarded_test = self.test(graph, picked["unguarded"]["config"])
+        return {
+            "search": found,
+            "search_test": search_test,
+            "select": picked,
+            "test": select_test,
+            "unguarded_test": unguarded_test,
+            "ensemble_test": self.ensemble_test(graph, picked["config"]),
+        }
+
+    def ensemble_test(self, graph: str, config: dict[str, Any]) -> list[float] | None:
+        """Test accuracy of ``config`` as the workflows' final model: a seed ensemble of
+        --final-ensemble members per retrain (None when that is 1)."""
+        if self.args.final_ensemble <= 1:
+            return None
+        return self.test(graph, ensembled(config, self.args))
 
     def run(self, graphs: list[str], methods: list[str]) -> None:
         """Graph by graph in the order given: the defaults, then seed by seed every method
         (so paired comparisons fill in evenly)."""
         for graph in graphs:
-            self.defaults(graph)
+            bar = self.defaults(graph)
+            self.ensemble_test(graph, bar["config"])
             budget = self.budget(graph)
             self.log(f"[{graph}] budget {budget} trials per search")
             for seed in range(self.args.seeds):
@@ -486,18 +558,29 @@ def collect(store: Store, graph: str, args: argparse.Namespace) -> dict[str, Any
 
     methods: dict[str, list[dict[str, Any]]] = {}
     selections = {
-        (s["method"], s["seed"], s["budget"]): s for s in store.glob(f"{graph}/select/*.json")
+        (s["method"], s["seed"], s["budget"]): s for s in store.glob(f"{graph}/{SELECT}/*.json")
     }
     for found in store.glob(f"{graph}/search/*.json"):
         picked = selections.get((found["method"], found["seed"], found["budget"]))
         row = {"search": found, "search_test": tested(found["best_config"])}
         if picked is not None:
-            row |= {"select": picked, "test": tested(picked["config"])}
+            row |= {
+                "select": picked,
+                "test": tested(picked["config"]),
+                "unguarded_test": tested(picked["unguarded"]["config"]),
+                "ensemble_test": tested(ensembled(picked["config"], args)),
+            }
         methods.setdefault(found["method"], []).append(row)
     for rows in methods.values():
         rows.sort(key=lambda r: r["search"]["seed"])
     calibration = store.get(f"{graph}/calibrate")
-    return {"bar": bar, "methods": methods, "calibration": calibration}
+    bar_ensemble = tested(ensembled(bar["config"], args)) if bar else None
+    return {
+        "bar": bar,
+        "bar_ensemble": bar_ensemble,
+        "methods": methods,
+        "calibration": calibration,
+    }
 
 
 def paired(a: list[float], b: list[float]) -> str:
@@ -544,6 +627,48 @@ def against_bar(tests: list[list[float]], bar: list[float]) -> str:
 TARGETS = {"cora": 0.845, "actor": 0.375}
 
 
+def ensemble_section(
+    data: dict[str, Any], args: argparse.Namespace, graphs: list[str], methods: list[str]
+) -> list[str]:
+    """The final model as the workflows train it (gnn.evaluate's ensemble): each +select pick
+    and the best default retrained as seed ensembles, compared with each other and the
+    targets."""
+    size = args.final_ensemble
+    if size <= 1:
+        return []
+    lines = [
+        "",
+        f"### The workflows' final model: seed ensembles of {size} (gnn.evaluate's ensemble)",
+        "",
+        f"Each retrain of the selected config trains {size} members from derived seeds and "
+        "predicts their mean probabilities; same test seeds and splits as above. Against the "
+        "best default trained the same way.",
+        "",
+    ]
+    for graph in graphs:
+        d = data[graph]
+        bar = d.get("bar_ensemble")
+        if bar is None:
+            continue
+        lines.append(f"* {graph}, best default ({describe(d['bar']['config'])}): {pct(bar)}")
+        target = TARGETS.get(graph)
+        for method in methods:
+            done = [r for r in d["methods"].get(method, []) if r.get("ensemble_test")]
+            if not done:
+                continue
+            tests = [r["ensemble_test"] for r in done]
+            mean = statistics.fmean(statistics.fmean(t) for t in tests)
+            line = (
+                f"* {graph}, {method}+select ({len(done)} seed(s)): {100 * mean:.2f}, against "
+                f"the best default {against_bar(tests, bar)}"
+            )
+            if target is not None:
+                met = "met" if mean >= target else "not met"
+                line += f"; target {100 * target:.1f}: {met}"
+            lines.append(line)
+    return lines
+
+
 def report(store: Store, args: argparse.Namespace, graphs: list[str], methods: list[str]) -> str:
     data = {g: collect(store, g, args) for g in graphs}
     lines = [
@@ -565,7 +690,10 @@ def report(store: Store, args: argparse.Namespace, graphs: list[str], methods: l
         f"**+select**: the search's best and its next {args.select_top} finalists plus the "
         f"untuned defaults (GCN, APPNP, MLP, GCNII) on seeds 50-{49 + args.select_seeds} x the "
         f"first {args.select_splits} splits (Actor; the one graph elsewhere), best mean "
-        "validation, ties to the defaults (gnn.select's rule). **best default**: the same "
+        "validation, ties to the defaults, and a search candidate replaces the best default "
+        "only when it leads it by more than 2 standard errors of the paired per-node "
+        "difference on the validation nodes (gnn.select's rule, guard_z 2); **+select, no "
+        "guard**: the top of the same ranking. **best default**: the same "
         "selection over the defaults alone. "
         f"Test: seeds 100+ ({args.retrains} per single graph; Actor: {args.split_retrains} per "
         "split on all 10 splits), mean ± population sd over runs (one seed), else mean ± sd of "
@@ -594,7 +722,9 @@ def report(store: Store, args: argparse.Namespace, graphs: list[str], methods: l
         for method in methods:
             runs = d["methods"].get(method, [])
             done = [
-                r for r in runs if r.get("test") is not None and r.get("search_test") is not None
+                r
+                for r in runs
+                if all(r.get(k) is not None for k in ("test", "search_test", "unguarded_test"))
             ]
             if len(done) < expected:
                 partial = True
@@ -623,6 +753,12 @@ def report(store: Store, args: argparse.Namespace, graphs: list[str], methods: l
                         + (" (a default)" if r["select"]["chose_default"] else "")
                         for r in done
                     ],
+                ),
+                (
+                    f"{method}+select, no guard",
+                    [r["select"]["unguarded"]["val"] for r in done],
+                    [r["unguarded_test"] for r in done],
+                    [describe(r["select"]["unguarded"]["config"]) for r in done],
                 ),
             ):
                 spread = (
@@ -661,16 +797,21 @@ def report(store: Store, args: argparse.Namespace, graphs: list[str], methods: l
         bar = d["bar"]["test_accs"]
         target = TARGETS.get(graph)
         for method in methods:
-            done = [r for r in d["methods"].get(method, []) if r.get("test") is not None]
+            done = [
+                r
+                for r in d["methods"].get(method, [])
+                if r.get("test") is not None and r.get("unguarded_test") is not None
+            ]
             if not done:
                 continue
             own = against_bar([r["search_test"] for r in done], bar)
             picked = against_bar([r["test"] for r in done], bar)
+            unguarded = against_bar([r["unguarded_test"] for r in done], bar)
             if method == "default":
                 verdicts[graph] = picked.split("(")[1].split(";")[0]
             line = (
-                f"* {graph}, {method} ({len(done)} seed(s)): +select {picked}; the search's "
-                f"own pick {own}"
+                f"* {graph}, {method} ({len(done)} seed(s)): +select {picked}; without the "
+                f"guard {unguarded}; the search's own pick {own}"
             )
             if target is not None:
                 mean = statistics.fmean(statistics.fmean(r["test"]) for r in done)
@@ -679,6 +820,7 @@ def report(store: Store, args: argparse.Namespace, graphs: list[str], methods: l
             lines.append(line)
     if not verdicts:
         lines.append("* no search has finished with its selection and tests yet")
+    lines += ensemble_section(data, args, graphs, methods)
     csbm = [g for g in graphs if g.startswith("csbm-")]
     if csbm:
         levels = ", ".join(f"{g[5:]}: {verdicts.get(g, 'not measured')}" for g in csbm)

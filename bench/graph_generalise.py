@@ -355,14 +355,26 @@ class Runner:
         )
         return calibrated_budget(found, self.args)
 
-    def val(self, graph: str, config: dict[str, Any]) -> list[float]:
+    def selection_runs(self, graph: str, config: dict[str, Any], kind: str) -> list[Any]:
+        """A unit over the selection's splits and seeds (50..): ``kind`` "val" holds the
+        validation accuracies, "valn" the per-node results ("1"/"0" strings) of the same
+        runs."""
         files = self.files_of(graph)[: self.args.select_splits]
         seeds = list(range(50, 50 + self.args.select_seeds))
-        key = run_key(config, len(files), seeds)
+        field, compute = {
+            "val": ("val_accs", self.backend.val),
+            "valn": ("correct", self.backend.val_nodes),
+        }[kind]
         return self.unit(
-            f"{graph}/val/{key}",
-            lambda: {"config": config, "val_accs": self.backend.val(files, config, seeds)},
-        )["val_accs"]
+            f"{graph}/{kind}/{run_key(config, len(files), seeds)}",
+            lambda: {"config": config, field: compute(files, config, seeds)},
+        )[field]
+
+    def val(self, graph: str, config: dict[str, Any]) -> list[float]:
+        return self.selection_runs(graph, config, "val")
+
+    def val_nodes(self, graph: str, config: dict[str, Any]) -> list[str]:
+        return self.selection_runs(graph, config, "valn")
 
     def test(self, graph: str, config: dict[str, Any]) -> list[float]:
         files = self.files_of(graph)
@@ -372,15 +384,6 @@ class Runner:
             f"{graph}/test/{key}",
             lambda: {"config": config, "test_accs": self.backend.test(files, config, seeds)},
         )["test_accs"]
-
-    def val_nodes(self, graph: str, config: dict[str, Any]) -> list[str]:
-        files = self.files_of(graph)[: self.args.select_splits]
-        seeds = list(range(50, 50 + self.args.select_seeds))
-        key = run_key(config, len(files), seeds)
-        return self.unit(
-            f"{graph}/valn/{key}",
-            lambda: {"config": config, "correct": self.backend.val_nodes(files, config, seeds)},
-        )["correct"]
 
     def choose(self, graph: str, candidates: list[dict[str, Any]], defaults: int) -> dict:
         """gnn.select's rule over recorded val units: rank by mean validation (ties to the

@@ -630,6 +630,71 @@ def against_bar(tests: list[list[float]], bar: list[float]) -> str:
 TARGETS = {"cora": 0.845, "actor": 0.375}
 
 
+def node_lead(
+    store: Store, graph: str, args: argparse.Namespace, challenger: dict, incumbent: dict
+) -> tuple[float, float] | None:
+    """gnn.select's guard statistic from the recorded per-node units: the challenger's mean
+    per-node lead over the incumbent and its standard error (None if a unit is missing)."""
+    from autoglm_gnn.selection import paired_lead, seed_fractions
+
+    files = min(split_count(graph), args.select_splits)
+    seeds = list(range(50, 50 + args.select_seeds))
+    scores = []
+    for config in (challenger, incumbent):
+        unit = store.get(f"{graph}/valn/{run_key(config, files, seeds)}")
+        if unit is None:
+            return None
+        runs = unit["correct"]
+        per_file = [runs[i : i + len(seeds)] for i in range(0, len(runs), len(seeds))]
+        scores.append([x for chunk in per_file for x in seed_fractions(chunk)])
+    return paired_lead(*scores)
+
+
+def guard_section(
+    store: Store,
+    data: dict[str, Any],
+    args: argparse.Namespace,
+    graphs: list[str],
+    methods: list[str],
+) -> list[str]:
+    """Per selection: the top of the ranking's validation lead over the best default node by
+    node (what the guard judges), and how that pick and the guarded one tested."""
+    lines = [
+        "",
+        "### The guard, selection by selection",
+        "",
+        "The top of each selection's ranking against the best default: its mean validation lead "
+        "node by node (points) and z = lead / standard error (the guard needs z > 2); then the "
+        "test accuracy of that top and of the guarded pick, minus the best default's.",
+        "",
+    ]
+    for graph in graphs:
+        d = data[graph]
+        if not d["bar"]:
+            continue
+        bar = statistics.fmean(d["bar"]["test_accs"])
+        for method in methods:
+            for r in d["methods"].get(method, []):
+                if r.get("unguarded_test") is None or r.get("test") is None:
+                    continue
+                top = r["select"]["unguarded"]["config"]
+                found = node_lead(store, graph, args, top, d["bar"]["config"])
+                judged = (
+                    "the top is the best default"
+                    if found is None and top == d["bar"]["config"]
+                    else "not recorded"
+                    if found is None
+                    else f"lead {100 * found[0]:+.2f}, z {found[0] / max(found[1], 1e-12):.1f}"
+                )
+                kept = " (guard kept the default)" if r["select"]["chose_default"] else ""
+                lines.append(
+                    f"* {graph}, {method} seed {r['search']['seed']}: {judged}; test of the top "
+                    f"{100 * (statistics.fmean(r['unguarded_test']) - bar):+.2f}, of the guarded "
+                    f"pick {100 * (statistics.fmean(r['test']) - bar):+.2f}{kept}"
+                )
+    return lines
+
+
 def ensemble_section(
     data: dict[str, Any], args: argparse.Namespace, graphs: list[str], methods: list[str]
 ) -> list[str]:
@@ -823,6 +888,7 @@ def report(store: Store, args: argparse.Namespace, graphs: list[str], methods: l
             lines.append(line)
     if not verdicts:
         lines.append("* no search has finished with its selection and tests yet")
+    lines += guard_section(store, data, args, graphs, methods)
     lines += ensemble_section(data, args, graphs, methods)
     csbm = [g for g in graphs if g.startswith("csbm-")]
     if csbm:

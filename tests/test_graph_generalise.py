@@ -107,6 +107,11 @@ def test_report_marks_partial_cells_and_compares_with_the_bar(tmp_path: Path) ->
     assert "without the guard +1.00 (ahead" in text
     assert "| csbm-0.5 | default+select, no guard | 1/3 (partial) | layer=appnp, hidden=128" in text
     assert "CSBM sweep, default+select against the best default per level: 0.5: tie" in text
+    # the guard's statistic, from the recorded per-node units: one node of 1,000 (z about 1)
+    assert (
+        "* csbm-0.5, default seed 0: lead +0.10, z 1.0; test of the top +1.00, of the guarded "
+        "pick +0.00 (guard kept the default)"
+    ) in text
     # the final models as the workflows train them: 5-member ensembles of the pick and the bar
     assert "### The workflows' final model: seed ensembles of 5" in text
     assert "* csbm-0.5, best default (layer=appnp): 80.50" in text

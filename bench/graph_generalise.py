@@ -678,15 +678,17 @@ def guard_section(
                 if r.get("unguarded_test") is None or r.get("test") is None:
                     continue
                 top = r["select"]["unguarded"]["config"]
-                found = node_lead(store, graph, args, top, d["bar"]["config"])
-                judged = (
-                    "the top is the best default"
-                    if found is None and top == d["bar"]["config"]
-                    else "not recorded"
-                    if found is None
-                    else f"lead {100 * found[0]:+.2f}, z {found[0] / max(found[1], 1e-12):.1f}"
+                if top == d["bar"]["config"]:
+                    judged = "the top is the best default (nothing to judge)"
+                elif (found := node_lead(store, graph, args, top, d["bar"]["config"])) is None:
+                    judged = "per-node units not recorded"
+                else:
+                    judged = f"lead {100 * found[0]:+.2f}, z {found[0] / max(found[1], 1e-12):.1f}"
+                kept = (
+                    " (guard kept the default)"
+                    if r["select"]["config"] != top and r["select"]["chose_default"]
+                    else ""
                 )
-                kept = " (guard kept the default)" if r["select"]["chose_default"] else ""
                 lines.append(
                     f"* {graph}, {method} seed {r['search']['seed']}: {judged}; test of the top "
                     f"{100 * (statistics.fmean(r['unguarded_test']) - bar):+.2f}, of the guarded "

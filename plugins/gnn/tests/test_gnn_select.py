@@ -96,6 +96,7 @@ def test_the_guard_keeps_the_best_default_against_a_lead_within_node_noise():
     ranking = [search, default, _row(1, 300)]
     assert guarded_choice(ranking, defaults=2) is default
     assert guarded_choice(ranking, defaults=2, z=0) is search  # the plain rule
+    assert guarded_choice([search, _row(5, 400)], defaults=0) is search  # no defaults: no guard
     # a clear lead (30 nodes, z about 5.6) replaces the default
     clear = _row(3, 440)
     assert guarded_choice([clear, search, default], defaults=2) is clear

@@ -31,6 +31,7 @@ ORDER = [
     "gnn_defaults",
     "graph_search",
     "graph_generalise",
+    "gnn_ensemble",
     "prompt_sst2",
     "text",
     "qa_eval",

@@ -46,6 +46,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def pct(values: list[float]) -> str:
+    """Mean ± population sd, in %."""
+    return f"{100 * statistics.fmean(values):.2f} ± {100 * statistics.pstdev(values):.2f}"
+
+
 def searched_picks(graph: str, limit: int) -> list[dict[str, Any]]:
     """Distinct configs that graph_generalise's guarded selections picked, not defaults."""
     found: list[dict[str, Any]] = []
@@ -152,7 +157,8 @@ def report(args: argparse.Namespace, log: Path) -> str:
         "the same seed, so the two are paired run by run. Configs: the untuned defaults and "
         "the picks of bench/graph_generalise.py's guarded selections (search picks; Actor's "
         "and Cora's, where a selection picked a searched config). Test accuracy %, mean over "
-        "runs; *gain*: ensemble minus single, with the paired t-test over runs (runs < 3: "
+        "runs ± population sd over runs (Actor: over splits); *gain*: ensemble minus single, "
+        " with the paired t-test over runs (runs < 3: "
         "none). CPU: seconds per ensemble run (all members).",
         "",
         "| graph | config | runs | single test | ensemble test | gain | paired p "
@@ -160,6 +166,7 @@ def report(args: argparse.Namespace, log: Path) -> str:
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     gains: dict[str, list[float]] = {}
+    steadier: dict[str, list[bool]] = {}
     for graph, label, config in plan(args):
         names = file_names(graph)
         rows = [r for r in records.values() if matches(r, names, config, args.members)]
@@ -170,14 +177,17 @@ def report(args: argparse.Namespace, log: Path) -> str:
         ensemble = [r["ensemble_test"] for r in rows]
         diffs = [e - s for e, s in zip(ensemble, single, strict=True)]
         gains.setdefault(graph, []).extend(diffs)
+        steadier.setdefault(graph, []).append(
+            statistics.pstdev(ensemble) < statistics.pstdev(single)
+        )
         p = (
             "-"
             if len(rows) < 3 or all(d == diffs[0] for d in diffs)
             else f"{stats.ttest_rel(ensemble, single).pvalue:.2g}"
         )
         lines.append(
-            f"| {graph} | {label} | {len(rows)} | {100 * statistics.fmean(single):.2f} | "
-            f"{100 * statistics.fmean(ensemble):.2f} | {100 * statistics.fmean(diffs):+.2f} | "
+            f"| {graph} | {label} | {len(rows)} | {pct(single)} | "
+            f"{pct(ensemble)} | {100 * statistics.fmean(diffs):+.2f} | "
             f"{p} | {100 * statistics.fmean(r['single_val'] for r in rows):.2f} | "
             f"{100 * statistics.fmean(r['ensemble_val'] for r in rows):.2f} | "
             f"{statistics.fmean(r['cpu'] for r in rows):.1f} |"
@@ -189,7 +199,8 @@ def report(args: argparse.Namespace, log: Path) -> str:
         lines.append(
             f"* {graph}: mean gain {100 * statistics.fmean(diffs):+.2f} points over "
             f"{len(diffs)} runs ({better} better, {worse} worse, {len(diffs) - better - worse} "
-            "equal)"
+            f"equal); smaller spread over runs for {sum(steadier[graph])} of "
+            f"{len(steadier[graph])} configs"
         )
     return "\n".join(lines) + "\n"
 

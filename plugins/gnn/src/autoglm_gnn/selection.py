@@ -14,7 +14,7 @@ at its defaults. Three guards, measured on Cora, Actor and CSBM graphs (docs/gnn
   configurations on them has fitted their noise, and its pick's lead survives any number of
   seeds. So a search candidate replaces the best default only when its lead is significant
   node by node (:func:`guarded_choice`): on Cora the searches' picks led the best default by
-  0.3-0.7 points (z 0.3-0.6) and tested 0.6-1.9 points below it; on Actor they led by 1.3-2.3
+  0.3-0.7 points (z 0.2-0.6) and tested 0.6-1.9 points below it; on Actor they led by 1.3-2.3
   points (z 2.6-6.0) and tested 0.9-2.1 points above it (docs/benchmarks.md).
 
 Only validation accuracy is read; test accuracy is left to ``gnn.evaluate``.

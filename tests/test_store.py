@@ -19,6 +19,28 @@ def test_wal_mode_and_busy_timeout(tmp_path: Path):
     assert store._conn.execute("PRAGMA busy_timeout").fetchone()[0] == 30000
 
 
+def test_opening_waits_for_another_writer_before_switching_to_wal(tmp_path: Path):
+    """A store opened while another connection holds a write lock (another process creating
+    the same store) waits for it: SQLite refuses the WAL switch at once there, without its
+    busy handler, which made a CI run fail with "database is locked"."""
+    import threading
+    import time
+
+    path = tmp_path / "runs.sqlite"
+    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    writer.execute("CREATE TABLE other(x)")
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("INSERT INTO other VALUES (1)")
+    releaser = threading.Timer(0.3, lambda: writer.execute("COMMIT"))
+    releaser.start()
+    started = time.monotonic()
+    store = RunStore(path)
+    releaser.join()
+    assert time.monotonic() - started >= 0.25  # it waited for the writer, then opened
+    assert store._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    writer.close()
+
+
 def test_run_and_node_round_trip(tmp_path: Path):
     store = RunStore(tmp_path / "runs.sqlite")
     run_id = store.create_run(

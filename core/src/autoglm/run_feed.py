@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from autoglm.dbfiles import enable_wal
+
 FEED_FILE = "feed.sqlite"
 PROGRESS_EVERY_S = 0.2
 MAX_LOG_LINES = 500
@@ -76,7 +78,7 @@ class FeedWriter:
             if new:
                 with contextlib.suppress(OSError):
                     os.chmod(self.path, 0o600)
-            conn.execute("PRAGMA journal_mode=WAL")
+            enable_wal(conn, timeout_s=5.0)
             conn.execute("PRAGMA synchronous=OFF")  # disposable: speed over durability
             conn.executescript(_SCHEMA)
             self._conn = conn

@@ -35,7 +35,7 @@ from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 
-from autoglm.dbfiles import private_database
+from autoglm.dbfiles import enable_wal, private_database
 from autoglm.ownership import STALE_AFTER_S, Owner
 from autoglm.writebudget import WriteBudget
 
@@ -255,7 +255,7 @@ class RunStore:
         )
         self._conn.row_factory = sqlite3.Row
         with self._lock:
-            self._enable_wal()
+            enable_wal(self._conn)
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute("PRAGMA busy_timeout=30000")
             self._conn.execute("PRAGMA foreign_keys=ON")
@@ -265,23 +265,6 @@ class RunStore:
                 "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
                 (str(SCHEMA_VERSION),),
             )
-
-    def _enable_wal(self, timeout_s: float = 30.0) -> None:
-        """Switch the database to write-ahead logging, waiting for other processes.
-
-        The switch needs the database to itself for a moment. While another process holds a
-        write lock (one creating the same store, say), SQLite reports "database is locked"
-        at once instead of calling the busy handler, since waiting could deadlock: the
-        connection's timeout does not cover it, so retry here until ``timeout_s``."""
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                self._conn.execute("PRAGMA journal_mode=WAL")
-                return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() >= deadline:
-                    raise
-                time.sleep(0.02)
 
     def _migrate(self) -> None:
         """Bring a store written by an older version up to this schema (added columns only)."""

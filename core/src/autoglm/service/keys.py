@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from autoglm.dbfiles import private_database
+from autoglm.dbfiles import enable_wal, private_database
 from autoglm.service.schemas import SCOPES
 
 PREFIX = "agk"
@@ -77,7 +77,7 @@ class KeyStore:
         )
         self._conn.row_factory = sqlite3.Row
         with self._lock:
-            self._conn.execute("PRAGMA journal_mode=WAL")
+            enable_wal(self._conn)
             self._conn.execute("PRAGMA busy_timeout=30000")
             self._conn.executescript(_SCHEMA)
 

@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from autoglm.dbfiles import private_database
+from autoglm.dbfiles import enable_wal, private_database
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS predictions (
@@ -130,7 +130,7 @@ class FeedbackStore:
             self.path, check_same_thread=False, timeout=30.0, isolation_level=None
         )
         self._conn.row_factory = sqlite3.Row
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        enable_wal(self._conn)
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._conn.executescript(SCHEMA)
 

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from autoglm.dbfiles import enable_wal
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS embeddings (
     model TEXT NOT NULL,
@@ -39,7 +41,7 @@ class EmbeddingCache:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         with self._connect() as conn:
-            conn.execute("PRAGMA journal_mode=WAL")
+            enable_wal(conn)
             conn.execute(_SCHEMA)
 
     def _connect(self) -> sqlite3.Connection:

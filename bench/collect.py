@@ -29,6 +29,7 @@ ORDER = [
     "gnn_models",
     "gnn_kernels",
     "gnn_defaults",
+    "gcnii_depth",
     "graph_search",
     "graph_generalise",
     "gnn_ensemble",

@@ -26,7 +26,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
 
-from graph_sets import ACTOR_SPLITS, build, graph_names  # noqa: E402
+from graph_sets import ACTOR_SPLITS, build, graph_names, select_folder  # noqa: E402
 
 OUT = REPO / "bench" / "results" / "gnn_ensemble.md"
 PICKS = REPO / "bench" / "out" / "graph_generalise" / "units"
@@ -54,7 +54,7 @@ def pct(values: list[float]) -> str:
 def searched_picks(graph: str, limit: int) -> list[dict[str, Any]]:
     """Distinct configs that graph_generalise's guarded selections picked, not defaults."""
     found: list[dict[str, Any]] = []
-    for path in sorted((PICKS / graph / "select-guarded").glob("*.json")):
+    for path in sorted((PICKS / graph / select_folder()).glob("*.json")):
         picked = json.loads(path.read_text())["value"]
         if not picked["chose_default"] and picked["config"] not in found:
             found.append(picked["config"])

@@ -51,7 +51,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
 
 from graph_search import FIDELITY  # noqa: E402  (the workflows' fidelity schedule)
-from graph_sets import build, graph_names  # noqa: E402
+from graph_sets import build, defaults_tag, graph_names, select_folder  # noqa: E402
 
 WORK = REPO / "bench" / "out" / "graph_generalise"
 RESULTS = REPO / "bench" / "results" / "graph_generalise.md"
@@ -79,10 +79,6 @@ SPACE: dict[str, Any] = {
 #: baseline is Optuna's sampler itself, as its users run it.
 PLAIN_TPE = "optuna-TPE"
 
-#: Unit folder of the selections: gnn.select's rule with its node-by-node guard. The folder
-#: ``select/`` holds the selections made before the guard (same ranking, no guard); they
-#: are no longer read.
-SELECT = "select-guarded"
 #: Methods. ``default`` is the search as configs/autognn-*.yaml run it: the tuner's default
 #: optimiser (TPE: Optuna's points, whole history up to 2,000 trials) per layer type with the
 #: star design. The baselines run as their users run them, from their own first point.
@@ -435,7 +431,7 @@ class Runner:
             picked = self.choose(graph, candidates, len(candidates))
             return {**picked, "test_accs": self.test(graph, picked["config"])}
 
-        return self.unit(f"{graph}/defaults", compute, cpu_of=lambda v: 0.0)
+        return self.unit(f"{graph}/defaults-{defaults_tag()}", compute, cpu_of=lambda v: 0.0)
 
     def search(self, graph: str, method: str, seed: int, budget: int) -> dict[str, Any]:
         """One search of ``method``; then its selection and the tests of both picks."""
@@ -473,7 +469,7 @@ class Runner:
             picked = self.choose(graph, candidates, defaults)
             return {"method": method, "seed": seed, "budget": budget, **picked}
 
-        picked = self.unit(f"{graph}/{SELECT}/{name}", selection, cpu_of=lambda v: 0.0)
+        picked = self.unit(f"{graph}/{select_folder()}/{name}", selection, cpu_of=lambda v: 0.0)
         select_test = self.test(graph, picked["config"])
         unguarded_test = self.test(graph, picked["unguarded"]["config"])
         return {
@@ -552,7 +548,7 @@ def describe(config: dict[str, Any]) -> str:
 def collect(store: Store, graph: str, args: argparse.Namespace) -> dict[str, Any]:
     """Finished units of one graph: the defaults' bar and, per method, the seeds whose search,
     selection and tests are all on disk."""
-    bar = store.get(f"{graph}/defaults")
+    bar = store.get(f"{graph}/defaults-{defaults_tag()}")
     files = split_count(graph)
 
     def tested(config: dict[str, Any]) -> list[float] | None:
@@ -560,9 +556,8 @@ def collect(store: Store, graph: str, args: argparse.Namespace) -> dict[str, Any
         return found["test_accs"] if found else None
 
     methods: dict[str, list[dict[str, Any]]] = {}
-    selections = {
-        (s["method"], s["seed"], s["budget"]): s for s in store.glob(f"{graph}/{SELECT}/*.json")
-    }
+    made = store.glob(f"{graph}/{select_folder()}/*.json")
+    selections = {(s["method"], s["seed"], s["budget"]): s for s in made}
     for found in store.glob(f"{graph}/search/*.json"):
         picked = selections.get((found["method"], found["seed"], found["budget"]))
         row = {"search": found, "search_test": tested(found["best_config"])}

@@ -8,11 +8,30 @@ maps to a list of graph files: one per split (Actor) or a single one.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 #: Homophily levels of the CSBM sweep (edge homophily: share of edges inside a class).
 CSBM_LEVELS = (0.1, 0.3, 0.5, 0.7, 0.9)
 ACTOR_SPLITS = 10
+
+
+def defaults_tag() -> str:
+    """Ten hex digits naming the full configs of gnn.select's untuned defaults. Results that
+    depend on them (the bar, the selections) are filed under it, so a changed default (GCNII's
+    depth, 2026-12-01) recomputes those while searches and per-config runs are reused."""
+    from autoglm_gnn.config import TrainConfig
+    from autoglm_gnn.selection import default_candidates
+
+    configs = [TrainConfig.model_validate(c).model_dump() for c in default_candidates()]
+    return hashlib.sha1(json.dumps(configs, sort_keys=True).encode()).hexdigest()[:10]
+
+
+def select_folder() -> str:
+    """graph_generalise's folder of guarded selections made with today's defaults (the older
+    ``select/`` and ``select-guarded/`` folders hold selections no longer read)."""
+    return f"select-{defaults_tag()}"
 
 
 def graph_names(spec: str) -> list[str]:

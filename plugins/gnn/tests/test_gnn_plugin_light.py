@@ -44,3 +44,21 @@ def test_train_search_space_follows_the_shared_contract():
         assert fidelity_or_plumbing not in space
     defaults = TrainConfig()
     assert (defaults.layer, defaults.max_epochs, defaults.patience) == ("gcn", 200, 100)
+
+
+def test_gcnii_defaults_to_its_deep_setting_unless_a_field_is_given():
+    from autoglm_gnn.config import LAYER_DEFAULTS, TrainConfig
+    from autoglm_gnn.selection import default_candidates
+
+    deep = TrainConfig.model_validate({"layer": "gcnii"})
+    assert (deep.k, deep.dropout, deep.max_epochs) == (32, 0.6, 1000)
+    assert TrainConfig(layer="gcnii").k == 32  # keyword construction too
+    given = TrainConfig.model_validate({"layer": "gcnii", "k": 8, "max_epochs": 100})
+    assert (given.k, given.dropout, given.max_epochs) == (8, 0.6, 100)
+    # other layer types keep the shared defaults
+    appnp = TrainConfig.model_validate({"layer": "appnp"})
+    assert (appnp.k, appnp.dropout, appnp.max_epochs) == (10, 0.5, 200)
+    assert set(LAYER_DEFAULTS) == {"gcnii"}
+    # the selection's untuned GCNII is the deep one
+    (gcnii,) = [c for c in default_candidates() if c["layer"] == "gcnii"]
+    assert TrainConfig.model_validate(gcnii).k == 32

@@ -204,7 +204,8 @@ class SelectConfig(NodeModel):
     defaults: list[str] = Field(
         default_factory=lambda: ["gcn", "appnp", "mlp", "gcnii"],
         max_length=len(LAYERS),
-        description="layer types trained at gnn.train's defaults as extra candidates",
+        description="layer types trained at gnn.train's defaults as extra candidates (gcnii: "
+        "its deep layer defaults, 32 layers)",
     )
     seeds: int = Field(5, ge=1, le=100, description="seeds per candidate and graph")
     first_seed: int = Field(

@@ -19,7 +19,6 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -38,7 +37,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seeds", type=int, default=5, help="seeds per graph (Actor: per split)")
     parser.add_argument("--actor-seeds", type=int, default=1, help="seeds per Actor split")
     parser.add_argument("--data-dir", default=os.environ.get("AUTOGLM_DATA_DIR"))
-    parser.add_argument("--work-dir", default=None, help="graph files and per-run records")
+    parser.add_argument(
+        "--work-dir",
+        default=str(REPO / "bench" / "out" / "gnn_defaults"),
+        help="graph files and per-run records (kept: a rerun trains only what is missing)",
+    )
     parser.add_argument("--quick", action="store_true", help="write gnn_defaults_quick.md")
     parser.add_argument(
         "--report-only", action="store_true", help="write the table from --work-dir's records"
@@ -61,11 +64,13 @@ def main() -> None:
     from autoglm_gnn.trainer import train_config
 
     data_dir = Path(args.data_dir) if args.data_dir else REPO.parent / "shared" / "data"
-    work = Path(args.work_dir or tempfile.mkdtemp(prefix="gnn-defaults-"))
+    work = Path(args.work_dir)
+    work.mkdir(parents=True, exist_ok=True)
     records_path = work / "records.jsonl"
     records = [json.loads(x) for x in records_path.read_text().splitlines()] if (
         records_path.is_file()
     ) else []  # fmt: skip
+    records = current(records)
     done = {(r["graph"], r["model"], r["split"], r["seed"]) for r in records}
     if args.report_only:
         write(args, records, DEFAULT_LAYERS)
@@ -82,6 +87,7 @@ def main() -> None:
                     result = train_config(path, config)
                     record = {
                         "graph": name, "model": model, "split": split, "seed": seed,
+                        "config": default_key(model),
                         "val": result.val_acc, "test": result.test_acc,
                         "seconds": result.seconds, "epochs": result.epochs,
                     }  # fmt: skip
@@ -91,6 +97,28 @@ def main() -> None:
                     print(json.dumps(record), flush=True)
         write(args, records, DEFAULT_LAYERS)
     print(f"records in {records_path}")
+
+
+def default_key(model: str) -> str:
+    """Names the full config ``{"layer": model}`` trains today. Records carry it, and only
+    records of today's defaults are read: a changed default (GCNII's depth) is re-measured,
+    never reported under its old figures."""
+    import hashlib
+
+    from autoglm_gnn.config import TrainConfig
+
+    full = TrainConfig.model_validate({"layer": model}).model_dump()
+    return hashlib.sha1(json.dumps(full, sort_keys=True).encode()).hexdigest()[:10]
+
+
+def current(records: list[dict]) -> list[dict]:
+    """The records made with today's default of their model (older ones are re-measured)."""
+    keys: dict[str, str] = {}
+    return [
+        r
+        for r in records
+        if r.get("config") == keys.setdefault(r["model"], default_key(r["model"]))
+    ]
 
 
 def best_by_val(vals: dict[str, tuple[float, list[float]]], pool) -> str:

@@ -122,13 +122,14 @@ def report(records: list[dict[str, Any]]) -> str:
         "| variant | " + " | ".join(graphs) + " | CPU s (cora) |",
         "|---|" + "---|" * (len(graphs) + 1),
     ]
+    default = deep_default()
     for name, fields in VARIANTS.items():
         mine = [r for r in records if r["name"] == name]
         if not mine:
             continue
         cora = [r["cpu"] for r in mine if r["graph"] == "cora"]
         label = ", ".join(f"{k} {v}" for k, v in fields.items())
-        if fields == deep_default():
+        if fields == default:
             label = f"**{label}**"
         cells = [cell([r for r in mine if r["graph"] == g]) for g in graphs]
         cpu = f"{statistics.fmean(cora):.0f}" if cora else ""

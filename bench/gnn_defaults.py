@@ -15,6 +15,7 @@ Usage (about 30-60 minutes on 2 loaded cores; run it in the background):
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import statistics
@@ -25,7 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
 
-from graph_sets import build, graph_names  # noqa: E402
+from graph_sets import build, graph_names, short_hash  # noqa: E402
 
 MODELS = ("gcn", "appnp", "mlp", "gcnii", "gprgnn", "h2gcn", "gat", "sage")
 
@@ -99,26 +100,19 @@ def main() -> None:
     print(f"records in {records_path}")
 
 
+@functools.cache
 def default_key(model: str) -> str:
     """Names the full config ``{"layer": model}`` trains today. Records carry it, and only
     records of today's defaults are read: a changed default (GCNII's depth) is re-measured,
     never reported under its old figures."""
-    import hashlib
-
     from autoglm_gnn.config import TrainConfig
 
-    full = TrainConfig.model_validate({"layer": model}).model_dump()
-    return hashlib.sha1(json.dumps(full, sort_keys=True).encode()).hexdigest()[:10]
+    return short_hash(TrainConfig.model_validate({"layer": model}).model_dump())
 
 
 def current(records: list[dict]) -> list[dict]:
     """The records made with today's default of their model (older ones are re-measured)."""
-    keys: dict[str, str] = {}
-    return [
-        r
-        for r in records
-        if r.get("config") == keys.setdefault(r["model"], default_key(r["model"]))
-    ]
+    return [r for r in records if r.get("config") == default_key(r["model"])]
 
 
 def best_by_val(vals: dict[str, tuple[float, list[float]]], pool) -> str:

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import json
 import os
 import resource
@@ -51,7 +50,13 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
 
 from graph_search import FIDELITY  # noqa: E402  (the workflows' fidelity schedule)
-from graph_sets import build, defaults_tag, graph_names, select_folder  # noqa: E402
+from graph_sets import (  # noqa: E402
+    build,
+    defaults_tag,
+    graph_names,
+    select_folder,
+    short_hash,
+)
 
 WORK = REPO / "bench" / "out" / "graph_generalise"
 RESULTS = REPO / "bench" / "results" / "graph_generalise.md"
@@ -160,11 +165,6 @@ class Store:
 
 def now_utc() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def short_hash(value: Any) -> str:
-    """A stable 10-hex name for a JSON value (config keys, search settings)."""
-    return hashlib.sha1(json.dumps(value, sort_keys=True).encode()).hexdigest()[:10]
 
 
 def config_key(config: dict[str, Any]) -> dict[str, Any]:

@@ -8,15 +8,24 @@ maps to a list of graph files: one per split (Actor) or a single one.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 #: Homophily levels of the CSBM sweep (edge homophily: share of edges inside a class).
 CSBM_LEVELS = (0.1, 0.3, 0.5, 0.7, 0.9)
 ACTOR_SPLITS = 10
 
 
+def short_hash(value: Any) -> str:
+    """A stable 10-hex name for a JSON value (configs, search settings): the graph benches
+    file their units and records under it."""
+    return hashlib.sha1(json.dumps(value, sort_keys=True).encode()).hexdigest()[:10]
+
+
+@functools.cache
 def defaults_tag() -> str:
     """Ten hex digits naming the full configs of gnn.select's untuned defaults. Results that
     depend on them (the bar, the selections) are filed under it, so a changed default (GCNII's
@@ -24,8 +33,7 @@ def defaults_tag() -> str:
     from autoglm_gnn.config import TrainConfig
     from autoglm_gnn.selection import default_candidates
 
-    configs = [TrainConfig.model_validate(c).model_dump() for c in default_candidates()]
-    return hashlib.sha1(json.dumps(configs, sort_keys=True).encode()).hexdigest()[:10]
+    return short_hash([TrainConfig.model_validate(c).model_dump() for c in default_candidates()])
 
 
 def select_folder() -> str:

@@ -55,7 +55,7 @@ COMMON_FIELDS = {"layer", "dropout", "input_dropout", "lr", "weight_decay"}
 #: deep: its paper used 16-64 layers, dropout 0.6 and up to 1,500 epochs. At the shared
 #: defaults (10 layers, dropout 0.5, 200 epochs) it tested 83.7 on Cora; at 32 layers,
 #: dropout 0.6 and up to 1,000 epochs (early stopping ends most runs by epoch 500) 84.9, and
-#: 2.2-2.5 points higher at CSBM homophily 0.5 and 0.7, for about 5x the CPU (docs/gnn.md).
+#: 1.5-2.1 points higher at CSBM homophily 0.5 and 0.7, for about 7x the CPU (docs/gnn.md).
 LAYER_DEFAULTS: dict[str, dict[str, Any]] = {
     "gcnii": {"k": 32, "dropout": 0.6, "max_epochs": 1000},
 }

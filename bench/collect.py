@@ -32,11 +32,13 @@ ORDER = [
     "gcnii_depth",
     "graph_search",
     "graph_generalise",
+    "graph_generalise_first_runs",
     "gnn_ensemble",
     "prompt_sst2",
     "text",
     "qa_eval",
     "adapt_hwu64",
+    "finetune_variants",
     "adapt_prompts",
     "multimodal_digits",
 ]

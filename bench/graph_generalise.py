@@ -4,8 +4,11 @@ the untuned defaults (gnn.select's rule), and the best untuned default by valida
 Actor (10 splits) and CSBM graphs at several homophily levels.
 
 The whole benchmark costs many CPU-hours on 2 shared cores, more than one session has, so it
-is cut into *units*, each kept in its own JSON file under the work directory
-(default bench/out/graph_generalise/) and never recomputed:
+is cut into *units*, each kept in its own JSON file under the units folder and never
+recomputed. The units are small (configurations, accuracies, per-node validation results) and
+are committed (default bench/results/graph_generalise_units/), so a fresh clone resumes where the
+last session stopped; the search journals and graph files stay in the work directory
+(default bench/out/graph_generalise/):
 
 * ``<graph>/calibrate.json``: a short random search that prices one trial, from which the
   search budget (trials) is set so that a search costs about ``--search-cpu-minutes`` (the
@@ -19,10 +22,11 @@ is cut into *units*, each kept in its own JSON file under the work directory
 * ``<graph>/select/<same name>.json``: its final selection (finalists + defaults).
 
 A search interrupted mid-way resumes from its SQLite journal (``<work>/home/runs.sqlite``,
-same run id): the tuner replays the recorded trials and trains only the rest. ``--stop-at``
-(UTC) and ``--max-cpu-minutes`` stop a run cleanly: between units, and ``--stop-at`` also
-mid-search (the search's workers are closed; the journal keeps every finished trial). The
-report (bench/results/graph_generalise.md) is written from whatever units are finished;
+same run id; not committed, so a search cut off in one clone starts again in another): the
+tuner replays the recorded trials and trains only the rest. ``--stop-at`` (UTC) and
+``--max-cpu-minutes`` stop a run cleanly: between units, and ``--stop-at`` also mid-search
+(the search's workers are closed; the journal keeps every finished trial). The report
+(bench/results/graph_generalise.md) is written from whatever units are finished;
 ``--report-only`` writes it without training anything.
 
 Usage (2 shared cores: one heavy process, one torch thread):
@@ -59,6 +63,7 @@ from graph_sets import (  # noqa: E402
 )
 
 WORK = REPO / "bench" / "out" / "graph_generalise"
+UNITS = REPO / "bench" / "results" / "graph_generalise_units"
 RESULTS = REPO / "bench" / "results" / "graph_generalise.md"
 
 #: The space used beyond Cora (configs/autognn-*.yaml, docs/gnn.md): the Cora space's
@@ -126,7 +131,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--workers", type=int, default=1, help="trial workers (1: one heavy process)")
     add("--trial-timeout", type=float, default=1800.0, help="wall s (a loaded, niced CPU)")
     add("--data-dir", default=os.environ.get("AUTOGLM_DATA_DIR"))
-    add("--work-dir", default=str(WORK), help="units and search journals (resumable)")
+    add("--work-dir", default=str(WORK), help="search journals and graph files (resumable)")
+    add("--units-dir", default=str(UNITS), help="finished units (committed)")
     add("--out", default=str(RESULTS))
     add("--max-cpu-minutes", type=float, default=None, help="stop between units past this")
     add("--stop-at", default=None, help="HH:MM UTC: stop cleanly (mid-search too)")
@@ -156,7 +162,7 @@ class Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         record = {"key": key, "value": value, "cpu": cpu, "finished": now_utc().isoformat()}
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(record, indent=1))
+        tmp.write_text(json.dumps(record, separators=(",", ":")) + "\n")
         os.replace(tmp, path)
 
     def glob(self, pattern: str) -> list[Any]:
@@ -740,7 +746,8 @@ def report(store: Store, args: argparse.Namespace, graphs: list[str], methods: l
         "## Graph search beyond Cora: Cora, Actor, CSBM (issue 17)",
         "",
         f"`python bench/graph_generalise.py --graphs {args.graphs}` (resumable: every finished "
-        "unit is kept under bench/out/graph_generalise/ and never recomputed; last written "
+        "unit is kept under bench/results/graph_generalise_units/ and never recomputed; last "
+        "written "
         f"{now_utc():%Y-%m-%d %H:%M} UTC). Budget: about {args.search_cpu_minutes:g} CPU-minutes "
         "per search; the tuner counts trials, not CPU, so a short random search on each graph "
         f"({args.calibration_trials} trials) prices a trial and sets the trial budget, equal for "
@@ -965,7 +972,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     work = Path(args.work_dir)
     work.mkdir(parents=True, exist_ok=True)
-    store = Store(work / "units")
+    store = Store(Path(args.units_dir))
     graphs = graph_names(args.graphs)
     methods = [m for m in args.methods.split(",") if m]
     out = Path(args.out)

@@ -109,3 +109,45 @@ def test_two_seeds_average_probabilities_and_reload(hwu4, tiny_encoder, tmp_path
     again = run_node(PredictNode, {}, {"checkpoint": str(moved), "data": hwu4["test"]}, home=home)
     assert again.predictions == out.test_predictions
     assert again.accuracy == pytest.approx(out.test_accuracy)
+
+
+def test_observers_see_every_step_and_epoch_and_change_nothing(hwu4, tiny_encoder):
+    """Observers (bench/finetune_variants.py's weight averages) are called after each
+    optimiser step and at each epoch's end with the trained parameters, and a read-only
+    observer leaves the training bit for bit as it is without one."""
+    import torch
+
+    from autoglm_finetune import encoder_train as et
+    from autoglm_finetune.data import load_splits
+
+    splits = load_splits(hwu4["train"], hwu4["validation"], None, validation_fraction=0.1, seed=0)
+    train = (splits.texts("train"), splits.targets("train"))
+    validation = (splits.texts("validation"), splits.targets("validation"))
+    settings = et.TrainSettings(
+        lr=2e-3, head_lr=5e-3, epochs=2, batch_size=16, max_length=32, frozen_layers=1, patience=5
+    )
+    steps, epochs = [], []
+
+    def after_step(params):
+        steps.append(float(sum(p.detach().sum() for p in params)))
+
+    def after_epoch(epoch, model, head, params):
+        assert params[-1] is head.bias and all(p.requires_grad for p in params)
+        with torch.no_grad():
+            epochs.append((epoch, head.weight.detach().clone()))
+
+    def train_once(observers):
+        model, tokenizer = et.load_trainable(tiny_encoder)
+        head, history, _ = et.finetune_classifier(
+            model, tokenizer, train, validation, len(splits.labels), settings, observers=observers
+        )
+        return head, history
+
+    watched = train_once(et.Observers(after_step, after_epoch))
+    alone = train_once(None)
+    per_epoch = -(-len(train[0]) // settings.batch_size)
+    assert len(steps) == 2 * per_epoch and len(set(steps)) == len(steps)  # weights moved each step
+    assert [e for e, _ in epochs] == [1, 2]
+    assert not torch.equal(epochs[0][1], epochs[1][1])
+    np.testing.assert_array_equal(watched[0][0], alone[0][0])
+    assert [h["val"] for h in watched[1]] == [h["val"] for h in alone[1]]

@@ -32,6 +32,19 @@ Progress = Callable[[int, int, str], None]
 
 
 @dataclass
+class Observers:
+    """Read-only hooks into ``finetune_classifier``'s loop, for measurements made beside the
+    training they observe (weight averages, other heads on the same run) without a second
+    copy of the loop: ``after_step(params)`` after every optimiser step, and
+    ``after_epoch(epoch, model, head, params)`` at each epoch's end (1-based epoch; ``params``:
+    the trained parameters, the head's last). An observer that changes them changes the
+    training."""
+
+    after_step: Callable[[list[Any]], None] | None = None
+    after_epoch: Callable[[int, Any, Any, list[Any]], None] | None = None
+
+
+@dataclass
 class TrainSettings:
     lr: float = 5e-5
     head_lr: float = 1e-3
@@ -114,6 +127,7 @@ def finetune_classifier(
     progress: Progress | None = None,
     check_cancelled: Callable[[], None] = lambda: None,
     cached: tuple[list[Any], list[Any]] | None = None,
+    observers: Observers | None = None,
 ) -> tuple[tuple[np.ndarray, np.ndarray], list[dict[str, float]], np.ndarray]:
     """Full fine-tuning in place of the layers above ``settings.frozen_layers`` (the bottom
     ones run once, ``layer_cache``; ``cached``: their train and validation states from
@@ -165,9 +179,13 @@ def finetune_classifier(
                     embedded, y[idx], settings.temperature
                 )
             losses.append(take_step(loss, optimizer, scheduler, clip=trained))
+            if observers and observers.after_step:
+                observers.after_step(trained)
             step += 1
             if progress and (step % 20 == 0 or step == total):
                 progress(step, total, f"epoch {epoch + 1} loss {np.mean(losses[-20:]):.4f}")
+        if observers and observers.after_epoch:
+            observers.after_epoch(epoch + 1, model, head, trained)
         row: dict[str, float] = {"epoch": epoch + 1, "loss": float(np.mean(losses))}
         if not validation[1]:
             history.append(row)

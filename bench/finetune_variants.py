@@ -31,11 +31,16 @@ import pickle
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+
+from autoglm_finetune.ensemble import accuracy
+from autoglm_finetune.heads import softmax_rows
 
 torch.set_num_threads(int(os.environ.get("BENCH_TORCH_THREADS", "1")))
 
@@ -65,11 +70,6 @@ def splits_of(name: str, folder: Path) -> tuple[Any, Any]:
         inputs = {"train": "hwu64/train.tsv", "test": "hwu64/test.tsv"}
     cfg = ClassifierConfig.model_validate({"mode": "full", "seed": 0})
     return cfg, node_splits(cfg, DataInputs.model_validate(inputs))
-
-
-def softmax(z: np.ndarray) -> np.ndarray:
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
 
 
 class WeightWatch:
@@ -107,22 +107,18 @@ def mean_weights(snapshots: list[list[Any]]) -> list[Any]:
     return [sum(v) / len(v) for v in zip(*snapshots, strict=True)]
 
 
-class swapped:
-    """Context: ``params`` hold ``values`` inside, their own values again after."""
-
-    def __init__(self, params: list[Any], values: list[Any]) -> None:
-        self.params, self.values = params, values
-
-    def __enter__(self) -> None:
-        self.saved = [p.detach().clone() for p in self.params]
-        self._copy(self.values)
-
-    def __exit__(self, *exc: Any) -> None:
-        self._copy(self.saved)
-
-    def _copy(self, values: list[Any]) -> None:
+@contextmanager
+def swapped(params: list[Any], values: list[Any]) -> Iterator[None]:
+    """``params`` hold ``values`` inside the block, their own values again after it."""
+    saved = [p.detach().clone() for p in params]
+    with torch.no_grad():
+        for p, v in zip(params, values, strict=True):
+            p.copy_(v)
+    try:
+        yield
+    finally:
         with torch.no_grad():
-            for p, v in zip(self.params, values, strict=True):
+            for p, v in zip(params, saved, strict=True):
                 p.copy_(v)
 
 
@@ -131,7 +127,7 @@ def knn_probabilities(query: np.ndarray, keys: np.ndarray, onehot: np.ndarray, k
     softmax of their similarities at temperature ``tau``."""
     similarity = query @ keys.T
     top = np.argpartition(-similarity, k, axis=1)[:, :k]
-    weights = softmax(np.take_along_axis(similarity, top, axis=1) / tau)
+    weights = softmax_rows(np.take_along_axis(similarity, top, axis=1) / tau)
     return np.einsum("nk,nkc->nc", weights, onehot[top])
 
 
@@ -150,7 +146,9 @@ def run_member(seed: int, setup: dict[str, Any]) -> dict[str, Any]:
     def score(model: Any, head: Any) -> dict[str, np.ndarray]:
         with torch.no_grad():
             return {
-                part: softmax(head(torch.from_numpy(lc.embed_states(model, s, frozen))).numpy())
+                part: torch.softmax(
+                    head(torch.from_numpy(lc.embed_states(model, s, frozen))), 1
+                ).numpy()
                 for part, s in (("val", val_states), ("test", test_states))
             }
 
@@ -191,12 +189,6 @@ def run_member(seed: int, setup: dict[str, Any]) -> dict[str, Any]:
             "test": knn_probabilities(test_x, train_x, onehot, k, tau),
         }
     return {"variants": variants, "cpu": time.process_time() - started}
-
-
-def accuracy(probabilities: np.ndarray, targets: list[int]) -> float:
-    from autoglm_finetune.ensemble import accuracy as of
-
-    return of(probabilities, targets)
 
 
 def prepare(name: str, folder: Path) -> dict[str, Any]:

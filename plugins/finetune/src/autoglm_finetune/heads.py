@@ -27,10 +27,7 @@ class Head:
         return out
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
-        z = self.logits(x)
-        z = z - z.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
+        return softmax_rows(self.logits(x))
 
     def save(self, path: str | Path) -> None:
         arrays = {}
@@ -43,6 +40,12 @@ class Head:
         with np.load(path, allow_pickle=False) as data:
             count = len([k for k in data.files if k.startswith("w")])
             return cls([(data[f"w{i}"], data[f"b{i}"]) for i in range(count)])
+
+
+def softmax_rows(z: np.ndarray) -> np.ndarray:
+    """Row-wise softmax of scores (shifted by each row's maximum, so large scores stay finite)."""
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
 
 
 def from_sklearn(coef: np.ndarray, intercept: np.ndarray) -> Head:

@@ -201,15 +201,7 @@ def prepare(name: str, folder: Path) -> dict[str, Any]:
     cfg, splits = splits_of(name, folder)
     path = default_encoder_path()
     model, tokenizer = et.load_trainable(path)
-    settings = et.TrainSettings(
-        **{
-            field: getattr(cfg, field)
-            for field in (
-                "lr", "head_lr", "epochs", "batch_size", "warmup_ratio", "weight_decay",
-                "patience", "max_length", "frozen_layers", "layer_decay", "label_smoothing",
-            )
-        }
-    )  # fmt: skip
+    settings = et.settings_of(cfg)
     frozen = et.frozen_count(model, settings)
     texts, val_texts, test_texts = (splits.texts(p) for p in ("train", "validation", "test"))
     encoder = from_spec({"kind": "hf-encoder", "model": cfg.encoder, "device": "cpu"})
@@ -378,10 +370,10 @@ def main(names: list[str]) -> None:
         "",
         "`python bench/finetune_variants.py hwu64 sst2`: the fine-tune at `finetune.classifier`'s "
         "defaults, two members averaged (seeds 0-1 as the node trains them, and 2-3), observed "
-        "during "
-        "training; every variant comes from the same runs (paired). EMA: moving average of the "
-        f"trained weights (decay per step {', '.join(map(str, EMA_DECAYS))}); SWA: mean of "
-        "epoch-end weights; kNN: votes of the nearest training texts on the fine-tuned "
+        "during training; every variant comes from the same runs (paired). EMA: moving "
+        "average of the trained weights (decay per step "
+        f"{', '.join(map(str, EMA_DECAYS))}); SWA: mean of epoch-end weights; kNN: votes of "
+        "the nearest training texts on the fine-tuned "
         "embeddings (temperature 0.05 at k=10, 0.1 at k=20). Each variant keeps its best "
         "validation epoch; interpolations choose their weight on validation (0, 0.1, ..., 1; "
         "with margin 0.01 a blend must win there by a point, the node's rule). 1 torch "

@@ -62,6 +62,13 @@ class TrainSettings:
     temperature: float = 0.1
 
 
+def settings_of(cfg: Any) -> TrainSettings:
+    """The training settings a ``finetune.classifier`` config asks for (the node and the
+    benchmarks that rebuild its runs share this one mapping)."""
+    fields = [f for f in TrainSettings.__dataclass_fields__ if f != "temperature"]
+    return TrainSettings(**{f: getattr(cfg, f) for f in fields})
+
+
 def load_trainable(path: str) -> tuple[Any, Any]:
     """(model, tokenizer) of an encoder folder, in float32 on the CPU, in training mode."""
     from transformers import AutoModel, AutoTokenizer

@@ -216,21 +216,7 @@ class ClassifierNode(NodeType):
         splits = _splits(cfg, inputs)
         path = default_encoder_path() if cfg.encoder == "default" else cfg.encoder
         model, tokenizer = et.load_trainable(path)
-        settings = et.TrainSettings(
-            lr=cfg.lr,
-            head_lr=cfg.head_lr,
-            epochs=cfg.epochs,
-            batch_size=cfg.batch_size,
-            warmup_ratio=cfg.warmup_ratio,
-            weight_decay=cfg.weight_decay,
-            patience=cfg.patience,
-            max_length=cfg.max_length,
-            seed=cfg.seed,
-            frozen_layers=cfg.frozen_layers,
-            layer_decay=cfg.layer_decay,
-            label_smoothing=cfg.label_smoothing,
-            contrastive_weight=cfg.contrastive_weight,
-        )
+        settings = et.settings_of(cfg)
         texts, y = splits.texts("train"), splits.targets("train")
         val_texts, yv = splits.texts("validation"), splits.targets("validation")
 

@@ -64,6 +64,48 @@ def test_worker_bound_is_respected(make_workflow, test_host, store, tmp_path):
     assert all(a_end <= b_start for (_, a_end), (b_start, _) in itertools.pairwise(spans))
 
 
+def test_nodes_naming_one_exclusive_resource_take_turns(make_workflow, engine, tmp_path):
+    """Two seeded trainings sharing torch's global generator must not interleave; a node
+    without the resource still runs beside them."""
+    log = tmp_path / "log.jsonl"
+    nodes = "".join(
+        f"""
+          - id: {name}
+            type: {kind}
+            config: {{log: "{log}", sleep: 0.4}}"""
+        for name, kind in [
+            ("first", "testnodes.exclusive_count"),
+            ("second", "testnodes.exclusive_count"),
+            ("free", "testnodes.count"),
+        ]
+    )
+    result = engine.run(make_workflow("nodes:" + nodes))
+    assert result.status == "succeeded"
+    spans = {e["node"]: (e["start"], e["end"]) for e in read_log(log)}
+    (a_start, a_end), (b_start, _) = sorted([spans["first"], spans["second"]])
+    assert a_end <= b_start, "nodes naming the same resource overlapped"
+    free_start, free_end = spans["free"]
+    assert free_start < a_end and a_start < free_end, "a node without the resource waited"
+
+
+def test_a_cancelled_node_stops_waiting_for_its_resource():
+    import threading
+
+    from autoglm.errors import NodeCancelled
+    from autoglm.exclusive import holding
+
+    cancel = threading.Event()
+    with holding("held-by-test"):
+        cancel.set()
+        with (
+            pytest.raises(NodeCancelled, match="waiting for 'held-by-test'"),
+            holding("held-by-test", cancel, "node 'late'"),
+        ):
+            pass
+    with holding("held-by-test"):  # released after the block above
+        pass
+
+
 def test_retry_with_backoff_then_success(make_workflow, engine, tmp_path):
     counter = tmp_path / "count"
     wf = make_workflow(

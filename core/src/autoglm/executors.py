@@ -34,6 +34,7 @@ from typing import Any, ClassVar
 
 from autoglm.context import NodeContext
 from autoglm.errors import AutoGLMError, NodeCancelled, NodeTimeout
+from autoglm.exclusive import holding
 
 #: the executor a run uses when neither the workflow nor the command names one
 DEFAULT_EXECUTOR = "local"
@@ -199,9 +200,10 @@ def _run_in_thread(attempt: Attempt) -> dict[str, Any]:
         timer.daemon = True
         timer.start()
     try:
-        instance = node_type()
-        instance.init(node_type.Config.model_validate(attempt.config), context)
-        result = instance.execute(node_type.Inputs.model_validate(attempt.inputs), context)
+        with holding(node_type.exclusive, context.cancel_event, f"node {context.node_id!r}"):
+            instance = node_type()
+            instance.init(node_type.Config.model_validate(attempt.config), context)
+            result = instance.execute(node_type.Inputs.model_validate(attempt.inputs), context)
         if not isinstance(result, node_type.Outputs):
             result = node_type.Outputs.model_validate(result)
         if timed_out.is_set():

@@ -74,6 +74,12 @@ class NodeType:
     #: cannot be fingerprinted cheaply (a remote service, the clock); prefer
     #: ``state_fingerprint`` when the state can be summarised.
     cacheable: ClassVar[bool] = True
+    #: Name of a process-wide resource ``execute`` must use alone, e.g. ``"torch-rng"`` for a
+    #: node that seeds torch's default generator and then draws from it (initialisation,
+    #: dropout). Nodes of one run that name the same resource run one at a time in a process,
+    #: so a seeded node repeats exactly even beside another; ``None`` (the default) for nodes
+    #: with no such state. See ``autoglm.exclusive``.
+    exclusive: ClassVar[str | None] = None
 
     def __init__(self) -> None:
         self.config: BaseModel | None = None

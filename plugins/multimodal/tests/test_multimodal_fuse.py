@@ -43,6 +43,23 @@ def test_shipped_workflow_on_a_slice(autoglm_host, autoglm_home, fsdd_recordings
 
 
 @pytest.mark.slow
+def test_the_shipped_workflow_repeats_exactly(autoglm_host, tmp_path, monkeypatch, fsdd_recordings):
+    """Its three fuse nodes train side by side, each seeding torch's one global generator: they
+    take turns (``exclusive``), so two runs give the same accuracies (they gave 0.5 to 0.8)."""
+    scores = []
+    for attempt in range(2):
+        home = tmp_path / f"home{attempt}"
+        home.mkdir()
+        monkeypatch.setenv("AUTOGLM_HOME", str(home))
+        host = autoglm_host(["multimodal"])
+        workflow = parse_workflow(_slice_workflow(2), host, path=str(WORKFLOW))
+        result = Engine(host, RunStore(home / "runs.sqlite")).run(workflow)
+        assert result.status == "succeeded", result.error
+        scores.append({k: v for k, v in result.outputs.items() if k.endswith("_test_acc")})
+    assert scores[0] == scores[1]
+
+
+@pytest.mark.slow
 def test_tuner_searches_the_declared_fuse_space(tmp_path, fsdd_manifest):
     """tuner.search reads fuse's space from its config markers, with no code of ours."""
     from autoglm.plugins import PluginSelection

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from autoglm import NodeContext, NodeType
+from autoglm.exclusive import TORCH_RNG
 from autoglm_finetune.config import (
     ClassifierConfig,
     DataInputs,
@@ -117,6 +118,7 @@ class ProbeNode(NodeType):
     """A logistic or MLP head on frozen sentence embeddings (the strong simple baseline)."""
 
     name = "finetune.probe"
+    exclusive = TORCH_RNG  # seeds torch's default generator, then draws from it
     description = "Logistic/MLP head on frozen encoder embeddings; checkpoint, val/test scores"
     Config = ProbeConfig
     Inputs = DataInputs
@@ -187,6 +189,7 @@ class ClassifierNode(NodeType):
     (SetFit-like) then a logistic head; early stopping on validation; a reloadable checkpoint."""
 
     name = "finetune.classifier"
+    exclusive = TORCH_RNG  # seeds torch's default generator, then draws from it
     description = "Full or contrastive (SetFit-like) encoder fine-tuning with a classification head"
     Config = ClassifierConfig
     Inputs = DataInputs
@@ -419,6 +422,7 @@ class LoraNode(NodeType):
     pairs; the merged model is saved as an ordinary model folder."""
 
     name = "finetune.lora"
+    exclusive = TORCH_RNG  # seeds torch's default generator, then draws from it
     description = "LoRA fine-tuning of a causal LM (peft); adapter and merged model folders"
     Config = LoraConfig
     Inputs = DataInputs

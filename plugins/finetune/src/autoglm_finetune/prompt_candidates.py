@@ -37,6 +37,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator
 
 from autoglm import NodeContext, NodeModel, NodeType
+from autoglm.exclusive import TORCH_RNG
 from autoglm_finetune.config import CommonConfig, DataInputs, TrainOutputs
 from autoglm_prompt.api import ModelConfig, PromptCandidate, PromptSpace, SearchConfig
 
@@ -268,6 +269,7 @@ class RefitNode(NodeType):
     probe is a candidate scored on the same splits as every other."""
 
     name = "finetune.refit"
+    exclusive = TORCH_RNG  # seeds torch's default generator, then draws from it
     description = "finetune.probe with its config from an input (e.g. tuner.search best_config)"
     Inputs = RefitInputs
     Outputs = TrainOutputs

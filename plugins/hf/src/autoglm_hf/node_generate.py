@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from autoglm import NodeContext, NodeModel, NodeType
+from autoglm.exclusive import TORCH_RNG
 from autoglm_hf.node_config import GenerationFields, ModelFields, causal_spec
 
 
@@ -46,6 +47,7 @@ class GenerateNode(NodeType):
     """Generate text with a causal LM (transformers or an OpenAI-compatible server)."""
 
     name = "hf.generate"
+    exclusive = TORCH_RNG  # seeds torch's default generator, then draws from it
     Config = GenerateConfig
     Inputs = GenerateInputs
     Outputs = GenerateOutputs

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from autoglm import NodeContext, NodeModel, NodeType
+from autoglm.exclusive import TORCH_RNG
 from autoglm.policy import InputPath
 from autoglm_gnn.config import LAYERS, TrainConfig, ignored_fields
 
@@ -47,6 +48,7 @@ class TrainNode(NodeType):
     """Train one GNN configuration, full batch, early stopping on validation accuracy."""
 
     name = "gnn.train"
+    exclusive = TORCH_RNG  # seeds torch's default generator, then draws from it
     description = "Train a GNN configuration (the objective a tuner optimises)"
     Config = TrainConfig
     Inputs = GraphInput
@@ -140,6 +142,7 @@ class EvaluateNode(NodeType):
     Each finished seed is journaled, so a killed evaluation resumes at the next seed."""
 
     name = "gnn.evaluate"
+    exclusive = TORCH_RNG  # seeds torch's default generator, then draws from it
     description = "Retrain a config over seeds: test/val mean and std, best-validation checkpoint"
     Config = EvaluateConfig
     Inputs = EvaluateInputs
@@ -266,6 +269,7 @@ class SelectNode(NodeType):
     significantly node by node, so the result is rarely a default's loss to validation noise."""
 
     name = "gnn.select"
+    exclusive = TORCH_RNG  # seeds torch's default generator, then draws from it
     description = "Final selection: a search's finalists plus untuned defaults, on fresh seeds"
     Config = SelectConfig
     Inputs = SelectInputs

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from autoglm import Choice, FloatRange, NodeContext, NodeModel, NodeType
+from autoglm.exclusive import TORCH_RNG
 from autoglm.policy import InputDir
 
 
@@ -81,6 +82,7 @@ class FuseNode(NodeType):
     """Train a fusion classifier (early or late) over a subset of modalities."""
 
     name = "multimodal.fuse"
+    exclusive = TORCH_RNG  # seeds torch's default generator, then draws from it
     version = "1"
     description = "Early/late fusion classifier over any modalities of a dataset (tunable)"
     Config = FuseConfig

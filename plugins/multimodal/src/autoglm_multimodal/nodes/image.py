@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from autoglm import NodeContext, NodeType
+from autoglm.exclusive import TORCH_RNG
 from autoglm_multimodal.nodes.common import (
     FeatureOutputs,
     ItemsInputs,
@@ -71,6 +72,7 @@ class ImageNode(ManifestFingerprint, NodeType):
     """Images: decode, check mode, resize, crop, normalise, augment training items."""
 
     name = "multimodal.image"
+    exclusive = TORCH_RNG  # seeds torch's default generator, then draws from it
     version = "1"
     description = "PNG/JPEG/NumPy images to normalised tensors; train-only statistics"
     Config = ImageConfig

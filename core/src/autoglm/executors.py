@@ -200,9 +200,11 @@ def _run_in_thread(attempt: Attempt) -> dict[str, Any]:
         timer.daemon = True
         timer.start()
     try:
-        with holding(node_type.exclusive, context.cancel_event, f"node {context.node_id!r}"):
+        config = node_type.Config.model_validate(attempt.config)
+        resource = node_type.exclusive_resource(config)
+        with holding(resource, context.cancel_event, f"node {context.node_id!r}"):
             instance = node_type()
-            instance.init(node_type.Config.model_validate(attempt.config), context)
+            instance.init(config, context)
             result = instance.execute(node_type.Inputs.model_validate(attempt.inputs), context)
         if not isinstance(result, node_type.Outputs):
             result = node_type.Outputs.model_validate(result)

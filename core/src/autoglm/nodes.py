@@ -84,6 +84,13 @@ class NodeType:
     def __init__(self) -> None:
         self.config: BaseModel | None = None
 
+    @classmethod
+    def exclusive_resource(cls, config: BaseModel) -> str | None:
+        """The process-wide resource this configured node must use alone; ``exclusive`` by
+        default. Why per config: a node that only sometimes touches the shared state (sampling
+        from a local model, not a remote server) should not make every run of it wait."""
+        return cls.exclusive
+
     def init(self, config: BaseModel, context: NodeContext) -> None:
         """Prepare the node with its validated config. Import heavy libraries here."""
         self.config = config

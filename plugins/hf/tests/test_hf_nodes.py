@@ -73,6 +73,20 @@ def test_raw_generation_through_a_server_skips_the_chat_template(tiny_qwen2, aut
     assert remote.texts == here.texts
 
 
+def test_only_local_sampling_takes_turns_for_the_torch_generator():
+    """Seeded sampling from a local model draws from torch's one generator, so it runs alone
+    among such nodes; greedy decoding and a server need no turn and keep running side by side."""
+    from autoglm.exclusive import TORCH_RNG
+
+    def resource(**fields):
+        config = GenerateNode.Config.model_validate({"model": "m", **fields})
+        return GenerateNode.exclusive_resource(config)
+
+    assert resource(temperature=0.7, seed=1) == TORCH_RNG
+    assert resource() is None
+    assert resource(temperature=0.7, base_url="http://127.0.0.1:9/v1") is None
+
+
 def test_missing_api_key_variable_is_named(autoglm_home, monkeypatch):
     monkeypatch.delenv("AUTOGLM_TEST_KEY", raising=False)
     config = {"model": "m", "base_url": "http://127.0.0.1:9/v1", "api_key_env": "AUTOGLM_TEST_KEY"}

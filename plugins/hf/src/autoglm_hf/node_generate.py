@@ -47,10 +47,15 @@ class GenerateNode(NodeType):
     """Generate text with a causal LM (transformers or an OpenAI-compatible server)."""
 
     name = "hf.generate"
-    exclusive = TORCH_RNG  # seeds torch's default generator, then draws from it
     Config = GenerateConfig
     Inputs = GenerateInputs
     Outputs = GenerateOutputs
+
+    @classmethod
+    def exclusive_resource(cls, config: GenerateConfig) -> str | None:
+        """Sampling from a local model seeds torch's default generator and draws from it;
+        greedy decoding and a server do not, and run beside anything."""
+        return TORCH_RNG if config.temperature > 0 and not config.base_url else None
 
     def init(self, config: GenerateConfig, context: NodeContext) -> None:
         from autoglm_hf.adapters import from_spec

@@ -19,11 +19,13 @@ last session stopped; the search journals and graph files stay in the work direc
   split);
 * ``<graph>/defaults.json``: the best untuned default by validation (GCN, APPNP, MLP, GCNII);
 * ``<graph>/search/<method>-s<seed>-b<budget>-<hash>.json``: one finished search;
-* ``<graph>/select/<same name>.json``: its final selection (finalists + defaults).
+* ``<graph>/select/<same name>.json``: its final selection (finalists + defaults);
+* ``partial/<run id>.json.gz``: the journal of a search that ``--stop-at`` or SIGTERM cut
+  off, removed when the search finishes (``search_carry``).
 
 A search interrupted mid-way resumes from its SQLite journal (``<work>/home/runs.sqlite``,
-same run id; not committed, so a search cut off in one clone starts again in another): the
-tuner replays the recorded trials and trains only the rest. ``--stop-at`` (UTC) and
+same run id), or, in a fresh clone, from its carried journal: the tuner replays the recorded
+trials and trains only the rest. ``--stop-at`` (UTC) and
 ``--max-cpu-minutes`` stop a run cleanly: between units, and ``--stop-at`` also mid-search
 (the search's workers are closed; the journal keeps every finished trial). The report
 (bench/results/graph_generalise.md) is written from whatever units are finished;
@@ -233,10 +235,25 @@ class Backend:
         )
 
     def search(self, graph: str, run_id: str, config: dict[str, Any]) -> dict[str, Any]:
-        """One tuner.search (resumed from its journal when ``run_id`` ran before)."""
+        """One tuner.search, resumed from its journal when ``run_id`` ran before: in this work
+        folder, or in another clone that was stopped mid-search (``search_carry``)."""
         import graph_search
+        from search_carry import SearchCarry
 
-        run = graph_search.Bench(self.args, self.home, graph).search(run_id, config)
+        from autoglm.store import RunStore
+
+        carry = SearchCarry(
+            Path(self.args.units_dir) / "partial", RunStore(self.home / "runs.sqlite")
+        )
+        if restored := carry.restore(run_id):
+            print(f"[{run_id}] resumed from {restored} carried journal entries", flush=True)
+        try:
+            run = graph_search.Bench(self.args, self.home, graph).search(run_id, config)
+        except Stop:
+            kept = carry.save(run_id)
+            print(f"[{run_id}] stopped: {kept} journal entries carried", flush=True)
+            raise
+        carry.drop(run_id)
         out = run["out"]
         journal = [
             {k: r.get(k) for k in ("trial", "rung", "status", "score", "cpu_seconds")}

@@ -122,6 +122,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--select-top", type=int, default=5, help="finalists to gnn.select")
     add("--select-seeds", type=int, default=3)
     add("--select-splits", type=int, default=3, help="splits scored (Actor)")
+    add(
+        "--select-resplits",
+        type=int,
+        default=0,
+        help="single-split graphs: judge the selection on this many re-drawn splits of the "
+        "labelled nodes (gnn.select's resplits; 0: the graph's own split)",
+    )
     add("--final-top-k", type=int, default=5)
     add("--final-seeds", type=int, default=2)
     add(
@@ -374,18 +381,39 @@ class Runner:
         )
         return calibrated_budget(found, self.args)
 
+    def resplits(self, graph: str) -> int:
+        """How many re-drawn splits judge ``graph``'s selections (0: its own splits): only a
+        single-split graph is re-split; Actor's selection already reads 3 of its splits."""
+        return self.args.select_resplits if len(self.files_of(graph)) == 1 else 0
+
+    def selection_files(self, graph: str) -> list[str]:
+        """The graph files the selection scores: the first --select-splits splits, or the
+        re-drawn splits of a single-split graph (written beside its graph file)."""
+        files = self.files_of(graph)
+        count = self.resplits(graph)
+        if not count:
+            return files[: self.args.select_splits]
+        from autoglm_gnn.graphs import resplit_files
+
+        return resplit_files(files[0], count, Path(files[0]).parent / "resplits")
+
+    def resplit_suffix(self, graph: str) -> str:
+        """Appended to the folders of units judged on re-drawn splits."""
+        count = self.resplits(graph)
+        return f"-resplit{count}" if count else ""
+
     def selection_runs(self, graph: str, config: dict[str, Any], kind: str) -> list[Any]:
         """A unit over the selection's splits and seeds (50..): ``kind`` "val" holds the
         validation accuracies, "valn" the per-node results ("1"/"0" strings) of the same
         runs."""
-        files = self.files_of(graph)[: self.args.select_splits]
+        files = self.selection_files(graph)
         seeds = list(range(50, 50 + self.args.select_seeds))
         field, compute = {
             "val": ("val_accs", self.backend.val),
             "valn": ("correct", self.backend.val_nodes),
         }[kind]
         return self.unit(
-            f"{graph}/{kind}/{run_key(config, len(files), seeds)}",
+            f"{graph}/{kind}{self.resplit_suffix(graph)}/{run_key(config, len(files), seeds)}",
             lambda: {"config": config, field: compute(files, config, seeds)},
         )[field]
 
@@ -412,7 +440,7 @@ class Runner:
         passes), so old selections re-judge cheaply."""
         from autoglm_gnn.selection import guarded_choice, seed_fractions, select
 
-        files = self.files_of(graph)[: self.args.select_splits]
+        files = self.selection_files(graph)
         seeds = list(range(50, 50 + self.args.select_seeds))
         done = {}
         for index, config in enumerate(candidates):
@@ -492,7 +520,8 @@ class Runner:
             picked = self.choose(graph, candidates, defaults)
             return {"method": method, "seed": seed, "budget": budget, **picked}
 
-        picked = self.unit(f"{graph}/{select_folder()}/{name}", selection, cpu_of=lambda v: 0.0)
+        folder = select_folder() + self.resplit_suffix(graph)
+        picked = self.unit(f"{graph}/{folder}/{name}", selection, cpu_of=lambda v: 0.0)
         select_test = self.test(graph, picked["config"])
         unguarded_test = self.test(graph, picked["unguarded"]["config"])
         return {
@@ -985,6 +1014,24 @@ def install_stop(stop_at: str | None) -> threading.Timer | None:
     return None
 
 
+def real_runner(args: argparse.Namespace, store: Store) -> Runner:
+    """A Runner that trains for real (one torch thread), its graphs built under --work-dir."""
+    import torch
+
+    torch.set_num_threads(1)
+    work = Path(args.work_dir)
+    data_dir = Path(args.data_dir) if args.data_dir else REPO.parent / "shared" / "data"
+    files: dict[str, list[str]] = {}
+
+    def files_of(graph: str) -> list[str]:
+        if graph not in files:
+            files[graph] = build(graph, data_dir, work / "graphs")
+        return files[graph]
+
+    backend = Backend(args, work / "home")
+    return Runner(args, store, backend, files_of, log=lambda m: print(m, flush=True))
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     work = Path(args.work_dir)
@@ -994,21 +1041,8 @@ def main(argv: list[str] | None = None) -> None:
     methods = [m for m in args.methods.split(",") if m]
     out = Path(args.out)
     if not args.report_only:
-        import torch
-
-        torch.set_num_threads(1)
-        data_dir = Path(args.data_dir) if args.data_dir else REPO.parent / "shared" / "data"
         timer = install_stop(args.stop_at)
-        files: dict[str, list[str]] = {}
-
-        def files_of(graph: str) -> list[str]:
-            if graph not in files:
-                files[graph] = build(graph, data_dir, work / "graphs")
-            return files[graph]
-
-        runner = Runner(
-            args, store, Backend(args, work / "home"), files_of, log=lambda m: print(m, flush=True)
-        )
+        runner = real_runner(args, store)
         try:
             runner.run(graphs, methods)
             print("all units finished", flush=True)

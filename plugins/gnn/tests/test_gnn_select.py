@@ -151,3 +151,48 @@ def test_the_node_journals_per_node_results_and_reports_the_guard(small_graph_fi
     expected = guarded_choice(ranking, defaults)
     assert out.best_config == expected["config"]
     assert out.guard_kept_default == (expected is not ranking[0])
+
+
+def test_a_resplit_keeps_each_class_training_size_and_the_test_nodes():
+    import numpy as np
+
+    from autoglm_gnn.splits import resplit, seeded_split
+
+    labels = np.repeat(np.arange(3), 40)
+    masks = seeded_split(labels, seed=3, train_per_class=5, val_fraction=0.4)
+    train, val = resplit(labels, masks["train_mask"], masks["val_mask"], seed=0)
+    for cls in range(3):
+        assert (train & (labels == cls)).sum() == 5
+    assert not (train & val).any()
+    assert ((train | val) == (masks["train_mask"] | masks["val_mask"])).all()
+    assert not ((train | val) & masks["test_mask"]).any()
+    # fresh validation nodes: the search's validation nodes now partly train
+    assert (train & masks["val_mask"]).any()
+    again, _ = resplit(labels, masks["train_mask"], masks["val_mask"], seed=0)
+    other, _ = resplit(labels, masks["train_mask"], masks["val_mask"], seed=1)
+    assert (again == train).all() and not (other == train).all()
+
+
+def test_the_node_judges_on_resplits_written_once(small_graph_file, tmp_path):
+    """resplits: 2 scores every candidate on two re-drawn splits (a node's per-node results
+    then cover both splits' validation nodes); the files are reused by a second selection."""
+    from autoglm_gnn.graphs import load_graph_file
+
+    inputs = {"graph": str(small_graph_file), "best_config": {**FAST, "layer": "gcn"}}
+    config = {"seeds": 1, "defaults": ["mlp"], "top": 0, "resplits": 2}
+    context = make_context(tmp_path, node_id="select", node_type="gnn.select")
+    out = run_node(SelectNode, config, inputs, home=tmp_path, context=context)
+    assert out.runs == 4 and all(len(row["val_accs"]) == 2 for row in out.ranking)
+    folder = tmp_path / "cache" / "gnn-resplits"
+    files = sorted(folder.glob("*.bin"))
+    assert len(files) == 2
+    original = load_graph_file(small_graph_file)
+    for path in files:
+        g = load_graph_file(path)
+        assert (g.ndata["test_mask"] == original.ndata["test_mask"]).all()
+        assert g.ndata["train_mask"].sum() == original.ndata["train_mask"].sum()
+        assert not (g.ndata["val_mask"] == original.ndata["val_mask"]).all()
+    stamps = [p.stat().st_mtime_ns for p in files]
+    fresh = make_context(tmp_path, node_id="select2", node_type="gnn.select")
+    run_node(SelectNode, config, inputs, home=tmp_path, context=fresh)
+    assert [p.stat().st_mtime_ns for p in sorted(folder.glob("*.bin"))] == stamps

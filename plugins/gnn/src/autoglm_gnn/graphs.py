@@ -108,3 +108,38 @@ def check_graph(g: dgl.DGLGraph, path: str | Path = "<graph>") -> None:
             raise GraphFileError(path, f"'{name}' must be a bool vector, found {mask.dtype}")
     if n and not bool(g.ndata["train_mask"].any()):
         raise GraphFileError(path, "'train_mask' selects no node; training needs labelled nodes")
+
+
+def resplit_files(
+    path: str | Path, count: int, folder: str | Path, first_seed: int = 0
+) -> list[str]:
+    """``count`` copies of the graph file at ``path`` with re-drawn training and validation
+    nodes (:func:`autoglm_gnn.splits.resplit`, seeds ``first_seed``..), written under
+    ``folder`` once: a file's name carries a digest of the source file, so a changed source
+    gets new copies and an unchanged one reuses them."""
+    import hashlib
+
+    from autoglm_gnn.splits import resplit
+
+    path, folder = Path(path), Path(folder)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    out = []
+    g = None
+    for seed in range(first_seed, first_seed + count):
+        target = folder / f"{path.stem}-{digest}-resplit{seed}.bin"
+        if not target.is_file():
+            g = g if g is not None else load_graph_file(path)
+            train, val = resplit(
+                g.ndata["label"].numpy(),
+                g.ndata["train_mask"].numpy(),
+                g.ndata["val_mask"].numpy(),
+                seed,
+            )
+            copy = g.clone()
+            copy.ndata["train_mask"] = torch.from_numpy(train)
+            copy.ndata["val_mask"] = torch.from_numpy(val)
+            tmp = target.with_suffix(".tmp")
+            save_graph(tmp, copy)
+            tmp.replace(target)
+        out.append(str(target))
+    return out

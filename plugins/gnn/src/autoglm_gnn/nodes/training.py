@@ -221,6 +221,16 @@ class SelectConfig(NodeModel):
         description="a search candidate replaces the best default only when its validation "
         "lead, node by node, exceeds this many standard errors; 0: best mean validation wins",
     )
+    resplits: int = Field(
+        0,
+        ge=0,
+        le=20,
+        description="judge on this many re-drawn splits of the graph's labelled nodes instead "
+        "of its own split: per class the same number of training nodes, drawn afresh from its "
+        "training and validation nodes, the rest validating (test nodes untouched), so the "
+        "candidates are scored on validation nodes the search never saw; extra_graphs are "
+        "scored as given; 0: the graph's own split",
+    )
 
     @field_validator("defaults")
     @classmethod
@@ -287,6 +297,11 @@ class SelectNode(NodeType):
             inputs.best_config, inputs.ranking, cfg.top, cfg.defaults
         )
         graphs = [inputs.graph, *inputs.extra_graphs]
+        if cfg.resplits:
+            from autoglm_gnn.graphs import resplit_files
+
+            folder = context.cache_dir("gnn-resplits")
+            graphs = [*resplit_files(inputs.graph, cfg.resplits, folder), *inputs.extra_graphs]
         seeds = list(range(cfg.first_seed, cfg.first_seed + cfg.seeds))
         signature = {"graphs": graphs, "candidates": candidates, "seeds": seeds}
         done = {

@@ -33,6 +33,7 @@ ORDER = [
     "graph_search",
     "graph_generalise",
     "graph_generalise_first_runs",
+    "graph_resplit",
     "gnn_ensemble",
     "prompt_sst2",
     "text",

@@ -43,13 +43,18 @@ def layer_of(config: dict[str, Any]) -> str:
     return config.get("layer", "gcn")
 
 
+def percent(accs: list[float]) -> float:
+    """Mean accuracy in percent (the units hold fractions)."""
+    return 100 * statistics.fmean(accs)
+
+
 def compare(
     graph: str, runners: dict[str, gg.Runner], searches: list[dict], rows: list[dict]
 ) -> None:
     """Append to ``rows`` one row per search (kept when a stop cuts the loop): the test means
     of the best default, the same-node selection and the re-split selection (guarded and
     not)."""
-    bar = statistics.fmean(runners["same"].test(graph, runners["same"].defaults(graph)["config"]))
+    bar = percent(runners["same"].test(graph, runners["same"].defaults(graph)["config"]))
     for found in searches:
         picks = {
             name: runner.search(graph, found["method"], found["seed"], found["budget"])
@@ -60,12 +65,14 @@ def compare(
                 "method": found["method"],
                 "seed": found["seed"],
                 "bar": bar,
-                "same": statistics.fmean(picks["same"]["test"]),
+                "same": percent(picks["same"]["test"]),
                 "same_layer": layer_of(picks["same"]["select"]["config"]),
-                "resplit": statistics.fmean(picks["resplit"]["test"]),
+                "same_unguarded": percent(picks["same"]["unguarded_test"]),
+                "same_unguarded_layer": layer_of(picks["same"]["select"]["unguarded"]["config"]),
+                "resplit": percent(picks["resplit"]["test"]),
                 "resplit_layer": layer_of(picks["resplit"]["select"]["config"]),
                 "resplit_default": picks["resplit"]["select"]["chose_default"],
-                "resplit_unguarded": statistics.fmean(picks["resplit"]["unguarded_test"]),
+                "resplit_unguarded": percent(picks["resplit"]["unguarded_test"]),
                 "unguarded_layer": layer_of(picks["resplit"]["select"]["unguarded"]["config"]),
             }
         )
@@ -93,16 +100,18 @@ def report(results: dict[str, list[dict]], resplits: int) -> str:
         "differences against the best untuned default by validation (the bar) and between the "
         "two selections, paired search by search.",
         "",
-        "| graph | search | bar | same nodes: pick, test | re-split: pick, test | "
-        "re-split, no guard | re-split - same |",
-        "|---|---|---|---|---|---|---|",
+        "| graph | search | bar | same nodes: pick, test | same nodes, no guard | "
+        "re-split: pick, test | re-split, no guard | re-split - same |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     summary = []
     for graph, rows in results.items():
         for r in rows:
             lines.append(
                 f"| {graph} | {r['method']} s{r['seed']} | {r['bar']:.2f} | "
-                f"{r['same_layer']} {r['same']:.2f} | {r['resplit_layer']} {r['resplit']:.2f} | "
+                f"{r['same_layer']} {r['same']:.2f} | "
+                f"{r['same_unguarded_layer']} {r['same_unguarded']:.2f} | "
+                f"{r['resplit_layer']} {r['resplit']:.2f} | "
                 f"{r['unguarded_layer']} {r['resplit_unguarded']:.2f} | "
                 f"{r['resplit'] - r['same']:+.2f} |"
             )
@@ -111,8 +120,9 @@ def report(results: dict[str, list[dict]], resplits: int) -> str:
                 f"* {graph}: re-split - bar {mean_se([r['resplit'] - r['bar'] for r in rows])}; "
                 f"same nodes - bar {mean_se([r['same'] - r['bar'] for r in rows])}; "
                 f"re-split - same {mean_se([r['resplit'] - r['same'] for r in rows])}; "
-                f"re-split without the guard - bar "
-                f"{mean_se([r['resplit_unguarded'] - r['bar'] for r in rows])}"
+                f"without the guard: re-split - bar "
+                f"{mean_se([r['resplit_unguarded'] - r['bar'] for r in rows])}, same nodes - bar "
+                f"{mean_se([r['same_unguarded'] - r['bar'] for r in rows])}"
             )
     every = [r for rows in results.values() for r in rows]
     if every:

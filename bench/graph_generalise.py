@@ -125,9 +125,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add(
         "--select-resplits",
         type=int,
-        default=0,
+        default=3,
         help="single-split graphs: judge the selection on this many re-drawn splits of the "
-        "labelled nodes (gnn.select's resplits; 0: the graph's own split)",
+        "labelled nodes (gnn.select's resplits, as configs/autognn-cora.yaml; 0: the graph's "
+        "own split)",
     )
     add("--final-top-k", type=int, default=5)
     add("--final-seeds", type=int, default=2)
@@ -202,6 +203,18 @@ def run_key(config: dict[str, Any], files: int, seeds: list[int]) -> str:
 def ensembled(config: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     """``config`` as the workflows' final model: --final-ensemble members."""
     return {**config, "ensemble": args.final_ensemble}
+
+
+def resplits_of(graph: str, args: argparse.Namespace) -> int:
+    """How many re-drawn splits judge ``graph``'s selections (0: its own splits): only a
+    single-split graph is re-split; Actor's selection already reads 3 of its splits."""
+    return args.select_resplits if split_count(graph) == 1 else 0
+
+
+def resplit_suffix(graph: str, args: argparse.Namespace) -> str:
+    """Appended to the folders of units judged on re-drawn splits."""
+    count = resplits_of(graph, args)
+    return f"-resplit{count}" if count else ""
 
 
 def split_count(graph: str) -> int:
@@ -381,47 +394,45 @@ class Runner:
         )
         return calibrated_budget(found, self.args)
 
-    def resplits(self, graph: str) -> int:
-        """How many re-drawn splits judge ``graph``'s selections (0: its own splits): only a
-        single-split graph is re-split; Actor's selection already reads 3 of its splits."""
-        return self.args.select_resplits if len(self.files_of(graph)) == 1 else 0
+    def resplits(self, graph: str, own_split: bool = False) -> int:
+        """Re-drawn splits a selection of ``graph`` is judged on (0: its own splits; always
+        0 for the bar, the best default by the graph's own validation)."""
+        return 0 if own_split else resplits_of(graph, self.args)
 
-    def selection_files(self, graph: str) -> list[str]:
+    def selection_files(self, graph: str, own_split: bool = False) -> list[str]:
         """The graph files the selection scores: the first --select-splits splits, or the
         re-drawn splits of a single-split graph (written beside its graph file)."""
         files = self.files_of(graph)
-        count = self.resplits(graph)
+        count = self.resplits(graph, own_split)
         if not count:
             return files[: self.args.select_splits]
         from autoglm_gnn.graphs import resplit_files
 
         return resplit_files(files[0], count, Path(files[0]).parent / "resplits")
 
-    def resplit_suffix(self, graph: str) -> str:
-        """Appended to the folders of units judged on re-drawn splits."""
-        count = self.resplits(graph)
-        return f"-resplit{count}" if count else ""
-
-    def selection_runs(self, graph: str, config: dict[str, Any], kind: str) -> list[Any]:
+    def selection_runs(
+        self, graph: str, config: dict[str, Any], kind: str, own_split: bool = False
+    ) -> list[Any]:
         """A unit over the selection's splits and seeds (50..): ``kind`` "val" holds the
         validation accuracies, "valn" the per-node results ("1"/"0" strings) of the same
         runs."""
-        files = self.selection_files(graph)
+        files = self.selection_files(graph, own_split)
         seeds = list(range(50, 50 + self.args.select_seeds))
         field, compute = {
             "val": ("val_accs", self.backend.val),
             "valn": ("correct", self.backend.val_nodes),
         }[kind]
         return self.unit(
-            f"{graph}/{kind}{self.resplit_suffix(graph)}/{run_key(config, len(files), seeds)}",
+            f"{graph}/{kind}{'' if own_split else resplit_suffix(graph, self.args)}/"
+            f"{run_key(config, len(files), seeds)}",
             lambda: {"config": config, field: compute(files, config, seeds)},
         )[field]
 
-    def val(self, graph: str, config: dict[str, Any]) -> list[float]:
-        return self.selection_runs(graph, config, "val")
+    def val(self, graph: str, config: dict[str, Any], own_split: bool = False) -> list[float]:
+        return self.selection_runs(graph, config, "val", own_split)
 
-    def val_nodes(self, graph: str, config: dict[str, Any]) -> list[str]:
-        return self.selection_runs(graph, config, "valn")
+    def val_nodes(self, graph: str, config: dict[str, Any], own_split: bool = False) -> list[str]:
+        return self.selection_runs(graph, config, "valn", own_split)
 
     def test(self, graph: str, config: dict[str, Any]) -> list[float]:
         files = self.files_of(graph)
@@ -432,7 +443,13 @@ class Runner:
             lambda: {"config": config, "test_accs": self.backend.test(files, config, seeds)},
         )["test_accs"]
 
-    def choose(self, graph: str, candidates: list[dict[str, Any]], defaults: int) -> dict:
+    def choose(
+        self,
+        graph: str,
+        candidates: list[dict[str, Any]],
+        defaults: int,
+        own_split: bool = False,
+    ) -> dict:
         """gnn.select's rule over recorded val units: rank by mean validation (ties to the
         earlier candidate: the defaults lead), then its guard: a search candidate ranked above
         the best default replaces it only with a significant lead node by node. Per-node
@@ -440,16 +457,16 @@ class Runner:
         passes), so old selections re-judge cheaply."""
         from autoglm_gnn.selection import guarded_choice, seed_fractions, select
 
-        files = self.selection_files(graph)
+        files = self.selection_files(graph, own_split)
         seeds = list(range(50, 50 + self.args.select_seeds))
         done = {}
         for index, config in enumerate(candidates):
-            for position, score in enumerate(self.val(graph, config)):
+            for position, score in enumerate(self.val(graph, config, own_split)):
                 done[(index, position // len(seeds), seeds[position % len(seeds)])] = (score, "")
         ranking = select(files, candidates, seeds, done=done)
 
         def with_nodes(row: dict[str, Any]) -> dict[str, Any]:
-            correct = self.val_nodes(graph, row["config"])
+            correct = self.val_nodes(graph, row["config"], own_split)
             per_graph = [correct[i : i + len(seeds)] for i in range(0, len(correct), len(seeds))]
             return {**row, "node_scores": [x for runs in per_graph for x in seed_fractions(runs)]}
 
@@ -479,7 +496,7 @@ class Runner:
 
         def compute():
             candidates = distinct(default_candidates())
-            picked = self.choose(graph, candidates, len(candidates))
+            picked = self.choose(graph, candidates, len(candidates), own_split=True)
             return {**picked, "test_accs": self.test(graph, picked["config"])}
 
         return self.unit(f"{graph}/defaults-{defaults_tag()}", compute, cpu_of=lambda v: 0.0)
@@ -520,7 +537,7 @@ class Runner:
             picked = self.choose(graph, candidates, defaults)
             return {"method": method, "seed": seed, "budget": budget, **picked}
 
-        folder = select_folder() + self.resplit_suffix(graph)
+        folder = select_folder() + resplit_suffix(graph, self.args)
         picked = self.unit(f"{graph}/{folder}/{name}", selection, cpu_of=lambda v: 0.0)
         select_test = self.test(graph, picked["config"])
         unguarded_test = self.test(graph, picked["unguarded"]["config"])
@@ -608,7 +625,7 @@ def collect(store: Store, graph: str, args: argparse.Namespace) -> dict[str, Any
         return found["test_accs"] if found else None
 
     methods: dict[str, list[dict[str, Any]]] = {}
-    made = store.glob(f"{graph}/{select_folder()}/*.json")
+    made = store.glob(f"{graph}/{select_folder()}{resplit_suffix(graph, args)}/*.json")
     selections = {(s["method"], s["seed"], s["budget"]): s for s in made}
     for found in store.glob(f"{graph}/search/*.json"):
         picked = selections.get((found["method"], found["seed"], found["budget"]))
@@ -681,20 +698,42 @@ def node_lead(
     store: Store, graph: str, args: argparse.Namespace, challenger: dict, incumbent: dict
 ) -> tuple[float, float] | None:
     """gnn.select's guard statistic from the recorded per-node units: the challenger's mean
-    per-node lead over the incumbent and its standard error (None if a unit is missing)."""
+    per-node lead over the incumbent and its standard error (None if a unit is missing),
+    on the splits ``args`` judges selections on (re-drawn ones for a single-split graph when
+    --select-resplits is set)."""
     from autoglm_gnn.selection import paired_lead, seed_fractions
 
-    files = min(split_count(graph), args.select_splits)
+    files = resplits_of(graph, args) or min(split_count(graph), args.select_splits)
+    folder = f"valn{resplit_suffix(graph, args)}"
     seeds = list(range(50, 50 + args.select_seeds))
     scores = []
     for config in (challenger, incumbent):
-        unit = store.get(f"{graph}/valn/{run_key(config, files, seeds)}")
+        unit = store.get(f"{graph}/{folder}/{run_key(config, files, seeds)}")
         if unit is None:
             return None
         runs = unit["correct"]
         per_file = [runs[i : i + len(seeds)] for i in range(0, len(runs), len(seeds))]
         scores.append([x for chunk in per_file for x in seed_fractions(chunk)])
     return paired_lead(*scores)
+
+
+def top_lead(
+    store: Store, graph: str, args: argparse.Namespace, picked: dict[str, Any]
+) -> tuple[float, float] | None:
+    """The guard's statistic for a selection's top against the best default of the same
+    ranking: (lead in points, z); None when the top is a default or a unit is missing."""
+    from autoglm_gnn.selection import default_candidates
+
+    defaults = default_candidates()
+    ranking = picked["candidates"]
+    incumbent = next((r for r in ranking if r["config"] in defaults), None)
+    if incumbent is None or ranking[0]["config"] in defaults:
+        return None
+    found = node_lead(store, graph, args, ranking[0]["config"], incumbent["config"])
+    if found is None:
+        return None
+    lead, error = found
+    return 100 * lead, lead / max(error, 1e-12)
 
 
 def guard_section(
@@ -725,12 +764,10 @@ def guard_section(
                 if r.get("unguarded_test") is None or r.get("test") is None:
                     continue
                 top = r["select"]["unguarded"]["config"]
-                if top == d["bar"]["config"]:
-                    judged = "the top is the best default (nothing to judge)"
-                elif (found := node_lead(store, graph, args, top, d["bar"]["config"])) is None:
-                    judged = "per-node units not recorded"
+                if (found := top_lead(store, graph, args, r["select"])) is None:
+                    judged = "the top is a default (nothing to judge)"
                 else:
-                    judged = f"lead {100 * found[0]:+.2f}, z {found[0] / max(found[1], 1e-12):.1f}"
+                    judged = f"lead {found[0]:+.2f}, z {found[1]:.1f}"
                 kept = (
                     " (guard kept the default)"
                     if r["select"]["config"] != top and r["select"]["chose_default"]
@@ -807,7 +844,10 @@ def report(store: Store, args: argparse.Namespace, graphs: list[str], methods: l
         f"finalists x {args.final_seeds} seeds, searched on the graph's first split. "
         f"**+select**: the search's best and its next {args.select_top} finalists plus the "
         f"untuned defaults (GCN, APPNP, MLP, GCNII) on seeds 50-{49 + args.select_seeds} x the "
-        f"first {args.select_splits} splits (Actor; the one graph elsewhere), best mean "
+        f"first {args.select_splits} splits (Actor) or x {args.select_resplits} re-drawn splits "
+        "of the labelled nodes (single-split graphs: gnn.select's resplits; "
+        "configs/autognn-cora.yaml runs 1 seed per re-drawn split, which graph_resplit "
+        "compares, with the same-node selection), best mean "
         "validation, ties to the defaults, and a search candidate replaces the best default "
         "only when it leads it by more than 2 standard errors of the paired per-node "
         "difference on the validation nodes (gnn.select's rule, guard_z 2); **+select, no "

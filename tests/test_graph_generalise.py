@@ -61,41 +61,51 @@ class FakeBackend:
         return [score for _ in files for _ in seeds]
 
 
-def runner(tmp_path: Path, *argv: str) -> tuple[gg.Runner, FakeBackend]:
+#: The fake graph files do not exist, so selections are judged on the graph's own split here;
+#: test_single_split_graphs_are_judged_on_redrawn_splits uses a real file.
+OWN_SPLIT = ("--select-resplits", "0")
+
+
+def runner(
+    tmp_path: Path, *argv: str, files: list[str] | None = None
+) -> tuple[gg.Runner, FakeBackend]:
     args = gg.parse_args(
         ["--work-dir", str(tmp_path), "--seeds", "3", "--search-cpu-minutes", "1", *argv]
     )
     backend = FakeBackend()
     store = gg.Store(tmp_path / "units")
-    return gg.Runner(args, store, backend, lambda g: [f"{g}.bin"], log=lambda m: None), backend
+    files_of = (lambda g: files) if files else (lambda g: [f"{g}.bin"])
+    return gg.Runner(args, store, backend, files_of, log=lambda m: None), backend
 
 
 def test_finished_units_are_not_recomputed(tmp_path: Path) -> None:
-    first, backend = runner(tmp_path)
+    first, backend = runner(tmp_path, *OWN_SPLIT)
     first.run(["csbm-0.5"], ["default", "random"])
     searches = [c for c in backend.calls if c.startswith("search")]
     assert len(searches) == 1 + 2 * 3  # the calibration, then 2 methods x 3 seeds
     # calibration: 3 CPU s per trial, final stage 5 x 2 x 6 s -> (60 - 60) / 3 -> floor 20
     assert first.budget("csbm-0.5") == 20
-    again, backend2 = runner(tmp_path)
+    again, backend2 = runner(tmp_path, *OWN_SPLIT)
     again.run(["csbm-0.5"], ["default", "random"])
     assert backend2.calls == [] and again.computed == []
 
 
 def test_guard_stops_between_units_and_the_rest_resumes(tmp_path: Path) -> None:
-    stopped, backend = runner(tmp_path, "--max-cpu-minutes", "0")
+    stopped, backend = runner(tmp_path, "--max-cpu-minutes", "0", *OWN_SPLIT)
     with pytest.raises(gg.Stop):
         stopped.run(["csbm-0.5"], ["default"])
     assert backend.calls == []  # not one unit started
-    resumed, backend2 = runner(tmp_path)
+    resumed, backend2 = runner(tmp_path, *OWN_SPLIT)
     resumed.run(["csbm-0.5"], ["default"])
     assert any(c.startswith("search") for c in backend2.calls)
 
 
 def test_report_marks_partial_cells_and_compares_with_the_bar(tmp_path: Path) -> None:
-    first, _ = runner(tmp_path, "--seeds", "1")
+    first, _ = runner(tmp_path, "--seeds", "1", *OWN_SPLIT)
     first.run(["csbm-0.5"], ["default"])
-    args = gg.parse_args(["--work-dir", str(tmp_path), "--seeds", "3", "--graphs", "csbm-0.5"])
+    args = gg.parse_args(
+        ["--work-dir", str(tmp_path), "--seeds", "3", "--graphs", "csbm-0.5", *OWN_SPLIT]
+    )
     text = gg.report(first.store, args, ["csbm-0.5"], ["default", "random"])
     assert text.startswith("## ")
     assert "**Partial**" in text and "| 1/3 (partial) |" in text
@@ -116,3 +126,32 @@ def test_report_marks_partial_cells_and_compares_with_the_bar(tmp_path: Path) ->
     assert "### The workflows' final model: seed ensembles of 5" in text
     assert "* csbm-0.5, best default (layer=appnp): 80.50" in text
     assert "* csbm-0.5, default+select (1 seed(s)): 80.50, against the best default +0.00" in text
+
+
+def test_single_split_graphs_are_judged_on_redrawn_splits(tmp_path: Path) -> None:
+    """--select-resplits 2 (a real graph file): the selection's units sit in their own
+    folders, its runs read the two re-drawn files while the bar keeps the graph's own split,
+    and searches and tests are shared with the same-node selection."""
+    from autoglm_gnn.graphs import save_graph
+    from autoglm_gnn.synthetic import CSBMSpec, generate_csbm
+
+    graph = tmp_path / "csbm-0.5.bin"
+    save_graph(graph, generate_csbm(CSBMSpec(nodes=120, classes=3, features=8, seed=1)))
+    seen: list[list[str]] = []
+    resplit, backend = runner(
+        tmp_path, "--seeds", "1", "--select-resplits", "2", files=[str(graph)]
+    )
+    real_val = backend.val
+    backend.val = lambda files, config, seeds: seen.append(files) or real_val(files, config, seeds)
+    resplit.run(["csbm-0.5"], ["default"])
+    # the bar (the best default by the graph's own validation) reads the graph's own split,
+    # the search's selection the two re-drawn ones
+    own = [f for f in seen if f == [str(graph)]]
+    redrawn = [f for f in seen if len(f) == 2 and all("resplit" in p for p in f)]
+    assert own and redrawn and len(own) + len(redrawn) == len(seen)
+    units = tmp_path / "units" / "csbm-0.5"
+    assert list(units.glob("val-resplit2/*.json")) and list(units.glob("select-*-resplit2/*"))
+    same, backend2 = runner(tmp_path, "--seeds", "1", *OWN_SPLIT, files=[str(graph)])
+    same.run(["csbm-0.5"], ["default"])
+    assert not any(c.startswith(("search", "test")) for c in backend2.calls)
+    assert list(units.glob("val/*.json"))

@@ -211,9 +211,8 @@ def resplits_of(graph: str, args: argparse.Namespace) -> int:
     return args.select_resplits if split_count(graph) == 1 else 0
 
 
-def resplit_suffix(graph: str, args: argparse.Namespace) -> str:
-    """Appended to the folders of units judged on re-drawn splits."""
-    count = resplits_of(graph, args)
+def resplit_suffix(count: int) -> str:
+    """Appended to the folders of units judged on ``count`` re-drawn splits ("" for none)."""
     return f"-resplit{count}" if count else ""
 
 
@@ -341,6 +340,7 @@ class Runner:
         self.log = log
         self.cpu_at_start = cpu_spent()
         self.computed: list[str] = []
+        self._selection_files: dict[tuple[str, bool], list[str]] = {}
 
     # ------------------------------------------------------------------ guards and units
 
@@ -402,13 +402,19 @@ class Runner:
     def selection_files(self, graph: str, own_split: bool = False) -> list[str]:
         """The graph files the selection scores: the first --select-splits splits, or the
         re-drawn splits of a single-split graph (written beside its graph file)."""
+        key = (graph, own_split)
+        if key in self._selection_files:  # resplit_files hashes the graph file: once per run
+            return self._selection_files[key]
         files = self.files_of(graph)
         count = self.resplits(graph, own_split)
-        if not count:
-            return files[: self.args.select_splits]
-        from autoglm_gnn.graphs import resplit_files
+        if count:
+            from autoglm_gnn.graphs import resplit_files
 
-        return resplit_files(files[0], count, Path(files[0]).parent / "resplits")
+            chosen = resplit_files(files[0], count, Path(files[0]).parent / "resplits")
+        else:
+            chosen = files[: self.args.select_splits]
+        self._selection_files[key] = chosen
+        return chosen
 
     def selection_runs(
         self, graph: str, config: dict[str, Any], kind: str, own_split: bool = False
@@ -423,7 +429,7 @@ class Runner:
             "valn": ("correct", self.backend.val_nodes),
         }[kind]
         return self.unit(
-            f"{graph}/{kind}{'' if own_split else resplit_suffix(graph, self.args)}/"
+            f"{graph}/{kind}{resplit_suffix(self.resplits(graph, own_split))}/"
             f"{run_key(config, len(files), seeds)}",
             lambda: {"config": config, field: compute(files, config, seeds)},
         )[field]
@@ -449,25 +455,29 @@ class Runner:
         candidates: list[dict[str, Any]],
         defaults: int,
         own_split: bool = False,
+        first_seeds: int | None = None,
     ) -> dict:
         """gnn.select's rule over recorded val units: rank by mean validation (ties to the
         earlier candidate: the defaults lead), then its guard: a search candidate ranked above
         the best default replaces it only with a significant lead node by node. Per-node
         results are trained only for the rows the guard reads (in rank order, until one
-        passes), so old selections re-judge cheaply."""
+        passes), so old selections re-judge cheaply. ``first_seeds`` judges with only the
+        first that many recorded seeds of each split (a cheaper selection, from the same
+        units)."""
         from autoglm_gnn.selection import guarded_choice, seed_fractions, select
 
         files = self.selection_files(graph, own_split)
         seeds = list(range(50, 50 + self.args.select_seeds))
+        used = seeds[:first_seeds] if first_seeds else seeds
         done = {}
         for index, config in enumerate(candidates):
             for position, score in enumerate(self.val(graph, config, own_split)):
                 done[(index, position // len(seeds), seeds[position % len(seeds)])] = (score, "")
-        ranking = select(files, candidates, seeds, done=done)
+        ranking = select(files, candidates, used, done=done)
 
         def with_nodes(row: dict[str, Any]) -> dict[str, Any]:
             correct = self.val_nodes(graph, row["config"], own_split)
-            per_graph = [correct[i : i + len(seeds)] for i in range(0, len(correct), len(seeds))]
+            per_graph = [correct[i : i + len(used)] for i in range(0, len(correct), len(seeds))]
             return {**row, "node_scores": [x for runs in per_graph for x in seed_fractions(runs)]}
 
         best = ranking[0]
@@ -537,7 +547,7 @@ class Runner:
             picked = self.choose(graph, candidates, defaults)
             return {"method": method, "seed": seed, "budget": budget, **picked}
 
-        folder = select_folder() + resplit_suffix(graph, self.args)
+        folder = select_folder() + resplit_suffix(self.resplits(graph))
         picked = self.unit(f"{graph}/{folder}/{name}", selection, cpu_of=lambda v: 0.0)
         select_test = self.test(graph, picked["config"])
         unguarded_test = self.test(graph, picked["unguarded"]["config"])
@@ -625,7 +635,8 @@ def collect(store: Store, graph: str, args: argparse.Namespace) -> dict[str, Any
         return found["test_accs"] if found else None
 
     methods: dict[str, list[dict[str, Any]]] = {}
-    made = store.glob(f"{graph}/{select_folder()}{resplit_suffix(graph, args)}/*.json")
+    folder = select_folder() + resplit_suffix(resplits_of(graph, args))
+    made = store.glob(f"{graph}/{folder}/*.json")
     selections = {(s["method"], s["seed"], s["budget"]): s for s in made}
     for found in store.glob(f"{graph}/search/*.json"):
         picked = selections.get((found["method"], found["seed"], found["budget"]))
@@ -703,8 +714,9 @@ def node_lead(
     --select-resplits is set)."""
     from autoglm_gnn.selection import paired_lead, seed_fractions
 
-    files = resplits_of(graph, args) or min(split_count(graph), args.select_splits)
-    folder = f"valn{resplit_suffix(graph, args)}"
+    resplits = resplits_of(graph, args)
+    files = resplits or min(split_count(graph), args.select_splits)
+    folder = f"valn{resplit_suffix(resplits)}"
     seeds = list(range(50, 50 + args.select_seeds))
     scores = []
     for config in (challenger, incumbent):

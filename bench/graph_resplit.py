@@ -56,27 +56,12 @@ def one_seed_choice(runner: gg.Runner, graph: str, found: dict[str, Any]) -> dic
     """gnn.select's rule with one seed per re-drawn split (the first recorded seed of each):
     as many training runs per candidate as the same-node selection's 3 seeds, read from the
     same units."""
-    from autoglm_gnn.selection import guarded_choice, search_candidates, seed_fractions, select
+    from autoglm_gnn.selection import search_candidates
 
     candidates, defaults = search_candidates(
         found["best_config"], found["final_ranking"], runner.args.select_top
     )
-    files = runner.selection_files(graph)
-    per_file = runner.args.select_seeds
-    first = [f * per_file for f in range(len(files))]  # seed 50 of each file
-    done = {}
-    for index, config in enumerate(candidates):
-        accs = runner.val(graph, config)
-        for f, position in enumerate(first):
-            done[(index, f, 50)] = (accs[position], "")
-    ranking = select(files, candidates, [50], done=done)
-
-    def with_nodes(row: dict[str, Any]) -> dict[str, Any]:
-        correct = runner.val_nodes(graph, row["config"])
-        scores = [x for p in first for x in seed_fractions([correct[p]])]
-        return {**row, "node_scores": scores}
-
-    return guarded_choice([with_nodes(row) for row in ranking], defaults)
+    return runner.choose(graph, candidates, defaults, first_seeds=1)
 
 
 def compare(

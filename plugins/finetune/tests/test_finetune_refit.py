@@ -92,14 +92,41 @@ def test_supervised_contrastive_loss_rewards_same_label_neighbours():
     assert alone.item() == 0.0
 
 
-def test_contrastive_weight_changes_training_and_still_reloads(hwu4, tiny_encoder, tmp_path):
+@pytest.mark.parametrize("extra", [{"contrastive_weight": 0.5}, {"consistency_weight": 1.0}])
+def test_an_extra_loss_term_changes_training_and_still_reloads(extra, hwu4, tiny_encoder, tmp_path):
     config = {"encoder": tiny_encoder, **CONFIG, "seeds": 1, "epochs": 2}
     plain = run_node(ClassifierNode, config, hwu4, home=tmp_path / "a")
-    mixed = run_node(
-        ClassifierNode, {**config, "contrastive_weight": 0.5}, hwu4, home=tmp_path / "b"
-    )
+    mixed = run_node(ClassifierNode, {**config, **extra}, hwu4, home=tmp_path / "b")
     assert [h["loss"] for h in plain.history] != [h["loss"] for h in mixed.history]
     again = run_node(
         PredictNode, {}, {"checkpoint": mixed.checkpoint, "data": hwu4["test"]}, home=tmp_path / "b"
     )
     assert again.predictions == mixed.test_predictions and mixed.test_accuracy >= 0.7
+
+
+def test_consistency_loss_is_cross_entropy_plus_the_passes_disagreement():
+    import torch
+
+    from autoglm_finetune.encoder_train import TrainSettings, classification_loss
+
+    targets = torch.tensor([0, 1, 2])
+    first = torch.tensor([[2.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 3.0]])
+    other = torch.tensor([[0.0, 2.0, 0.0], [0.0, 1.0, 0.0], [1.0, 0.0, 3.0]])
+    plain = TrainSettings(label_smoothing=0.1)
+    rdrop = TrainSettings(label_smoothing=0.1, consistency_weight=1.0)
+    ce = torch.nn.functional.cross_entropy(first, targets, label_smoothing=0.1)
+    calls = []
+
+    def second_pass(logits=other):
+        calls.append(1)
+        return logits
+
+    # Off: one pass, the plain cross-entropy, and no second pass is run.
+    assert torch.isclose(classification_loss(first, targets, plain, second_pass), ce)
+    assert not calls
+    # Two identical passes: nothing to disagree about, so the same cross-entropy.
+    assert torch.isclose(classification_loss(first, targets, rdrop, lambda: first.clone()), ce)
+    # Passes that disagree: the mean of their cross-entropies plus a positive KL term.
+    ce_other = torch.nn.functional.cross_entropy(other, targets, label_smoothing=0.1)
+    loss = classification_loss(first, targets, rdrop, second_pass)
+    assert calls and loss > 0.5 * (ce + ce_other) + 0.1

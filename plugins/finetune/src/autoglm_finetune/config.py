@@ -120,6 +120,14 @@ class ClassifierConfig(CommonConfig):
         "a batch pulled together, temperature 0.1) added to the cross-entropy; 0: off. One "
         "seed each at 0.3: validation -0.2 points on HWU64, +0.9 on SST-2 (docs/finetune.md)",
     )
+    consistency_weight: Annotated[float, FloatRange(0.0, 2.0)] = Field(
+        0.0,
+        ge=0,
+        le=10,
+        description="Full mode: R-Drop (Liang et al. 2021): each batch runs twice through the "
+        "trained layers with different dropout, and this weight times the symmetric KL "
+        "divergence of the two predictions joins their mean cross-entropy; 0: off (one pass)",
+    )
     seeds: Annotated[int, IntRange(1, 4)] = Field(
         2,
         ge=1,

@@ -59,6 +59,7 @@ class TrainSettings:
     layer_decay: float = 1.0
     label_smoothing: float = 0.0
     contrastive_weight: float = 0.0
+    consistency_weight: float = 0.0
     temperature: float = 0.1
 
 
@@ -177,9 +178,13 @@ def finetune_classifier(
         losses = []
         for idx in lc.length_batches(lengths, settings.batch_size, rng):
             check_cancelled()
-            embedded = lc.top_embeddings(model, [states[i] for i in idx], frozen)
-            loss = torch.nn.functional.cross_entropy(
-                head(embedded), y[idx], label_smoothing=settings.label_smoothing
+            batch = [states[i] for i in idx]
+            embedded = lc.top_embeddings(model, batch, frozen)
+            loss = classification_loss(
+                head(embedded),
+                y[idx],
+                settings,
+                lambda states=batch: head(lc.top_embeddings(model, states, frozen)),
             )
             if settings.contrastive_weight:
                 loss = loss + settings.contrastive_weight * supervised_contrastive(
@@ -228,6 +233,34 @@ def finetune_classifier(
         p.requires_grad_(True)
     weight = head.weight.detach().cpu().numpy().T.copy()
     return (weight, head.bias.detach().cpu().numpy().copy()), history, vectors
+
+
+def classification_loss(
+    logits: Any, targets: Any, settings: TrainSettings, second_pass: Callable[[], Any]
+) -> Any:
+    """Cross-entropy (label-smoothed); with ``consistency_weight`` the R-Drop form: the batch's
+    second pass (other dropout masks) joins the mean cross-entropy, and the symmetric KL
+    divergence between the two predictions, weighted, asks the network to predict the same
+    whichever units dropout removed."""
+    import torch
+
+    def cross_entropy(scores: Any) -> Any:
+        return torch.nn.functional.cross_entropy(
+            scores, targets, label_smoothing=settings.label_smoothing
+        )
+
+    if not settings.consistency_weight:
+        return cross_entropy(logits)
+    other = second_pass()
+    log_p, log_q = logits.log_softmax(-1), other.log_softmax(-1)
+    kl = torch.nn.functional.kl_div
+    symmetric = 0.5 * (
+        kl(log_p, log_q, log_target=True, reduction="batchmean")
+        + kl(log_q, log_p, log_target=True, reduction="batchmean")
+    )
+    return 0.5 * (cross_entropy(logits) + cross_entropy(other)) + (
+        settings.consistency_weight * symmetric
+    )
 
 
 def supervised_contrastive(embedded: Any, labels: Any, temperature: float) -> Any:

@@ -300,12 +300,16 @@ def test_equal_scores_are_not_duplicates_only_equal_outputs_are():
 
 
 #: Digests of cold searches (``_cold_digest``) recorded with the proposer before warm starts
-#: and prior seeds moved behind the start point and the evidence gate (commit 0346b0c).
+#: and prior seeds moved behind the start point and the evidence gate (commit 0346b0c). TPE's
+#: has one per numeric platform seen: numpy's SIMD exp and log can differ in the last bits
+#: between CPUs (its AVX-512 and AVX2 loops), and an argmax over TPE's candidates can turn on
+#: those bits (the second digest: an AMD EPYC with AVX2 and no AVX-512). A change to the
+#: proposer gives a digest outside the set on any machine.
 COLD_DIGESTS = {
-    "TPE": "85e73f0c11aa2302",
-    "random": "4c66b3cea239171f",
-    "NGOpt": "d8c647b134a0d10c",
-    "GP": "509f03c166da4317",
+    "TPE": {"85e73f0c11aa2302", "6b9bd80e97ac0e76"},
+    "random": {"4c66b3cea239171f"},
+    "NGOpt": {"d8c647b134a0d10c"},
+    "GP": {"509f03c166da4317"},
 }
 
 
@@ -327,7 +331,7 @@ def _cold_digest(name: str) -> str:
 def test_a_cold_search_proposes_exactly_the_points_it_proposed_before(name):
     """Without a warm start, prior or screen, the proposer asks what it always asked: the
     transfer and screening gates must not move a cold search (the default's benchmarks)."""
-    assert _cold_digest(name) == COLD_DIGESTS[name]
+    assert _cold_digest(name) in COLD_DIGESTS[name]
 
 
 def test_unbounded_tpe_proposes_exactly_plain_tpes_points():

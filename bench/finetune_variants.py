@@ -4,7 +4,9 @@ paired run by run.
 
 Run from the repository root:  .venv/bin/python bench/finetune_variants.py [hwu64|sst2 ...]
 Writes bench/results/finetune_variants.md; each data set's runs are kept under
-bench/out/finetune_variants/ (rerunning only re-reports them). Two pairs of members (seeds 0-1,
+bench/out/finetune_variants/ (rerunning only re-reports them). ``--set field=value`` (repeatable)
+changes the node's config, e.g. ``--set epochs=5`` for a longer schedule; such runs are kept and
+reported apart (``finetune_variants_epochs5.md``). Two pairs of members (seeds 0-1,
 the node's own, and 2-3), each pair averaged as the node averages its two members.
 
 The fine-tune is ``finetune.classifier`` at its defaults (full mode, 1 frozen layer, 3 epochs,
@@ -26,6 +28,8 @@ McNemar's test against the fine-tune.
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import pickle
 import sys
@@ -57,8 +61,9 @@ TITLES = {
 }
 
 
-def splits_of(name: str, folder: Path) -> tuple[Any, Any]:
-    """(the node's config at its defaults, the splits its node trains and scores on)."""
+def splits_of(name: str, folder: Path, changes: dict[str, Any]) -> tuple[Any, Any]:
+    """(the node's config at its defaults but for ``changes``, the splits its node trains and
+    scores on)."""
     from autoglm_finetune.config import ClassifierConfig, DataInputs
     from autoglm_finetune.data import node_splits
 
@@ -68,7 +73,7 @@ def splits_of(name: str, folder: Path) -> tuple[Any, Any]:
         inputs = sst2_files(folder)
     else:
         inputs = {"train": "hwu64/train.tsv", "test": "hwu64/test.tsv"}
-    cfg = ClassifierConfig.model_validate({"mode": "full", "seed": 0})
+    cfg = ClassifierConfig.model_validate({"mode": "full", "seed": 0, **changes})
     return cfg, node_splits(cfg, DataInputs.model_validate(inputs))
 
 
@@ -76,13 +81,16 @@ class WeightWatch:
     """The observers: EMAs updated every step, epoch-end snapshots, and every variant's
     validation and test probabilities at each epoch's end."""
 
-    def __init__(self, score) -> None:
+    def __init__(self, score, averages: bool = True) -> None:
         self.score = score  # (model, head) -> {"val": probs, "test": probs}
+        self.averages = averages  # False (--plain): the fine-tune's own weights only
         self.emas: dict[float, list[Any]] = {}
         self.snapshots: list[list[Any]] = []
         self.epochs: list[dict[str, dict[str, np.ndarray]]] = []
 
     def after_step(self, params: list[Any]) -> None:
+        if not self.averages:
+            return
         with torch.no_grad():
             for decay in EMA_DECAYS:
                 ema = self.emas.setdefault(decay, [p.detach().clone() for p in params])
@@ -90,6 +98,9 @@ class WeightWatch:
                     average.mul_(decay).add_(p.detach(), alpha=1 - decay)
 
     def after_epoch(self, epoch: int, model: Any, head: Any, params: list[Any]) -> None:
+        if not self.averages:
+            self.epochs.append({"fine-tune": self.score(model, head)})
+            return
         self.snapshots.append([p.detach().clone() for p in params])
         weights = {f"EMA {d}": self.emas[d] for d in EMA_DECAYS}
         if epoch >= 2:
@@ -154,7 +165,7 @@ def run_member(seed: int, setup: dict[str, Any]) -> dict[str, Any]:
 
     started = time.process_time()
     model = setup["load"]()
-    watch = WeightWatch(score)
+    watch = WeightWatch(score, averages=not setup["plain"])
     _, history, val_vectors = et.finetune_classifier(
         model,
         setup["tokenizer"],
@@ -191,14 +202,14 @@ def run_member(seed: int, setup: dict[str, Any]) -> dict[str, Any]:
     return {"variants": variants, "cpu": time.process_time() - started}
 
 
-def prepare(name: str, folder: Path) -> dict[str, Any]:
+def prepare(name: str, folder: Path, changes: dict[str, Any], plain: bool) -> dict[str, Any]:
     """Splits, the frozen layers' cached states and the LP-FT probe: shared by the members."""
     from autoglm_finetune import encoder_train as et
     from autoglm_finetune import layer_cache as lc
     from autoglm_finetune.probe import fit_logistic
     from autoglm_hf.api import default_encoder_path, from_spec
 
-    cfg, splits = splits_of(name, folder)
+    cfg, splits = splits_of(name, folder, changes)
     path = default_encoder_path()
     model, tokenizer = et.load_trainable(path)
     settings = et.settings_of(cfg)
@@ -210,6 +221,7 @@ def prepare(name: str, folder: Path) -> dict[str, Any]:
     spare = [model]
     return {
         "cfg": cfg,
+        "plain": plain,
         "settings": settings,
         "frozen": frozen,
         "tokenizer": tokenizer,
@@ -228,13 +240,17 @@ def prepare(name: str, folder: Path) -> dict[str, Any]:
     }
 
 
-def measure(name: str, seeds: tuple[int, int]) -> dict[str, Any]:
-    """A pair of members' observed runs on one data set (kept on disk; computed once)."""
-    path = WORK / f"{name}-s{seeds[0]}-{seeds[1]}.pkl"
+def measure(
+    name: str, seeds: tuple[int, int], changes: dict[str, Any], plain: bool = False
+) -> dict[str, Any]:
+    """A pair of members' observed runs on one data set (kept on disk; computed once; a plain
+    run's file serves only plain reports)."""
+    mark = suffix_of(changes) + ("_plain" if plain else "")
+    path = WORK / f"{name}-s{seeds[0]}-{seeds[1]}{mark}.pkl"
     if path.is_file():
         return pickle.loads(path.read_bytes())
     with tempfile.TemporaryDirectory() as tmp:
-        setup = prepare(name, Path(tmp))
+        setup = prepare(name, Path(tmp), changes, plain)
         members = []
         for seed in seeds:
             members.append(run_member(seed, setup))
@@ -360,29 +376,72 @@ def member_counts(results: dict[tuple[str, tuple[int, int]], dict[str, Any]]) ->
     return [*lines, ""]
 
 
-def main(names: list[str]) -> None:
-    results = {(n, seeds): measure(n, seeds) for n in names for seeds in SEED_PAIRS}
+def suffix_of(changes: dict[str, Any]) -> str:
+    """``{"epochs": 5}`` -> ``_epochs5``: the file-name mark of runs with a changed config."""
+    return "".join(f"_{field}{value}" for field, value in sorted(changes.items()))
+
+
+def parse_changes(pairs: list[str]) -> dict[str, Any]:
+    """``["epochs=5"]`` -> ``{"epochs": 5}`` (values read as JSON where they parse)."""
+    changes = {}
+    for pair in pairs:
+        field, _, value = pair.partition("=")
+        try:
+            changes[field] = json.loads(value)
+        except json.JSONDecodeError:
+            changes[field] = value
+    return changes
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("names", nargs="*", help=f"data sets ({', '.join(TITLES)}; all by default)")
+    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE")
+    parser.add_argument(
+        "--plain", action="store_true", help="no weight averages (EMA, SWA): cheaper runs"
+    )
+    parser.add_argument("--pairs", type=int, default=len(SEED_PAIRS), help="seed pairs to run")
+    args = parser.parse_args(argv)
+    changes = parse_changes(args.set)
+    names = args.names or list(TITLES)
+    if unknown := set(names) - set(TITLES):
+        parser.error(f"unknown data set(s) {sorted(unknown)}: expected {list(TITLES)}")
+    results = {
+        (n, seeds): measure(n, seeds, changes, args.plain)
+        for n in names
+        for seeds in SEED_PAIRS[: args.pairs]
+    }
     sections = summary(results) + member_counts(results)
     for (name, seeds), result in results.items():
         sections += table(name, seeds, result)
+    command = " ".join([*names, *(f"--set {f}={json.dumps(v)}" for f, v in changes.items())])
+    command += " --plain" * args.plain + (f" --pairs {args.pairs}" if args.pairs != 2 else "")
+    changed = f" but {json.dumps(changes)}" if changes else ""
+    pairs = " and ".join(f"{a}-{b}" for a, b in SEED_PAIRS[: args.pairs])
+    observed = (
+        "Only the fine-tune's own weights observed (--plain: no weight averages)"
+        if args.plain
+        else "EMA: moving average of the trained weights (decay per step "
+        f"{', '.join(map(str, EMA_DECAYS))}); SWA: mean of epoch-end weights"
+    )
     header = [
         "## Fine-tune variants: weight averages and heads on the fine-tuned embeddings (issue 19)",
         "",
-        "`python bench/finetune_variants.py hwu64 sst2`: the fine-tune at `finetune.classifier`'s "
-        "defaults, two members averaged (seeds 0-1 as the node trains them, and 2-3), observed "
-        "during training; every variant comes from the same runs (paired). EMA: moving "
-        "average of the trained weights (decay per step "
-        f"{', '.join(map(str, EMA_DECAYS))}); SWA: mean of epoch-end weights; kNN: votes of "
-        "the nearest training texts on the fine-tuned "
-        "embeddings (temperature 0.05 at k=10, 0.1 at k=20). Each variant keeps its best "
-        "validation epoch; interpolations choose their weight on validation (0, 0.1, ..., 1; "
-        "with margin 0.01 a blend must win there by a point, the node's rule). 1 torch "
+        f"`python bench/finetune_variants.py {command}`: the fine-tune at "
+        f"`finetune.classifier`'s defaults{changed}, two members averaged (seeds {pairs}; "
+        "0-1 as the node trains them), observed during training; every variant comes from "
+        f"the same runs (paired). {observed}; kNN: votes of the nearest training texts on the "
+        "fine-tuned embeddings (temperature 0.05 at k=10, 0.1 at k=20). Each variant keeps its "
+        "best validation epoch; interpolations choose their weight on validation (0, 0.1, "
+        "..., 1; with margin 0.01 a blend must win there by a point, the node's rule). 1 torch "
         "thread, 2 shared cores.",
         "",
     ]
-    RESULTS.write_text("\n".join(header + sections))
-    print(RESULTS.read_text())
+    mark = suffix_of(changes) + ("_plain" if args.plain else "")
+    out = RESULTS.with_name(f"{RESULTS.stem}{mark}.md")
+    out.write_text("\n".join(header + sections))
+    print(out.read_text())
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:] or list(TITLES))
+    main(sys.argv[1:])

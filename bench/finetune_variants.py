@@ -245,8 +245,7 @@ def measure(
 ) -> dict[str, Any]:
     """A pair of members' observed runs on one data set (kept on disk; computed once; a plain
     run's file serves only plain reports)."""
-    mark = suffix_of(changes) + ("_plain" if plain else "")
-    path = WORK / f"{name}-s{seeds[0]}-{seeds[1]}{mark}.pkl"
+    path = WORK / f"{name}-s{seeds[0]}-{seeds[1]}{mark_of(changes, plain)}.pkl"
     if path.is_file():
         return pickle.loads(path.read_bytes())
     with tempfile.TemporaryDirectory() as tmp:
@@ -376,9 +375,11 @@ def member_counts(results: dict[tuple[str, tuple[int, int]], dict[str, Any]]) ->
     return [*lines, ""]
 
 
-def suffix_of(changes: dict[str, Any]) -> str:
-    """``{"epochs": 5}`` -> ``_epochs5``: the file-name mark of runs with a changed config."""
-    return "".join(f"_{field}{value}" for field, value in sorted(changes.items()))
+def mark_of(changes: dict[str, Any], plain: bool) -> str:
+    """``{"epochs": 5}``, plain -> ``_epochs5_plain``: the file-name mark of runs with a
+    changed config (their kept runs and their report alike)."""
+    marks = [f"_{field}{value}" for field, value in sorted(changes.items())]
+    return "".join(marks) + ("_plain" if plain else "")
 
 
 def parse_changes(pairs: list[str]) -> dict[str, Any]:
@@ -415,7 +416,9 @@ def main(argv: list[str]) -> None:
     for (name, seeds), result in results.items():
         sections += table(name, seeds, result)
     command = " ".join([*names, *(f"--set {f}={json.dumps(v)}" for f, v in changes.items())])
-    command += " --plain" * args.plain + (f" --pairs {args.pairs}" if args.pairs != 2 else "")
+    command += " --plain" * args.plain
+    if args.pairs != len(SEED_PAIRS):
+        command += f" --pairs {args.pairs}"
     changed = f" but {json.dumps(changes)}" if changes else ""
     pairs = " and ".join(f"{a}-{b}" for a, b in SEED_PAIRS[: args.pairs])
     observed = (
@@ -437,8 +440,7 @@ def main(argv: list[str]) -> None:
         "thread, 2 shared cores.",
         "",
     ]
-    mark = suffix_of(changes) + ("_plain" if args.plain else "")
-    out = RESULTS.with_name(f"{RESULTS.stem}{mark}.md")
+    out = RESULTS.with_name(f"{RESULTS.stem}{mark_of(changes, args.plain)}.md")
     out.write_text("\n".join(header + sections))
     print(out.read_text())
 

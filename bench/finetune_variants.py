@@ -19,7 +19,10 @@ training phrases and halves of dev.tsv). Beside its own weights, observed on the
 * **SWA**: the uniform average of the epoch-end weights (the last two; all three);
 * **heads on the fine-tuned embeddings**: a logistic probe refitted on them (C as the node's),
   and k-nearest-neighbour label votes over the training texts (k 10, 20), alone and
-  interpolated with the fine-tune's probabilities (weight chosen on validation).
+  interpolated with the fine-tune's probabilities (weight chosen on validation);
+* **a lexical model** (``bench/lexical_model.py``: TF-IDF of words and character n-grams
+  under logistic regression, fitted on the training texts once and shared by the members),
+  alone and interpolated the same way: a view of the text that the encoder does not share.
 
 Each variant keeps its own best validation epoch, as early stopping does for the fine-tune;
 members are averaged as the node averages them. Validation decides; test is reported with
@@ -199,11 +202,14 @@ def run_member(seed: int, setup: dict[str, Any]) -> dict[str, Any]:
             "val": knn_probabilities(val_vectors, train_x, onehot, k, tau),
             "test": knn_probabilities(test_x, train_x, onehot, k, tau),
         }
+    variants["lexical model"] = {"epoch": kept, **setup["lexical"]}
     return {"variants": variants, "cpu": time.process_time() - started}
 
 
 def prepare(name: str, folder: Path, changes: dict[str, Any], plain: bool) -> dict[str, Any]:
     """Splits, the frozen layers' cached states and the LP-FT probe: shared by the members."""
+    from lexical_model import fit_lexical
+
     from autoglm_finetune import encoder_train as et
     from autoglm_finetune import layer_cache as lc
     from autoglm_finetune.probe import fit_logistic
@@ -218,6 +224,7 @@ def prepare(name: str, folder: Path, changes: dict[str, Any], plain: bool) -> di
     encoder = from_spec({"kind": "hf-encoder", "model": cfg.encoder, "device": "cpu"})
     y = splits.targets("train")
     probe = fit_logistic(encoder.embed(texts, batch_size=32), np.asarray(y), C=cfg.C, seed=0)
+    lexical = fit_lexical(texts, y, classes=len(splits.labels))
     spare = [model]
     return {
         "cfg": cfg,
@@ -233,6 +240,10 @@ def prepare(name: str, folder: Path, changes: dict[str, Any], plain: bool) -> di
         "yt": splits.targets("test"),
         "classes": len(splits.labels),
         "probe": probe,
+        "lexical": {
+            "val": lexical.probabilities(val_texts),
+            "test": lexical.probabilities(test_texts),
+        },
         "states": [
             lc.bottom_states(model, tokenizer, t, settings.max_length, frozen)
             for t in (texts, val_texts, test_texts)
@@ -272,7 +283,7 @@ def variant_rows(result: dict[str, Any]) -> list[tuple[str, np.ndarray, np.ndarr
         return average([m[variant][part] for m in members])
 
     rows = [(v, joint(v, "val"), joint(v, "test"), "") for v in members[0]]
-    for variant in [v for v in members[0] if v.startswith(("kNN", "probe on"))]:
+    for variant in [v for v in members[0] if v.startswith(("kNN", "probe on", "lexical"))]:
         for margin in (0.0, 0.01):
             weight, _ = choose_weight(
                 joint("fine-tune", "val"), joint(variant, "val"), result["yv"], margin=margin
@@ -434,7 +445,8 @@ def main(argv: list[str]) -> None:
         f"`finetune.classifier`'s defaults{changed}, two members averaged (seeds {pairs}; "
         "0-1 as the node trains them), observed during training; every variant comes from "
         f"the same runs (paired). {observed}; kNN: votes of the nearest training texts on the "
-        "fine-tuned embeddings (temperature 0.05 at k=10, 0.1 at k=20). Each variant keeps its "
+        "fine-tuned embeddings (temperature 0.05 at k=10, 0.1 at k=20); lexical model: TF-IDF of "
+        "words and character n-grams under logistic regression. Each variant keeps its "
         "best validation epoch; interpolations choose their weight on validation (0, 0.1, "
         "..., 1; with margin 0.01 a blend must win there by a point, the node's rule). 1 torch "
         "thread, 2 shared cores.",

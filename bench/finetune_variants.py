@@ -10,7 +10,8 @@ reported apart (``finetune_variants_epochs5.md``). Two pairs of members (seeds 0
 the node's own, and 2-3), each pair averaged as the node averages its two members.
 
 The fine-tune is ``finetune.classifier`` at its defaults (full mode, 1 frozen layer, 3 epochs,
-LP-FT head, label smoothing 0.1, members seeded 0 and 1) on the splits its node makes (HWU64:
+LP-FT head, label smoothing 0.1, members seeded 0 and 1; the contrastive term at 0.3 on
+same-label-pair batches since 2026-12-02, off in the reports written before) on the splits its node makes (HWU64:
 train.tsv minus a seeded 10% validation split, scored on test.tsv; SST-2: adapt_hwu64's 8,000
 training phrases and halves of dev.tsv). Beside its own weights, observed on the same runs:
 

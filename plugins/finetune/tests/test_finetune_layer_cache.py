@@ -68,6 +68,33 @@ def test_length_buckets_keep_every_text_once_and_outputs_in_order(tiny):
     np.testing.assert_allclose(lc.embed_states(model, states, 1, batch_size=3), alone, atol=1e-5)
 
 
+def test_paired_batches_give_every_text_a_partner_of_its_label():
+    from autoglm_finetune import layer_cache as lc
+    from autoglm_finetune.encoder_train import supervised_contrastive
+
+    rng = random.Random(3)
+    targets = [i % 64 for i in range(64 * 6)] + [5]  # 64 labels x 6 texts, and one odd text
+    lengths = [rng.randint(3, 30) for _ in targets]
+    batches = lc.paired_batches(lengths, targets, 32, random.Random(0))
+    assert sorted(i for b in batches for i in b) == list(range(len(targets)))
+    assert max(len(b) for b in batches) == 32
+    # Every text but label 5's odd one has a same-label partner in its batch.
+    alone = [i for b in batches for i in b if sum(targets[j] == targets[i] for j in b) < 2]
+    assert len(alone) <= 1 and all(targets[i] == 5 for i in alone)
+    # Random length batches of the same texts leave most of them without one.
+    plain = lc.length_batches(lengths, 32, random.Random(0))
+    alone_plain = [i for b in plain for i in b if sum(targets[j] == targets[i] for j in b) < 2]
+    assert len(alone_plain) > len(targets) // 4
+    # So the contrastive term has anchors in a paired batch; with no partners it has none.
+    import torch
+
+    embedded = torch.nn.functional.normalize(torch.randn(32, 8, generator=torch.manual_seed(0)))
+    paired = torch.tensor([targets[i] for i in next(b for b in batches if len(b) == 32)])
+    assert float(supervised_contrastive(embedded, paired, 0.1)) > 0.0
+    assert float(supervised_contrastive(embedded, torch.arange(32), 0.1)) == 0.0
+    assert lc.paired_batches(lengths, targets, 32, random.Random(0)) == batches  # seeded
+
+
 def test_frozen_layers_stay_put_and_layer_decay_scales_learning_rates(tiny):
     from autoglm_finetune import layer_cache as lc
 

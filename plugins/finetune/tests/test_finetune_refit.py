@@ -95,7 +95,12 @@ def test_supervised_contrastive_loss_rewards_same_label_neighbours():
 @pytest.mark.parametrize("extra", [{"contrastive_weight": 0.5}, {"consistency_weight": 1.0}])
 def test_an_extra_loss_term_changes_training_and_still_reloads(extra, hwu4, tiny_encoder, tmp_path):
     config = {"encoder": tiny_encoder, **CONFIG, "seeds": 1, "epochs": 2}
-    plain = run_node(ClassifierNode, config, hwu4, home=tmp_path / "a")
+    plain = run_node(
+        ClassifierNode,
+        {**config, "contrastive_weight": 0.0, "consistency_weight": 0.0},
+        hwu4,
+        home=tmp_path / "a",
+    )
     mixed = run_node(ClassifierNode, {**config, **extra}, hwu4, home=tmp_path / "b")
     assert [h["loss"] for h in plain.history] != [h["loss"] for h in mixed.history]
     again = run_node(

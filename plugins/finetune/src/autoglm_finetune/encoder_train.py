@@ -164,11 +164,17 @@ def finetune_classifier(
         [*groups, {"params": head.parameters(), "lr": settings.head_lr}],
         weight_decay=settings.weight_decay,
     )
-    steps_per_epoch = (len(texts) + settings.batch_size - 1) // settings.batch_size
+    lengths = [s.shape[0] for s in states]
+
+    def epoch_batches(rng: random.Random) -> list[list[int]]:
+        if settings.contrastive_weight:  # the contrastive term needs same-label partners
+            return lc.paired_batches(lengths, targets, settings.batch_size, rng)
+        return lc.length_batches(lengths, settings.batch_size, rng)
+
+    steps_per_epoch = len(epoch_batches(random.Random(0)))  # the same count every epoch
     total = steps_per_epoch * settings.epochs
     scheduler = warmup_linear_decay(optimizer, total, settings.warmup_ratio)
     rng = random.Random(settings.seed)
-    lengths = [s.shape[0] for s in states]
     y = torch.tensor(targets, device=model.device)
     best: tuple[float, dict, dict, np.ndarray] | None = None
     history: list[dict[str, float]] = []
@@ -176,7 +182,7 @@ def finetune_classifier(
     for epoch in range(settings.epochs):
         model.train()
         losses = []
-        for idx in lc.length_batches(lengths, settings.batch_size, rng):
+        for idx in epoch_batches(rng):
             check_cancelled()
             batch = [states[i] for i in idx]
             embedded = lc.top_embeddings(model, batch, frozen)

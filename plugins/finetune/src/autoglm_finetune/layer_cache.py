@@ -65,6 +65,36 @@ def length_batches(
     return batches
 
 
+def paired_batches(
+    lengths: list[int], targets: list[int], batch_size: int, rng: random.Random
+) -> list[list[int]]:
+    """Training batches made of same-label pairs, so that every text (but a label's odd one
+    out) meets a partner of its label. The supervised contrastive term learns only from such
+    partners; with 64 intents and batches of 32, random batches leave about half the texts
+    without one. Pairs are drawn afresh each epoch, then batched by length as
+    :func:`length_batches` does (a batch holds ``batch_size // 2`` pairs)."""
+    by_label: dict[int, list[int]] = {}
+    for index, label in enumerate(targets):
+        by_label.setdefault(int(label), []).append(index)
+    units: list[list[int]] = []
+    for label in sorted(by_label):
+        members = by_label[label]
+        rng.shuffle(members)
+        units += [members[s : s + 2] for s in range(0, len(members), 2)]
+    rng.shuffle(units)
+    per_batch = max(1, batch_size // 2)
+    pool = per_batch * 16
+    batches: list[list[int]] = []
+    for start in range(0, len(units), pool):
+        chunk = sorted(units[start : start + pool], key=lambda u: max(lengths[i] for i in u))
+        batches += [
+            [i for unit in chunk[s : s + per_batch] for i in unit]
+            for s in range(0, len(chunk), per_batch)
+        ]
+    rng.shuffle(batches)
+    return batches
+
+
 def bottom_states(
     model: Any,
     tokenizer: Any,

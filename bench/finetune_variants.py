@@ -11,9 +11,10 @@ the node's own, and 2-3), each pair averaged as the node averages its two member
 
 The fine-tune is ``finetune.classifier`` at its defaults (full mode, 1 frozen layer, 3 epochs,
 LP-FT head, label smoothing 0.1, members seeded 0 and 1; the contrastive term at 0.3 on
-same-label-pair batches since 2026-12-02, off in the reports written before) on the splits its node makes (HWU64:
-train.tsv minus a seeded 10% validation split, scored on test.tsv; SST-2: adapt_hwu64's 8,000
-training phrases and halves of dev.tsv). Beside its own weights, observed on the same runs:
+same-label-pair batches since 2026-12-02, off in the reports written before) on the splits
+its node makes (HWU64: train.tsv minus a seeded 10% validation split, scored on test.tsv;
+SST-2: adapt_hwu64's 8,000 training phrases and halves of dev.tsv). Beside its own weights,
+observed on the same runs:
 
 * **EMA**: an exponential moving average of the trained weights (decays 0.99 and 0.998 per
   step), scored at every epoch's end;

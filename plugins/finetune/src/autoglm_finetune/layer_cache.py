@@ -49,20 +49,12 @@ def length_batches(
     lengths: list[int], batch_size: int, rng: random.Random | None = None
 ) -> list[list[int]]:
     """Index batches of similar length. Without ``rng`` (evaluation): sorted by length. With
-    it (training): shuffled, then sorted within pools of 16 batches, and the batches shuffled,
-    so batches stay random in content and order while padding stays small."""
-    order = list(range(len(lengths)))
+    it (training): :func:`bucketed` single texts, so batches stay random in content and order
+    while padding stays small."""
     if rng is None:
-        order.sort(key=lambda i: lengths[i])
+        order = sorted(range(len(lengths)), key=lambda i: lengths[i])
         return [order[s : s + batch_size] for s in range(0, len(order), batch_size)]
-    rng.shuffle(order)
-    pool = batch_size * 16
-    batches: list[list[int]] = []
-    for start in range(0, len(order), pool):
-        chunk = sorted(order[start : start + pool], key=lambda i: lengths[i])
-        batches += [chunk[s : s + batch_size] for s in range(0, len(chunk), batch_size)]
-    rng.shuffle(batches)
-    return batches
+    return bucketed([[i] for i in range(len(lengths))], lengths, batch_size, rng)
 
 
 def paired_batches(
@@ -71,18 +63,25 @@ def paired_batches(
     """Training batches made of same-label pairs, so that every text (but a label's odd one
     out) meets a partner of its label. The supervised contrastive term learns only from such
     partners; with 64 intents and batches of 32, random batches leave about half the texts
-    without one. Pairs are drawn afresh each epoch, then batched by length as
+    without one. Pairs are drawn afresh each epoch, then :func:`bucketed` by length as
     :func:`length_batches` does (a batch holds ``batch_size // 2`` pairs)."""
     by_label: dict[int, list[int]] = {}
     for index, label in enumerate(targets):
         by_label.setdefault(int(label), []).append(index)
-    units: list[list[int]] = []
+    pairs: list[list[int]] = []
     for label in sorted(by_label):
         members = by_label[label]
         rng.shuffle(members)
-        units += [members[s : s + 2] for s in range(0, len(members), 2)]
+        pairs += [members[s : s + 2] for s in range(0, len(members), 2)]
+    return bucketed(pairs, lengths, max(1, batch_size // 2), rng)
+
+
+def bucketed(
+    units: list[list[int]], lengths: list[int], per_batch: int, rng: random.Random
+) -> list[list[int]]:
+    """Training batches of ``per_batch`` units (texts that must share a batch): the units
+    shuffled, sorted by their longest text within pools of 16 batches, the batches shuffled."""
     rng.shuffle(units)
-    per_batch = max(1, batch_size // 2)
     pool = per_batch * 16
     batches: list[list[int]] = []
     for start in range(0, len(units), pool):

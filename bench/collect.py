@@ -40,6 +40,7 @@ ORDER = [
     "qa_eval",
     "adapt_hwu64",
     "finetune_variants",
+    "contrastive_check",
     "adapt_prompts",
     "multimodal_digits",
 ]

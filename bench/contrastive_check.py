@@ -46,23 +46,21 @@ def fine_tune(result: dict, part: str) -> np.ndarray:
     return average([m["variants"]["fine-tune"][part] for m in result["members"]])
 
 
-def correct(probabilities: np.ndarray, targets: list[int]) -> np.ndarray:
-    return (probabilities.argmax(1) == np.asarray(targets)).astype(int)
-
-
 def decide(val_on: list[float], val_off: list[float]) -> bool:
     """The rule fixed in advance: keep the term when its mean validation is not lower."""
     return float(np.mean(val_on)) >= float(np.mean(val_off))
 
 
 def main() -> None:
+    from finetune_variants import correct_of
+
     from autoglm_eval.api import mcnemar
 
     rows, val_on, val_off, test_lines = [], [], [], []
     for split_seed in SPLIT_SEEDS:
         on, off = run_of(split_seed, True), run_of(split_seed, False)
-        v_on, v_off = (correct(fine_tune(r, "val"), r["yv"]) for r in (on, off))
-        t_on, t_off = (correct(fine_tune(r, "test"), r["yt"]) for r in (on, off))
+        v_on, v_off = (correct_of(fine_tune(r, "val"), r["yv"]) for r in (on, off))
+        t_on, t_off = (correct_of(fine_tune(r, "test"), r["yt"]) for r in (on, off))
         val_on.append(v_on.mean())
         val_off.append(v_off.mean())
         cpu_on, cpu_off = (sum(m["cpu"] for m in r["members"]) for r in (on, off))
